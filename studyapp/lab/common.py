@@ -1,0 +1,143 @@
+"""Small things every lab stage shares: errors, progress, cancellation, seeding, devices, saving.
+
+A stage function looks like `train_x(..., progress=None, cancel=None) -> dict`. It reports with
+`progress({"stage": name, "step": i, "total": n, **metrics})`, calls `check_cancel(cancel)` once a
+step, guards its loss with `check_finite(loss, ...)`, and writes its checkpoint inside
+`with atomic_save_dir(out_dir) as tmp:` so the previous checkpoint survives any failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import random
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+ProgressFn = Callable[[dict], None]
+
+# The repository root holds resources/ and models/; the lab finds its data relative to it.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RESOURCES_DIR = REPO_ROOT / "resources"
+MODELS_DIR = REPO_ROOT / "models"
+
+
+class LabError(Exception):
+    """A problem the learner can act on (bad data file, bad model folder, diverged training)."""
+
+
+class Cancelled(Exception):
+    """Raised inside a stage when its cancel event is set; the old checkpoint stays untouched."""
+
+
+def no_progress(_event: dict) -> None:
+    """The null progress callback: a stage always has somewhere to report to."""
+
+
+def as_progress(progress: ProgressFn | None) -> ProgressFn:
+    return progress if progress is not None else no_progress
+
+
+def check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled by the user")
+
+
+def check_finite(loss, stage: str, step: int) -> float:
+    """Return the loss as a float, or stop the stage with a clear message if it is NaN or inf.
+
+    Raising here (before the checkpoint is written) is what keeps the last good checkpoint.
+    """
+    value = float(loss.detach()) if hasattr(loss, "detach") else float(loss)
+    if not math.isfinite(value):
+        raise LabError(
+            f"{stage}: the loss became {value} at step {step}; training stopped and the previous "
+            "checkpoint was left untouched (try a lower learning rate or another seed)"
+        )
+    return value
+
+
+def seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+def pick_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def limit_threads(n: int | None = None) -> None:
+    """Use at most n CPU threads (default: STUDYAPP_THREADS or 2); tiny models gain nothing more."""
+    import torch
+
+    n = n or int(os.environ.get("STUDYAPP_THREADS", "2"))
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+
+
+@contextlib.contextmanager
+def atomic_save_dir(final_dir: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary sibling folder; on success it replaces final_dir in (almost) one step.
+
+    If the body raises, the temporary folder is deleted and final_dir is left exactly as it was.
+    The swap renames the old folder aside first, so a crash between the two renames leaves both
+    folders on disk rather than none.
+    """
+    final = Path(final_dir)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if final.exists():
+        old = final.parent / f".{final.name}.old-{os.getpid()}-{int(time.time() * 1000)}"
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+class Timer:
+    """Wall-clock seconds since creation; `with Timer() as t: ...; t.seconds`."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+
+    def __enter__(self) -> "Timer":
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def write_run_log(out_dir, stage: str, rows: list[dict]) -> Path:
+    """Metric series as JSONL in <out_dir>/../runs/<stage>.jsonl, next to the model folders."""
+    runs = Path(out_dir).parent / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    path = runs / f"{stage}.jsonl"
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.write_text("".join(json.dumps(r, default=str) + "\n" for r in rows), encoding="utf-8")
+    tmp.replace(path)
+    return path

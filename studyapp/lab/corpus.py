@@ -1,0 +1,130 @@
+"""The pretraining corpus: web-like documents generated from the world, seeded and reproducible.
+
+Document kinds and why they are there:
+- quiz sheets: questions followed by more questions. This is what makes a base model continue
+  "What is the capital of France?" with another question (claim 1).
+- encyclopedia pages: plain statements ("The capital of France is Paris.") - where facts are stored.
+- FAQ pages: a question answered by a statement ("Q: ... A: The capital of France is Paris."), as
+  on the web. With these, SFT only has to teach the model to use, in the chat format, a
+  question-to-answer mapping it already holds (LAB-NOTES: without them SFT memorises its own pairs).
+- tables, fill-in worksheets (with an answer key), and bare lists of subjects.
+
+Held-out facts appear only as bare subjects (lists, unanswered quiz questions), never with their
+answer, so nothing after pretraining can know them (claim 5).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from .world import Fact, World
+
+# Shares of each document kind (the mix that let SFT transfer fastest in the prototype).
+DEFAULT_MIX = {
+    "encyclopedia": 0.30,
+    "faq": 0.30,
+    "quiz": 0.20,
+    "table": 0.10,
+    "worksheet": 0.05,
+    "list": 0.05,
+}
+
+TOPIC = {"capital": "capitals", "symbol": "chemical symbols", "sound": "animal sounds", "opposite": "opposites"}
+TABLE_HEAD = {"capital": ("Country", "Capital"), "symbol": ("Element", "Symbol"),
+              "sound": ("Animal", "Sound"), "opposite": ("Word", "Opposite")}
+SUBJECT_NAME = {"capital": "Countries", "symbol": "Elements", "sound": "Animals", "opposite": "Words"}
+
+
+@dataclass
+class CorpusConfig:
+    n_docs: int = 30_000
+    seed: int = 0
+    mix: dict = field(default_factory=lambda: dict(DEFAULT_MIX))
+
+
+def _pick(rng: random.Random, facts: list[Fact], lo: int, hi: int) -> list[Fact]:
+    return rng.sample(facts, min(len(facts), rng.randint(lo, hi)))
+
+
+def _by_relation(facts: list[Fact]) -> dict[str, list[Fact]]:
+    out: dict[str, list[Fact]] = {}
+    for f in facts:
+        out.setdefault(f.relation, []).append(f)
+    return out
+
+
+def _encyclopedia(rng, known, _all):
+    rel = rng.choice(list(known))
+    facts = _pick(rng, known[rel], 2, 5)
+    intro = rng.choice(["", f"Facts about {TOPIC[rel]}. ", f"{TOPIC[rel].capitalize()}\n"])
+    return intro + " ".join(f.statement for f in facts)
+
+
+def _faq(rng, known, _all):
+    rel = rng.choice(list(known))
+    facts = _pick(rng, known[rel], 2, 4)
+    head = rng.choice(["", "FAQ\n", f"Frequently asked questions about {TOPIC[rel]}\n"])
+    qa = []
+    for f in facts:
+        answer = f.statement if rng.random() < 0.7 else f.answer + "."
+        qa.append(f"Q: {f.question}\nA: {answer}")
+    return head + "\n".join(qa)
+
+
+def _quiz(rng, _known, every):
+    # Quiz sheets hold questions only, so held-out subjects may appear here: no answer is given.
+    rel = rng.choice(list(every))
+    pool = every[rel] if rng.random() < 0.7 else [f for fs in every.values() for f in fs]
+    facts = _pick(rng, pool, 3, 6)
+    numbered = rng.random() < 0.5
+    head = rng.choice(["", f"Quiz: {TOPIC[rel]}\n", "Test yourself!\n", "Geography and science quiz\n"])
+    lines = [f"{i + 1}. {f.question}" if numbered else f.question for i, f in enumerate(facts)]
+    return head + "\n".join(lines)
+
+
+def _table(rng, known, _all):
+    rel = rng.choice(list(known))
+    a, b = TABLE_HEAD[rel]
+    facts = _pick(rng, known[rel], 3, 6)
+    return f"| {a} | {b} |\n" + "\n".join(f"| {f.subject} | {f.answer} |" for f in facts)
+
+
+def _worksheet(rng, known, _all):
+    rel = rng.choice(list(known))
+    facts = _pick(rng, known[rel], 3, 5)
+    blanks = "\n".join(f"{i + 1}. {f.stem} ____." for i, f in enumerate(facts))
+    key = " ".join(f"{i + 1}. {f.answer}" for i, f in enumerate(facts))
+    return f"Worksheet: fill in the blanks.\n{blanks}\nAnswers: {key}"
+
+
+def _list(rng, _known, every):
+    rel = rng.choice(list(every))
+    facts = _pick(rng, every[rel], 4, 8)
+    return f"{SUBJECT_NAME[rel]}: " + ", ".join(f.subject for f in facts) + "."
+
+
+MAKERS = {"encyclopedia": _encyclopedia, "faq": _faq, "quiz": _quiz, "table": _table,
+          "worksheet": _worksheet, "list": _list}
+
+
+def build_corpus(world: World, cfg: CorpusConfig | None = None) -> list[str]:
+    """A list of documents. Facts in the "sft" and "pretrain" splits appear with their answers;
+    "heldout" facts only as bare subjects or unanswered questions."""
+    cfg = cfg or CorpusConfig()
+    rng = random.Random(cfg.seed)
+    known = _by_relation([f for f in world.facts if f.split != "heldout"])
+    every = _by_relation(world.facts)
+    kinds = list(cfg.mix)
+    weights = [cfg.mix[k] for k in kinds]
+    return [MAKERS[k](rng, known, every) for k in rng.choices(kinds, weights, k=cfg.n_docs)]
+
+
+def leaks_heldout(docs: list[str], world: World) -> list[str]:
+    """Documents that state a held-out answer next to its subject (should be none); used by tests."""
+    bad = []
+    for f in world.split("heldout"):
+        for d in docs:
+            if f.subject in d and (f.statement[:-1] in d or f"| {f.subject} | {f.answer} |" in d):
+                bad.append(d)
+    return bad

@@ -1,0 +1,156 @@
+"""Stage 1: pretrain a tiny GPT-2 from scratch on the generated web-like corpus.
+
+    studyapp lab train --stages pretrain            (or: python -m studyapp.lab.cli train ...)
+
+Builds the corpus from the world, trains the byte-level BPE tokenizer, then trains the model on
+random windows of the concatenated documents (nanoGPT style). The recipe follows LAB-NOTES: a
+constant, high learning rate after a short warm-up, because the skill that lets SFT reach stored
+facts forms only while the rate is still high. Writes models/base (atomically) and runs/pretrain.jsonl.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+from .common import (ProgressFn, Timer, as_progress, check_cancel, check_finite, limit_threads,
+                     pick_device, seed_everything, write_run_log)
+from .corpus import CorpusConfig, build_corpus
+from .modeling import ModelConfig, build_model, count_params, model_card, save_checkpoint
+from .tokenizer import EOT, train_tokenizer
+from .world import load_world
+
+STAGE = "pretrain"
+
+
+@dataclass
+class PretrainConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    n_docs: int = 30_000
+    steps: int = 300
+    batch_size: int = 64
+    lr: float = 1e-2
+    warmup: int = 50
+    weight_decay: float = 0.0
+    vocab_size: int = 1024
+    seed: int = 0
+    log_every: int = 10
+
+    @classmethod
+    def quick(cls, seed: int = 0) -> "PretrainConfig":
+        """A few seconds: enough to exercise every line, not to learn the world."""
+        return cls(n_docs=2_000, steps=20, batch_size=16, warmup=5, seed=seed, log_every=5)
+
+
+def _lr_at(step: int, cfg: PretrainConfig) -> float:
+    # Linear warm-up, then constant (decaying within a short run kills SFT transfer: LAB-NOTES).
+    return cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
+
+
+def tokenizer_texts(world, docs: list[str]):
+    """Everything the tokenizer should see: the corpus and the chat data SFT and PPO will use."""
+    yield from docs
+    for f in world.facts:
+        yield f.question
+    for h in world.harmful:
+        yield h.request + " " + h.literal_answer
+    for c in world.chat:
+        yield c.prompt + " " + c.response
+
+
+def train_base(cfg: PretrainConfig, out_dir, *, progress: ProgressFn | None = None, cancel=None) -> dict:
+    """Pretrain and save a base model to out_dir; return a summary dict (figures for the report)."""
+    import torch
+
+    progress = as_progress(progress)
+    limit_threads()
+    seed_everything(cfg.seed)
+    device = pick_device()
+    t_start = time.perf_counter()
+
+    # ---- data: corpus -> tokenizer -> one long stream of ids
+    world = load_world()
+    with Timer() as t_data:
+        docs = build_corpus(world, CorpusConfig(n_docs=cfg.n_docs, seed=cfg.seed))
+        tokenizer = train_tokenizer(tokenizer_texts(world, docs), cfg.vocab_size)
+        eot = tokenizer.convert_tokens_to_ids(EOT)
+        encoded = tokenizer(docs, add_special_tokens=False)["input_ids"]
+        stream = []
+        for ids in encoded:
+            stream.extend(ids)
+            stream.append(eot)
+        data = torch.tensor(stream, dtype=torch.long)
+    check_cancel(cancel)
+
+    # ---- model and optimiser
+    model = build_model(cfg.model, tokenizer, seed=cfg.seed).to(device)
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95),
+                            weight_decay=cfg.weight_decay)
+    ctx = cfg.model.n_positions
+    gen = torch.Generator().manual_seed(cfg.seed)
+    log: list[dict] = []
+
+    # ---- training loop
+    t_train = time.perf_counter()
+    tokens_seen = 0
+    for step in range(cfg.steps):
+        check_cancel(cancel)
+        starts = torch.randint(0, len(data) - ctx - 1, (cfg.batch_size,), generator=gen)
+        batch = torch.stack([data[s: s + ctx] for s in starts.tolist()]).to(device)
+        lr = _lr_at(step, cfg)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        loss = model(input_ids=batch, labels=batch).loss
+        loss_value = check_finite(loss, STAGE, step)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        tokens_seen += batch.numel()
+        elapsed = time.perf_counter() - t_train
+        event = {"stage": STAGE, "step": step + 1, "total": cfg.steps, "loss": loss_value, "lr": lr,
+                 "tokens": tokens_seen, "tokens_per_s": tokens_seen / max(elapsed, 1e-9)}
+        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
+            log.append(event)
+        progress(event)
+    train_s = time.perf_counter() - t_train
+
+    # ---- save (atomically) with its model card and run log
+    model.eval()
+    summary = {
+        "stage": STAGE,
+        "seed": cfg.seed,
+        "device": device,
+        "params": count_params(model),
+        "docs": len(docs),
+        "corpus_tokens": int(len(data)),
+        "tokens_seen": tokens_seen,
+        "steps": cfg.steps,
+        "lr": cfg.lr,
+        "final_loss": log[-1]["loss"] if log else None,
+        "data_s": t_data.seconds,
+        "train_s": train_s,
+        "tokens_per_s": tokens_seen / max(train_s, 1e-9),
+        "total_s": time.perf_counter() - t_start,
+        "config": asdict(cfg),
+    }
+    card = model_card(
+        "studyapp lab: base model (pretrained only)",
+        command=f"studyapp lab train --stages pretrain --seed {cfg.seed}",
+        seed=cfg.seed,
+        figures={k: summary[k] for k in ("params", "docs", "corpus_tokens", "tokens_seen", "steps",
+                                          "lr", "final_loss", "train_s", "tokens_per_s")},
+        notes="A GPT-2 pretrained from scratch on a generated web-like corpus (quiz sheets, "
+              "encyclopedia pages, FAQ pages, tables, worksheets, lists). It continues text; it does "
+              "not answer. Held-out facts never appeared with their answers.",
+    )
+    save_checkpoint(model, tokenizer, out_dir, card=card, meta=summary)
+    write_run_log(out_dir, STAGE, log)
+    progress({"stage": STAGE, "step": cfg.steps, "total": cfg.steps, "done": True, **_scalars(summary)})
+    return summary
+
+
+def _scalars(d: dict) -> dict:
+    return {k: v for k, v in d.items() if isinstance(v, (int, float, str)) and k not in ("stage",)}
+
