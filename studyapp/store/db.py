@@ -1,0 +1,201 @@
+"""The open profile: one SQLite connection with our settings, transactions, and timed backups.
+
+Open it with studyapp.store.open_profile(), which also checks, migrates and repairs the file; the
+Store itself assumes a healthy, current database. Reads may use `store.db` (a sqlite_utils
+Database) directly; every write goes through `with store.transaction():`. Features keep their
+queries in their own modules (progress.py, settings.py, later cards.py, quiz.py ...) and reach
+them as `store.progress`, `store.settings`.
+
+Durability choice: WAL with synchronous=FULL. With NORMAL a commit survives a crash of the app
+but the last commits may roll back if the machine loses power; FULL syncs the WAL on each commit,
+so a review the learner saw confirmed is on disk before the next card appears. Our writes are a
+few small transactions a minute, so the extra fsync (about a millisecond on an SSD) costs nothing
+a learner can notice; bulk writers (lab metric series) should batch rows into one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlite_utils import Database
+
+from . import backup as backups
+from .errors import StoreError
+from .timeutil import Clock, system_clock, to_text
+
+if TYPE_CHECKING:
+    from .progress import LessonProgress
+    from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+BACKUP_INTERVAL = timedelta(minutes=30)
+
+
+class Store:
+    """A profile database opened for use. Create it through open_profile()."""
+
+    def __init__(self, path: Path, *, backup_dir: Path, clock: Clock = system_clock,
+                 keep_backups: int = backups.DEFAULT_KEEP,
+                 backup_interval: timedelta = BACKUP_INTERVAL) -> None:
+        self.path = Path(path)
+        self.backup_dir = Path(backup_dir)
+        self.clock = clock
+        self.keep_backups = keep_backups
+        self.backup_interval = backup_interval
+        # check_same_thread=False lets a worker thread write too; _lock serialises transactions
+        # so two threads never interleave statements inside one transaction.
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise sqlite3.OperationalError(f"journal_mode stayed {mode!r}")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            # Keep a long session's WAL from growing without bound between checkpoints.
+            conn.execute("PRAGMA journal_size_limit=33554432")
+        except sqlite3.Error:
+            conn.close()
+            raise
+        self.conn = conn
+        # Third-party sqlite-utils plugins have no business changing a learner's profile
+        # connection, and scanning for them costs start-up time.
+        self.db = Database(conn, execute_plugins=False)
+        self._lock = threading.RLock()
+        newest = backups.list_backups(self.backup_dir)
+        self._last_backup_at: datetime | None = newest[0].taken_at if newest else None
+        self._changes_at_backup = conn.total_changes
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """`with store.transaction() as db:` commits on success and rolls back on any exception.
+
+        BEGIN IMMEDIATE takes the write lock at the start, so a second app instance waits (up to
+        the busy timeout) instead of failing half-way through. Nested use becomes a savepoint.
+        """
+        with self._lock:
+            if self.conn.in_transaction:
+                with self.db.atomic():
+                    yield self.db
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def now_text(self) -> str:
+        return to_text(self.clock())
+
+    # ---- feature modules -------------------------------------------------------------------
+
+    @cached_property
+    def progress(self) -> LessonProgress:
+        from .progress import LessonProgress
+        return LessonProgress(self)
+
+    @cached_property
+    def settings(self) -> Settings:
+        from .settings import Settings
+        return Settings(self)
+
+    # ---- backups ---------------------------------------------------------------------------
+
+    @property
+    def last_backup_at(self) -> datetime | None:
+        return self._last_backup_at
+
+    def has_unsaved_backup_changes(self) -> bool:
+        """True when something was written since the last backup this session knows of."""
+        return self.conn.total_changes != self._changes_at_backup
+
+    def maybe_backup(self) -> backups.Backup | None:
+        """Back up if anything changed and the last backup is older than the interval (30 min).
+
+        Meant for a UI timer. Returns the new backup, or None when none was due. Skipping
+        unchanged profiles matters: an idle app must not rotate the older backups away.
+        Raises StoreError when the backup cannot be written.
+        """
+        with self._lock:
+            if not self.has_unsaved_backup_changes():
+                return None
+            last = self._last_backup_at
+            if last is not None and self.clock() - last < self.backup_interval:
+                return None
+            return self.backup_now()
+
+    def backup_now(self) -> backups.Backup:
+        """Write a verified backup now and prune old ones; raises StoreError on failure.
+
+        The copy reads through a connection of its own, so it may run on a worker thread while
+        the GUI thread keeps writing (WAL lets one writer and readers work at once).
+        """
+        with self._lock:
+            changes = self.conn.total_changes
+            now = self.clock()
+        try:
+            source = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                made = backups.write_backup(source, self.backup_dir, now, self.keep_backups)
+            finally:
+                source.close()
+        except (OSError, sqlite3.Error) as error:
+            raise StoreError(f"studyapp could not back up your profile into {self.backup_dir}: "
+                             f"{error}") from error
+        with self._lock:
+            self._last_backup_at = now
+            self._changes_at_backup = max(self._changes_at_backup, changes)
+        return made
+
+    # ---- closing ---------------------------------------------------------------------------
+
+    def close(self, *, backup: bool = True) -> None:
+        """Back up unsaved changes (if asked), fold the WAL into the main file, and close.
+
+        The checkpoint comes before the backup so the main file is not rewritten after it: the
+        next start sees the newest backup is as new as the profile and skips a redundant one.
+        """
+        with self._lock:
+            if self.conn is None:
+                return
+            try:
+                self.conn.execute("PRAGMA optimize")
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as error:
+                log.warning("closing profile %s: %s", self.path, error)
+            if backup and self.has_unsaved_backup_changes():
+                try:
+                    self.backup_now()
+                except StoreError as error:
+                    log.warning("%s", error)
+            self.conn.close()
+            self.conn = None  # type: ignore[assignment]
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,249 @@
+"""open_profile(): find, check, repair, migrate and back up the learner's profile database.
+
+This is the one way the app opens a profile. The rules it keeps:
+- a file that is ours and healthy is migrated forward (after a backup) and used;
+- a file from a newer studyapp is not touched at all: ProfileTooNewError;
+- a damaged file, or a file that is not a studyapp profile, is renamed aside (never deleted or
+  overwritten) and replaced by the newest backup that passes integrity_check, else by a fresh
+  profile; the returned messages say which, in words a learner can act on;
+- a profile we cannot even look at (locked, permission denied) is a StoreError, not "damage":
+  moving aside a file another program is using would lose its work.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import Enum
+from pathlib import Path
+
+from . import backup as backups
+from .db import BACKUP_INTERVAL, Store
+from .errors import ProfileTooNewError, StoreError
+from .fsinfo import ensure_writable_dir, network_fs_type
+from .migrations import APPLICATION_ID, LATEST_VERSION, migrate
+from .timeutil import Clock, for_filenames, for_people, system_clock
+
+PROFILE_NAME = "profile.sqlite3"
+BACKUP_DIR_NAME = "backups"
+SIDE_FILES = ("-wal", "-shm")
+
+# SQLite result codes that mean the bytes on disk are wrong, as opposed to "busy" or "no access".
+_DAMAGE_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR_SHORT_READ")
+
+
+class FileState(Enum):
+    MISSING = "missing"
+    EMPTY = "empty"        # an SQLite file (or 0 bytes) with nothing in it yet
+    OURS = "ours"
+    NEWER = "newer"
+    DAMAGED = "damaged"
+    FOREIGN = "foreign"
+
+
+@dataclass
+class OpenResult:
+    store: Store
+    messages: list[str] = field(default_factory=list)
+    restored_from: Path | None = None
+    set_aside: list[Path] = field(default_factory=list)
+    created: bool = False
+
+
+def open_profile(data_dir: Path, *, clock: Clock = system_clock,
+                 keep_backups: int = backups.DEFAULT_KEEP, backup_on_start: bool = True,
+                 backup_interval: timedelta = BACKUP_INTERVAL) -> OpenResult:
+    """Open data_dir/profile.sqlite3 for use, repairing what can be repaired.
+
+    Raises StoreError when the folder is unusable or the file cannot be read, and
+    ProfileTooNewError (a StoreError) for a profile of a newer studyapp.
+    """
+    data_dir = Path(data_dir)
+    ensure_writable_dir(data_dir)
+    path = data_dir / PROFILE_NAME
+    backup_dir = data_dir / BACKUP_DIR_NAME
+    messages: list[str] = []
+
+    fs_type = network_fs_type(data_dir)
+    if fs_type:
+        messages.append(
+            f"Your data folder {data_dir} is on a network file system ({fs_type}). SQLite cannot "
+            "lock files reliably there, so the profile can be damaged, especially if it is used "
+            "from two computers at once. A folder on this computer's own disk is safer "
+            "(--data-dir or STUDYAPP_HOME).")
+
+    state, detail, version = inspect_profile(path)
+    if state is FileState.NEWER:
+        raise ProfileTooNewError(
+            f"Your profile {path} was saved by a newer version of studyapp (profile format "
+            f"{version}; this version knows formats up to {LATEST_VERSION}). It was left "
+            "untouched. Please update studyapp, or start this version with another data folder "
+            "(--data-dir).")
+
+    have_backups = bool(backups.list_backups(backup_dir))
+    result_aside: list[Path] = []
+    restored: backups.Backup | None = None
+    created = False
+    if state in (FileState.DAMAGED, FileState.FOREIGN) or (
+            state in (FileState.MISSING, FileState.EMPTY) and have_backups):
+        label = "foreign" if state is FileState.FOREIGN else "damaged"
+        if state is not FileState.MISSING:
+            result_aside = _set_aside(path, label, clock)
+        else:
+            # A -wal without its database would be replayed onto the new file; keep it aside.
+            result_aside = _set_aside(path, "orphan", clock, main=False)
+        restored, skipped = _newest_good_backup(backup_dir)
+        if restored is not None:
+            backups.copy_into_place(restored.path, path)
+        else:
+            created = True
+        messages.append(_explain(state, detail, path, result_aside, restored, skipped))
+    elif state in (FileState.MISSING, FileState.EMPTY):
+        created = True
+
+    # Decide before opening: opening in WAL mode creates a fresh -wal and would move the mtime.
+    start_backup = (backup_on_start and state is FileState.OURS
+                    and _profile_newer_than_backups(path, backup_dir))
+    try:
+        store = Store(path, backup_dir=backup_dir, clock=clock, keep_backups=keep_backups,
+                      backup_interval=backup_interval)
+    except sqlite3.Error as error:
+        raise StoreError(f"studyapp could not open your profile {path}: {error}") from error
+    try:
+        if start_backup or (state is FileState.OURS and version < LATEST_VERSION):
+            # Before a migration this backup is also the way back if the new version misbehaves.
+            try:
+                store.backup_now()
+            except StoreError as error:
+                messages.append(f"{error}. Your profile is fine and was opened anyway.")
+        migrate(store.db)
+    except sqlite3.Error as error:
+        store.close(backup=False)
+        raise StoreError(f"studyapp could not prepare your profile {path}: {error}") from error
+    return OpenResult(store, messages, restored.path if restored else None, result_aside, created)
+
+
+def inspect_profile(path: Path) -> tuple[FileState, str, int]:
+    """Classify the file at `path` without changing it: (state, reason in words, user_version)."""
+    if not path.exists():
+        return FileState.MISSING, "", 0
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+    except OSError as error:
+        raise StoreError(f"studyapp cannot read your profile {path}: {error.strerror}") from error
+    if not header:
+        return FileState.EMPTY, "the file is empty", 0
+    if not header.startswith(b"SQLite format 3\x00"):
+        return FileState.FOREIGN, "it is not an SQLite database file", 0
+    if len(header) < 100:
+        return FileState.DAMAGED, "the file is cut short", 0
+    try:
+        conn = _connect_for_inspection(path)
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            names = [row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' LIMIT 5")]
+            if app_id != APPLICATION_ID:
+                if app_id == 0 and version == 0 and not names:
+                    return FileState.EMPTY, "", 0
+                what = f"tables {', '.join(names)}" if names else f"application id {app_id}"
+                return FileState.FOREIGN, f"it is another program's SQLite database ({what})", 0
+            if version > LATEST_VERSION:
+                return FileState.NEWER, "", version
+            # quick_check, not integrity_check: same page-level checks, without verifying every
+            # index against its table, several times faster on a large profile (see tests/store).
+            problems = [row[0] for row in conn.execute("PRAGMA quick_check(20)")]
+            if problems != ["ok"]:
+                return FileState.DAMAGED, "; ".join(problems[:3]), version
+            return FileState.OURS, "", version
+        finally:
+            conn.close()
+    except sqlite3.Error as error:
+        if getattr(error, "sqlite_errorname", "").startswith(_DAMAGE_CODES) or isinstance(
+                error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
+            return FileState.DAMAGED, str(error), 0
+        raise StoreError(f"studyapp cannot open your profile {path} ({error}). If studyapp or "
+                         "another program is using it, close that and try again.") from error
+
+
+def _connect_for_inspection(path: Path) -> sqlite3.Connection:
+    # Read-only, so inspecting a newer or foreign file cannot change it (no WAL checkpoint on
+    # close). Recovering a WAL left by a crash needs write access; only then fall back.
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn.execute("PRAGMA schema_version").fetchone()
+        return conn
+    except sqlite3.OperationalError as error:
+        if getattr(error, "sqlite_errorname", "").startswith(_DAMAGE_CODES):
+            raise
+        return sqlite3.connect(path)
+
+
+def _set_aside(path: Path, label: str, clock: Clock, *, main: bool = True) -> list[Path]:
+    """Rename the profile (and its -wal/-shm) to profile.<label>-<time>.sqlite3; never delete."""
+    stamp = for_filenames(clock())
+    target = path.with_name(f"{path.stem}.{label}-{stamp}{path.suffix}")
+    moved = []
+    try:
+        if main:
+            os.replace(path, target)
+            moved.append(target)
+        for side in SIDE_FILES:
+            source = path.with_name(path.name + side)
+            if source.exists():
+                os.replace(source, target.with_name(target.name + side))
+                moved.append(target.with_name(target.name + side))
+    except OSError as error:
+        raise StoreError(f"studyapp found a problem with your profile {path} but could not move "
+                         f"it aside to {target.name} ({error.strerror}); nothing was changed."
+                         ) from error
+    return moved
+
+
+def _newest_good_backup(backup_dir: Path) -> tuple[backups.Backup | None, list[backups.Backup]]:
+    skipped = []
+    for candidate in backups.list_backups(backup_dir):
+        if backups.problem_with(candidate.path, thorough=True) is None:
+            return candidate, skipped
+        skipped.append(candidate)
+    return None, skipped
+
+
+def _profile_newer_than_backups(path: Path, backup_dir: Path) -> bool:
+    # After a clean close the WAL is folded in and removed, so the main file's mtime is the time
+    # of the last change; a backup written after it already holds everything.
+    newest = backups.list_backups(backup_dir)
+    if not newest:
+        return True
+    # An empty -wal (left by the read-only inspection) holds no change; one with frames does.
+    changed = max(p.stat().st_mtime for p in (path, path.with_name(path.name + "-wal"))
+                  if p.exists() and p.stat().st_size > 0)
+    # Equal times happen within one clock tick of the file system; close() writes before it backs up.
+    return changed > newest[0].path.stat().st_mtime
+
+
+def _explain(state: FileState, detail: str, path: Path, aside: list[Path],
+             restored: backups.Backup | None, skipped: list[backups.Backup]) -> str:
+    if state is FileState.MISSING:
+        opening = f"Your profile database {path} was missing"
+    elif state is FileState.FOREIGN:
+        opening = (f"The file {path} is not a studyapp profile ({detail}); it may be damaged or "
+                   "belong to another program")
+    else:
+        opening = f"Your profile database {path} was damaged ({detail})" if detail else \
+            f"Your profile database {path} was damaged"
+    if restored is not None:
+        text = (f"{opening}. It was restored from the backup of "
+                f"{for_people(restored.taken_at)}; changes made after that time are lost.")
+    else:
+        text = f"{opening}. No usable backup was found, so a new, empty profile was started."
+    if skipped:
+        text += f" {len(skipped)} newer backup(s) were damaged too and were skipped."
+    kept = [p for p in aside if not p.name.endswith(SIDE_FILES)]
+    if kept:
+        text += f" The old file was kept, unchanged, as {kept[0].name} in {path.parent}."
+    return text
