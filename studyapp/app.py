@@ -1,0 +1,152 @@
+"""Application start-up: open the profile, read the lessons, show the main window.
+
+Nothing heavy happens at import or before the window shows: torch and transformers load later,
+on worker threads, when a tab first needs a model. `python -c "import studyapp.app"` must not
+import torch (a test checks it).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from studyapp import config as cfg
+from studyapp.content.lessons import Lesson, LessonError, load_lessons
+
+
+@dataclass
+class AppContext:
+    config: cfg.Config
+    store: object            # studyapp.store.Store
+    lessons: list[Lesson]
+    lesson_errors: list[LessonError]
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def progress(self):
+        return self.store.progress
+
+    @property
+    def settings(self):
+        return self.store.settings
+
+
+def content_folders(config: cfg.Config, kind: str) -> list[Path]:
+    """Built-in resources/KIND, then the content pack's KIND (which may override)."""
+    folders = [cfg.RESOURCES_DIR / kind]
+    if config.content_dir:
+        folders.append(Path(config.content_dir) / kind)
+    return folders
+
+
+def build_context(config: cfg.Config) -> AppContext:
+    """Open the profile and read the content. Raises StoreError when the data folder is unusable."""
+    from studyapp.store import open_profile
+
+    from datetime import timedelta
+
+    opened = open_profile(config.data_path, keep_backups=config.backup_keep,
+                          backup_interval=timedelta(minutes=config.backup_minutes))
+    lessons, errors = load_lessons(*content_folders(config, "lessons"))
+    messages = list(config.warnings) + list(opened.messages)
+    return AppContext(config, opened.store, lessons, errors, messages)
+
+
+def _make_app(argv: list[str]):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(argv)
+        app.setApplicationName("studyapp")
+        app.setOrganizationName("studyapp")
+        app.setApplicationDisplayName("studyapp")
+    return app
+
+
+def create_window(ctx: AppContext):
+    from studyapp.ui import theme
+    from studyapp.ui.main_window import MainWindow
+
+    # A theme given on the command line or in the environment wins over the one saved in the app.
+    chosen = ctx.config.theme
+    if ctx.config.source("theme") not in ("flag", "env"):
+        chosen = ctx.settings.get("theme", chosen)
+    theme.apply(_make_app(sys.argv[:1]), chosen)
+    return MainWindow(ctx)
+
+
+def _fatal(message: str) -> int:
+    """A start-up failure the learner must see: a dialog when a screen is there, stderr always."""
+    print(f"studyapp: {message}", file=sys.stderr)
+    try:
+        from PySide6.QtWidgets import QMessageBox
+        _make_app(sys.argv[:1])
+        if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+            QMessageBox.critical(None, "studyapp cannot start", message)
+    except Exception:  # noqa: BLE001 - the message is on stderr already
+        pass
+    return 2
+
+
+def run_gui(config: cfg.Config) -> int:
+    from studyapp.store import StoreError
+
+    app = _make_app(sys.argv[:1])
+    try:
+        ctx = build_context(config)
+    except StoreError as exc:
+        return _fatal(str(exc))
+    window = create_window(ctx)
+    window.show()
+    window.show_messages(ctx.messages)
+    code = app.exec()
+    ctx.store.close()
+    return code
+
+
+def screenshot(config: cfg.Config, tab: str, out: Path, size: tuple[int, int] = (1280, 820),
+               settle_s: float = 60.0) -> int:
+    """Render the main window with one tab open, offscreen, into a PNG."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from studyapp.store import StoreError
+    from studyapp.ui import main_window, worker
+
+    names = [t.name for t in main_window.TABS]
+    if tab not in names:
+        print(f"studyapp screenshot: unknown tab {tab!r}; choose one of: {', '.join(names)}", file=sys.stderr)
+        return 2
+    app = _make_app(sys.argv[:1])
+    try:
+        ctx = build_context(config)
+    except StoreError as exc:
+        return _fatal(str(exc))
+    window = create_window(ctx)
+    window.resize(*size)
+    window.show_tab(tab)
+    window.show()
+    # Let tabs finish their background work (models loading, first generation) before the shot.
+    deadline = time.monotonic() + settle_s
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if not worker._live:
+            break
+        time.sleep(0.02)
+    for _ in range(10):
+        app.processEvents()
+        time.sleep(0.01)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ok = window.grab().save(str(out), "PNG")
+    worker.cancel_all()
+    window.close()
+    ctx.store.close(backup=False)
+    if not ok:
+        print(f"studyapp screenshot: could not write {out}", file=sys.stderr)
+        return 1
+    print(out)
+    return 0

@@ -1,0 +1,67 @@
+"""The `studyapp` command: the GUI by default, sub-commands for headless work.
+
+    studyapp                                   the app, on the profile in the user data folder
+    studyapp --data-dir PATH                   ... on another profile (or STUDYAPP_HOME=PATH)
+    studyapp screenshot --tab lessons --out lessons.png [--size 1280x820]
+    studyapp lab train|generate|report ...     the model lab (see `studyapp lab --help`)
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from studyapp import config as cfg
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x820, got {text!r}")
+    if not (200 <= width <= 8000 and 200 <= height <= 8000):
+        raise argparse.ArgumentTypeError("width and height must be between 200 and 8000 pixels")
+    return width, height
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studyapp", description="From base model to assistant: an offline course with a real tiny model.")
+    parser.add_argument("--data-dir", type=Path, help="profile folder (default: the user data folder; env STUDYAPP_HOME)")
+    parser.add_argument("--theme", choices=["light", "dark", "system"], help="colour theme")
+    parser.add_argument("--models-dir", type=Path, help="folder with base/sft/reward/rlhf models")
+    parser.add_argument("--content-dir", type=Path, help="extra content pack folder")
+    sub = parser.add_subparsers(dest="command")
+    shot = sub.add_parser("screenshot", help="render the main window with a tab open into a PNG")
+    shot.add_argument("--tab", required=True, help="short tab name, e.g. lessons")
+    shot.add_argument("--out", required=True, type=Path, help="PNG file to write")
+    shot.add_argument("--size", type=_size, default=(1280, 820), help="window size WxH (default 1280x820)")
+    sub.add_parser("lab", help="the model lab: train, generate, report", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # `studyapp lab ...` has its own parser (in studyapp.lab, which imports torch only when run).
+    if "lab" in argv:
+        index = argv.index("lab")
+        head = build_parser().parse_args(argv[:index])
+        if head.command is None:
+            from studyapp.lab.cli import main as lab_main
+            return lab_main(argv[index + 1:])
+    args = build_parser().parse_args(argv)
+    try:
+        config = cfg.load_config({"data_dir": args.data_dir, "theme": args.theme,
+                                  "models_dir": args.models_dir, "content_dir": args.content_dir})
+    except cfg.ConfigError as exc:
+        print(f"studyapp: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "screenshot":
+        from studyapp.app import screenshot
+        return screenshot(config, args.tab, args.out, args.size)
+    from studyapp.app import run_gui
+    return run_gui(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

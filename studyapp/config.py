@@ -1,0 +1,193 @@
+"""Paths and settings, in one place.
+
+Settings come in layers, each overriding the one before:
+
+    built-in defaults < site config < user config < environment < command-line flags
+
+The site config is for classroom lab machines (an administrator writes it once, in
+platformdirs' site_config_dir); the user config is the learner's own file. Both are TOML with the
+same keys. Every resolved value remembers which layer it came from, so the app can say why a
+setting has the value it has.
+
+No Qt here: the CLI, the lab and the tests read settings without a display.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import platformdirs
+
+APP_NAME = "studyapp"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _bundle_root() -> Path:
+    """Where resources/ and models/ live: next to the package, or inside a frozen build."""
+    frozen = getattr(sys, "_MEIPASS", None)
+    return Path(frozen) if frozen else PACKAGE_DIR.parent
+
+
+ROOT = _bundle_root()
+RESOURCES_DIR = ROOT / "resources"
+MODELS_DIR = ROOT / "models"
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _theme(value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in {"light", "dark", "system"}:
+        raise ValueError(f"expected light, dark or system, got {value!r}")
+    return text
+
+
+def _path(value: Any) -> str:
+    return str(Path(os.path.expanduser(str(value))))
+
+
+def _int_between(lo: int, hi: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        number = int(value)
+        if not lo <= number <= hi:
+            raise ValueError(f"expected a whole number from {lo} to {hi}, got {number}")
+        return number
+    return parse
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    default: Any
+    parse: Callable[[Any], Any]
+    env: str | None
+    doc: str
+
+
+# The documented keys. README.md lists the same table; tests check that the two agree.
+KEYS: dict[str, Key] = {k.name: k for k in [
+    Key("data_dir", "", _path, "STUDYAPP_HOME",
+        "Folder of the learner's profile (database, backups). Empty: the platform's user data folder."),
+    Key("theme", "system", _theme, "STUDYAPP_THEME", "light, dark or system."),
+    Key("font_scale", 100, _int_between(50, 300), "STUDYAPP_FONT_SCALE",
+        "Lesson text size in percent."),
+    Key("models_dir", "", _path, "STUDYAPP_MODELS",
+        "Folder with the base/sft/reward/rlhf checkpoints. Empty: the shipped models/."),
+    Key("content_dir", "", _path, "STUDYAPP_CONTENT",
+        "Extra content pack (lessons, quizzes, decks) added to the built-in resources/."),
+    Key("torch_threads", 0, _int_between(0, 256), "STUDYAPP_TORCH_THREADS",
+        "CPU threads for the model lab; 0 lets torch choose."),
+    Key("backup_keep", 5, _int_between(1, 100), "STUDYAPP_BACKUP_KEEP",
+        "How many rotating profile backups to keep."),
+    Key("backup_minutes", 30, _int_between(1, 24 * 60), "STUDYAPP_BACKUP_MINUTES",
+        "Least time between two backups while the app is in use."),
+    Key("allow_own_models", True, _to_bool, "STUDYAPP_ALLOW_OWN_MODELS",
+        "Whether learners may load their own model folders."),
+]}
+
+LAYERS = ("default", "site", "user", "env", "flag")
+
+
+class ConfigError(Exception):
+    """A config file or value that cannot be used; the message names the file and the key."""
+
+
+@dataclass
+class Config:
+    values: dict[str, Any]
+    sources: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def source(self, name: str) -> str:
+        return self.sources[name]
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.values["data_dir"]) if self.values["data_dir"] else default_data_dir()
+
+    @property
+    def models_path(self) -> Path:
+        return Path(self.values["models_dir"]) if self.values["models_dir"] else MODELS_DIR
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def site_config_file() -> Path:
+    return Path(platformdirs.site_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def user_config_file() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from exc
+
+
+def load_config(
+    flags: dict[str, Any] | None = None,
+    *,
+    env: dict[str, str] | None = None,
+    site_file: Path | None = None,
+    user_file: Path | None = None,
+) -> Config:
+    """Resolve every key through the five layers.
+
+    A bad value in a file or the environment does not stop the app: that layer is skipped for
+    that key and a warning names where the value came from. Unknown keys in a file are warned
+    about too (a typo in a lab machine's site config should be visible, not silently ignored).
+    """
+    env = os.environ if env is None else env
+    layers: list[tuple[str, str, dict[str, Any]]] = []
+    for layer, path in (("site", site_file or site_config_file()),
+                        ("user", user_file or user_config_file())):
+        layers.append((layer, str(path), _read_toml(path)))
+    layers.append(("env", "environment", {
+        k.name: env[k.env] for k in KEYS.values() if k.env and env.get(k.env, "") != ""}))
+    layers.append(("flag", "command line", {k: v for k, v in (flags or {}).items() if v is not None}))
+
+    values = {k.name: k.default for k in KEYS.values()}
+    sources = {k.name: "default" for k in KEYS.values()}
+    warnings: list[str] = []
+    for layer, where, data in layers:
+        for name, raw in data.items():
+            key = KEYS.get(name)
+            if key is None:
+                warnings.append(f"{where}: unknown setting {name!r} ignored")
+                continue
+            try:
+                values[name] = key.parse(raw)
+            except (TypeError, ValueError) as exc:
+                warnings.append(f"{where}: setting {name!r}: {exc}; using {values[name]!r}")
+                continue
+            sources[name] = layer
+    return Config(values, sources, warnings)

@@ -1,0 +1,298 @@
+"""Lessons: markdown files with a small front-matter block, parsed, rendered and searched.
+
+A lesson file looks like this:
+
+    ---
+    title: Why a base model continues your text
+    order: 1
+    objectives:
+      - Explain why ...
+    summary: One line for the lesson list.
+    ---
+    Markdown body; every `## ` heading starts a section (progress is kept per section).
+
+A file that cannot be used becomes a `LessonError` naming the file and the line, and the other
+lessons load as usual. No Qt here: the UI shows what this module returns.
+"""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import markdown
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+EXTENSIONS = ["tables", "fenced_code", "toc", "admonition", "attr_list", "def_list", "sane_lists"]
+FENCE = re.compile(r"^\s*(```|~~~)")
+HEADING2 = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+IMAGE = re.compile(r"!\[[^\]]*\]\(\s*([^)\s]+)")
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"<svg", b"<?xml")
+ADMONITION_COLOURS = {  # background, border: readable in both themes
+    "note": ("#e8f0fe", "#4a76c9"), "info": ("#e8f0fe", "#4a76c9"),
+    "tip": ("#e6f4ea", "#3c8f52"), "example": ("#f3e8fd", "#8a4fc9"),
+    "warning": ("#fef4e5", "#d08a1c"), "danger": ("#fdeaea", "#c94a4a"),
+}
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    text: str  # plain-ish markdown of the section, for search
+
+
+@dataclass
+class Lesson:
+    slug: str
+    path: Path
+    title: str
+    order: int
+    objectives: list[str]
+    summary: str
+    body: str
+    html: str
+    sections: list[Section] = field(default_factory=list)
+
+
+@dataclass
+class LessonError:
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path.name}, line {self.line}: {self.message}"
+
+
+class _Invalid(Exception):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+
+
+def slug_of(path: Path) -> str:
+    """01-base-models.md -> base-models; glossary.md -> glossary."""
+    return re.sub(r"^\d+-", "", path.stem)
+
+
+# ---------------------------------------------------------------------------------------------
+# Front matter
+
+def split_front_matter(text: str) -> tuple[dict, str, int]:
+    """Return (meta, body, line number where the body starts)."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise _Invalid(1, "the file must start with a front-matter block opened by '---'")
+    meta: dict = {}
+    current_list: list | None = None
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() == "---":
+            break
+        if not line.strip():
+            continue
+        item = re.match(r"^\s+-\s+(.*)$", line)
+        if item:
+            if current_list is None:
+                raise _Invalid(number, "a list item must follow a key such as 'objectives:'")
+            current_list.append(item.group(1).strip())
+            continue
+        pair = re.match(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$", line)
+        if not pair:
+            raise _Invalid(number, f"expected 'key: value' in the front matter, got {line.strip()!r}")
+        key, value = pair.group(1), pair.group(2).strip()
+        if value:
+            meta[key] = value
+            current_list = None
+        else:
+            meta[key] = current_list = []
+    else:
+        raise _Invalid(1, "the front-matter block is never closed with '---'")
+    return meta, "\n".join(lines[number:]), number + 1
+
+
+def _validate_meta(meta: dict) -> tuple[str, int, list[str], str]:
+    title = meta.get("title")
+    if not isinstance(title, str) or not title:
+        raise _Invalid(1, "front matter: 'title' is missing")
+    try:
+        order = int(meta.get("order", ""))
+    except ValueError:
+        raise _Invalid(1, f"front matter: 'order' must be a whole number, got {meta.get('order')!r}")
+    objectives = meta.get("objectives", [])
+    if not isinstance(objectives, list):
+        objectives = [objectives]
+    summary = meta.get("summary", "")
+    return title, order, objectives, summary if isinstance(summary, str) else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering for QTextBrowser (a subset of HTML 4 and CSS 2)
+
+class _QtFriendly(Treeprocessor):
+    """Rewrite what QTextBrowser cannot draw: admonition boxes become one-cell tables (Qt paints
+    table backgrounds but not div ones), and each heading gets an <a name> anchor so that
+    scrollToAnchor() and the table of contents work."""
+
+    def run(self, root: etree.Element) -> None:
+        for parent in list(root.iter()):
+            for index, child in enumerate(list(parent)):
+                classes = (child.get("class") or "").split()
+                if child.tag == "div" and "admonition" in classes:
+                    parent[index] = self._box(child, classes)
+                if child.tag in {"h1", "h2", "h3", "h4"} and child.get("id"):
+                    anchor = etree.Element("a", {"name": child.get("id")})
+                    anchor.tail, child.text = child.text, None
+                    child.insert(0, anchor)
+
+    @staticmethod
+    def _box(div: etree.Element, classes: list[str]) -> etree.Element:
+        kind = next((c for c in classes if c in ADMONITION_COLOURS), "note")
+        background, border = ADMONITION_COLOURS[kind]
+        table = etree.Element("table", {
+            "class": f"admonition {kind}", "width": "100%", "cellpadding": "8",
+            "cellspacing": "0", "border": "0", "bgcolor": background,
+            "style": f"border-left: 4px solid {border}; margin: 8px 0;"})
+        cell = etree.SubElement(etree.SubElement(table, "tr"), "td")
+        for element in list(div):
+            if "admonition-title" in (element.get("class") or ""):
+                element.set("style", f"font-weight: bold; color: {border}; margin: 0;")
+            cell.append(element)
+        return table
+
+
+class _QtFriendlyExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_QtFriendly(md), "qt_friendly", 0)
+
+
+def render(body: str) -> tuple[str, list[dict]]:
+    """Markdown -> (HTML, table-of-contents tokens)."""
+    md = markdown.Markdown(extensions=EXTENSIONS + [_QtFriendlyExtension()],
+                           extension_configs={"toc": {"permalink": False}})
+    html = md.convert(body)
+    return html, md.toc_tokens
+
+
+def _flatten(tokens: list[dict]) -> list[dict]:
+    out = []
+    for token in tokens:
+        out.append(token)
+        out.extend(_flatten(token.get("children", [])))
+    return out
+
+
+def _sections(body: str, toc: list[dict]) -> list[Section]:
+    """Split the source at its `## ` headings (outside code fences); ids come from the toc."""
+    h2_ids = [t["id"] for t in _flatten(toc) if t["level"] == 2]
+    chunks: list[tuple[str, list[str]]] = []
+    in_fence = False
+    for line in body.splitlines():
+        if FENCE.match(line):
+            in_fence = not in_fence
+        heading = None if in_fence else HEADING2.match(line)
+        if heading:
+            chunks.append((heading.group(1), []))
+        elif chunks:
+            chunks[-1][1].append(line)
+    return [Section(id=h2_ids[i] if i < len(h2_ids) else f"section-{i + 1}", title=title,
+                    text="\n".join(lines).strip())
+            for i, (title, lines) in enumerate(chunks)]
+
+
+def _check_images(body: str, body_line: int, folder: Path) -> None:
+    for offset, line in enumerate(body.splitlines()):
+        for target in IMAGE.findall(line):
+            if re.match(r"^[a-z]+://", target):
+                raise _Invalid(body_line + offset, f"image {target!r}: only local images are allowed")
+            image = folder / target
+            try:
+                head = image.read_bytes()[:16].lstrip()
+            except OSError:
+                raise _Invalid(body_line + offset, f"image {target!r} cannot be read")
+            if not head.startswith(IMAGE_MAGIC):
+                raise _Invalid(body_line + offset, f"image {target!r} is not a PNG, JPEG, GIF or SVG")
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+def parse_lesson(path: Path) -> Lesson:
+    """Parse one file; raises LessonParseError (a LessonError carrier) when it is unusable."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise _Invalid(line, "the file is not valid UTF-8 text (save it as UTF-8)") from None
+    meta, body, body_line = split_front_matter(text)
+    title, order, objectives, summary = _validate_meta(meta)
+    _check_images(body, body_line, path.parent)
+    html, toc = render(body)
+    return Lesson(slug=slug_of(path), path=path, title=title, order=order, objectives=objectives,
+                  summary=summary, body=body, html=html, sections=_sections(body, toc))
+
+
+def load_lessons(*folders: Path) -> tuple[list[Lesson], list[LessonError]]:
+    """Every *.md file of the folders, sorted by order then title. A later folder's lesson with
+    the same slug replaces an earlier one (a content pack can override a built-in lesson)."""
+    by_slug: dict[str, Lesson] = {}
+    errors: list[LessonError] = []
+    for folder in folders:
+        if not folder or not Path(folder).is_dir():
+            continue
+        for path in sorted(Path(folder).glob("*.md")):
+            try:
+                lesson = parse_lesson(path)
+            except _Invalid as exc:
+                errors.append(LessonError(path, exc.line, str(exc)))
+                continue
+            except OSError as exc:
+                errors.append(LessonError(path, 1, f"cannot read the file ({exc.strerror})"))
+                continue
+            by_slug[lesson.slug] = lesson
+    lessons = sorted(by_slug.values(), key=lambda l: (l.order, l.title))
+    return lessons, errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Search
+
+@dataclass
+class Hit:
+    slug: str
+    lesson_title: str
+    section_id: str
+    section_title: str
+    snippet: str
+    score: int
+
+
+def _plain(text: str) -> str:
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)      # links keep their words
+    text = re.sub(r'^\s*!!!\s*[\w-]+\s*(?:"([^"]*)")?.*$', r"\1", text, flags=re.M)  # keep titles
+    text = re.sub(r"[*_`#>|]", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def search(lessons: list[Lesson], query: str, limit: int = 50) -> list[Hit]:
+    """Sections that contain every word of the query (case-insensitive), best first."""
+    words = [w for w in re.findall(r"\w[\w'-]*", query.lower()) if w]
+    if not words:
+        return []
+    hits = []
+    for lesson in lessons:
+        for section in lesson.sections:
+            plain = _plain(section.title + ". " + section.text)
+            low = plain.lower()
+            if not all(w in low for w in words):
+                continue
+            score = sum(low.count(w) for w in words) + 5 * sum(w in section.title.lower() for w in words)
+            at = low.find(words[0])
+            start = max(0, at - 60)
+            snippet = ("…" if start else "") + plain[start:at + 100].strip() + "…"
+            hits.append(Hit(lesson.slug, lesson.title, section.id, section.title, snippet, score))
+    hits.sort(key=lambda h: -h.score)
+    return hits[:limit]

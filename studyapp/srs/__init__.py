@@ -1,0 +1,1 @@
+"""Spaced repetition on top of the fsrs package (pure Python, no Qt)."""

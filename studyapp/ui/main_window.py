@@ -1,0 +1,255 @@
+"""The main window: one tab per area, a menu with shortcuts, a status bar, link routing.
+
+Tabs are registered in TABS by a stable short name (used by `studyapp screenshot --tab NAME`,
+by studyapp:// links and by Ctrl+1..9). A tab widget may define:
+    open_link(params: dict, fragment: str)   open itself in the state a link asks for
+    show_find() / focus_search()             Ctrl+F and Ctrl+Shift+F
+The window's size, full-screen state and last tab are kept in the profile.
+"""
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Callable
+
+from PySide6.QtCore import QByteArray, QTimer, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication, QLabel, QMainWindow, QMessageBox, QProgressBar, QTabWidget, QToolButton, QWidget,
+)
+
+from studyapp.ui import theme, worker
+from studyapp.ui.links import parse_link
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    name: str
+    title: str
+    factory: Callable[["MainWindow"], QWidget]
+
+
+def _lessons(window: "MainWindow") -> QWidget:
+    from studyapp.ui.lessons_tab import LessonsTab
+    tab = LessonsTab(window.ctx.lessons, window.ctx.lesson_errors, window.ctx.progress,
+                     font_scale=window.ctx.config.font_scale)
+    tab.link_activated.connect(window.open_link)
+    tab.status.connect(window.show_status)
+    return tab
+
+
+TABS: list[TabSpec] = [
+    TabSpec("lessons", "&Lessons", _lessons),
+]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx):
+        """ctx: the AppContext built by studyapp.app (config, store, lessons, progress)."""
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle("studyapp — from base model to assistant")
+        self.tabs = QTabWidget(documentMode=True)
+        self.tab_widgets: dict[str, QWidget] = {}
+        for spec in TABS:
+            widget = spec.factory(self)
+            self.tab_widgets[spec.name] = widget
+            self.tabs.addTab(widget, spec.title.replace("&", ""))
+        self.setCentralWidget(self.tabs)
+        self._build_status_bar()
+        self._build_menus()
+        worker.set_error_reporter(self.report_error)
+        self._restore_state()
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self._backup_timer = QTimer(self, interval=60_000, timeout=self._maybe_backup)
+        self._backup_timer.start()
+
+    # ---- building -------------------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.task_label = QLabel()
+        self.task_progress = QProgressBar(maximumWidth=200, textVisible=False)
+        self.task_cancel = QToolButton(text="Cancel", autoRaise=True)
+        for widget in (self.task_label, self.task_progress, self.task_cancel):
+            widget.hide()
+            bar.addPermanentWidget(widget)
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self._action(file_menu, "Back up profile now", self._backup_now, tip="Write a backup of your profile")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
+
+        edit = menu.addMenu("&Edit")
+        self._action(edit, "&Find in lesson…", self._find, "Ctrl+F")
+        self._action(edit, "&Search all lessons…", self._search_all, "Ctrl+Shift+F")
+
+        view = menu.addMenu("&View")
+        for index, spec in enumerate(TABS[:9]):
+            self._action(view, spec.title, lambda _=False, n=spec.name: self.show_tab(n), f"Ctrl+{index + 1}")
+        view.addSeparator()
+        self.fullscreen_action = self._action(view, "&Full screen", self.toggle_full_screen, "F11")
+        self.fullscreen_action.setCheckable(True)
+        themes = view.addMenu("&Theme")
+        group = QActionGroup(self)
+        self.theme_actions = {}
+        for name in ("system", "light", "dark"):
+            action = self._action(themes, name.capitalize(), lambda _=False, n=name: self.set_theme(n))
+            action.setCheckable(True)
+            group.addAction(action)
+            self.theme_actions[name] = action
+        self.theme_actions[self.ctx.settings.get("theme", self.ctx.config.theme)].setChecked(True)
+
+        help_menu = menu.addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self._show_shortcuts, "F1")
+        self._action(help_menu, "&About studyapp", self._about)
+
+    # ---- tabs and links -------------------------------------------------------------------
+    def show_tab(self, name: str) -> QWidget | None:
+        widget = self.tab_widgets.get(name)
+        if widget is not None:
+            self.tabs.setCurrentWidget(widget)
+        return widget
+
+    def current_tab_name(self) -> str:
+        current = self.tabs.currentWidget()
+        return next((n for n, w in self.tab_widgets.items() if w is current), "")
+
+    def open_link(self, url: str) -> bool:
+        link = parse_link(url)
+        if link is None:
+            self.show_status(f"Not a studyapp link: {url}")
+            return False
+        widget = self.show_tab(link.tab)
+        if widget is None:
+            self.show_status(f"The '{link.tab}' tab is not part of this version of studyapp yet.")
+            return False
+        if hasattr(widget, "open_link"):
+            widget.open_link(link.params, link.fragment)
+        return True
+
+    def _find(self) -> None:
+        widget = self.show_tab("lessons")
+        if widget is not None:
+            widget.show_find()
+
+    def _search_all(self) -> None:
+        widget = self.show_tab("lessons")
+        if widget is not None:
+            widget.focus_search()
+
+    # ---- look -----------------------------------------------------------------------------
+    def set_theme(self, name: str) -> None:
+        theme.apply(QApplication.instance(), name)
+        self.ctx.settings.set("theme", name)
+        lessons = self.tab_widgets.get("lessons")
+        if lessons is not None and lessons.current is not None:
+            lessons.open_lesson(lessons.current.slug)   # re-render for the new colours
+
+    def toggle_full_screen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
+        self.fullscreen_action.setChecked(self.isFullScreen())
+
+    # ---- status, errors, background tasks -------------------------------------------------
+    def show_status(self, message: str, ms: int = 6000) -> None:
+        self.statusBar().showMessage(message, ms)
+
+    def report_error(self, title: str, message: str, details: str = "") -> None:
+        self.show_status(f"{title}: {message}", 15000)
+        box = QMessageBox(QMessageBox.Warning, title, message, QMessageBox.Ok, self)
+        if details:
+            box.setDetailedText(details)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.open()   # window-modal, never blocks the event loop
+
+    def show_messages(self, messages: list[str]) -> None:
+        """Start-up messages (a restored profile, a config warning): shown once the window is up."""
+        if messages:
+            box = QMessageBox(QMessageBox.Information, "studyapp", "\n\n".join(messages), QMessageBox.Ok, self)
+            box.setAttribute(Qt.WA_DeleteOnClose)
+            box.open()
+
+    def track_task(self, task: worker.Task, label: str) -> None:
+        """Show a background task in the status bar with a progress bar and a cancel button."""
+        self.task_label.setText(label)
+        self.task_progress.setRange(0, 0)
+        for widget in (self.task_label, self.task_progress, self.task_cancel):
+            widget.show()
+        self.task_cancel.clicked.connect(task.cancel)
+
+        def on_progress(info) -> None:
+            if isinstance(info, dict) and info.get("total"):
+                self.task_progress.setRange(0, int(info["total"]))
+                self.task_progress.setValue(int(info.get("step", 0)))
+
+        def on_finished() -> None:
+            self.task_cancel.clicked.disconnect(task.cancel)
+            for widget in (self.task_label, self.task_progress, self.task_cancel):
+                widget.hide()
+
+        task.progress.connect(on_progress)
+        task.finished.connect(on_finished)
+
+    # ---- persistence ----------------------------------------------------------------------
+    def _restore_state(self) -> None:
+        settings = self.ctx.settings
+        geometry = settings.get("window_geometry", None)
+        if geometry:
+            self.restoreGeometry(QByteArray(base64.b64decode(geometry)))
+        else:
+            self.resize(1200, 800)
+        last = settings.get("last_tab", "lessons")
+        self.show_tab(last if last in self.tab_widgets else "lessons")
+
+    def _tab_changed(self, _index: int) -> None:
+        self.ctx.settings.set("last_tab", self.current_tab_name())
+
+    def _save_state(self) -> None:
+        geometry = base64.b64encode(bytes(self.saveGeometry())).decode("ascii")
+        self.ctx.settings.set("window_geometry", geometry)
+        self.ctx.settings.set("last_tab", self.current_tab_name())
+
+    def _maybe_backup(self) -> None:
+        try:
+            self.ctx.store.maybe_backup()
+        except Exception as exc:  # noqa: BLE001 - a failed backup must not stop the lesson
+            self.show_status(f"Backup failed: {exc}", 15000)
+
+    def _backup_now(self) -> None:
+        try:
+            path = self.ctx.store.backup_now()
+            self.show_status(f"Profile backed up to {path}")
+        except Exception as exc:  # noqa: BLE001
+            self.report_error("Backup failed", str(exc))
+
+    def closeEvent(self, event) -> None:
+        self._save_state()
+        worker.cancel_all()
+        super().closeEvent(event)
+
+    # ---- help -----------------------------------------------------------------------------
+    def _show_shortcuts(self) -> None:
+        rows = [f"Ctrl+{i + 1}\t{spec.title.replace('&', '')}" for i, spec in enumerate(TABS[:9])]
+        rows += ["Ctrl+F\tFind in the lesson", "Ctrl+Shift+F\tSearch all lessons",
+                 "F11\tFull screen", "F1\tThis list", "Ctrl+Q\tQuit"]
+        QMessageBox.information(self, "Keyboard shortcuts", "\n".join(rows))
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About studyapp", (
+            "<b>studyapp</b><br>How a pretrained base model becomes an assistant: SFT, then RLHF "
+            "(preferences, a Bradley-Terry reward model, PPO with a KL penalty).<br><br>"
+            "Every model in this app is real and small enough to train on your own CPU."))

@@ -1,0 +1,62 @@
+"""Config layering: defaults < site < user < environment < flags, with warnings for bad values."""
+import re
+from pathlib import Path
+
+from studyapp import config as cfg
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_each_layer_overrides_the_one_before(tmp_path):
+    site = write(tmp_path / "site.toml", 'theme = "dark"\nfont_scale = 120\nbackup_keep = 7\ntorch_threads = 2\n')
+    user = write(tmp_path / "user.toml", 'font_scale = 130\nbackup_keep = 8\ntorch_threads = 3\n')
+    env = {"STUDYAPP_BACKUP_KEEP": "9", "STUDYAPP_TORCH_THREADS": "4"}
+    conf = cfg.load_config({"torch_threads": 1}, env=env, site_file=site, user_file=user)
+    assert (conf.theme, conf.source("theme")) == ("dark", "site")
+    assert (conf.font_scale, conf.source("font_scale")) == (130, "user")
+    assert (conf.backup_keep, conf.source("backup_keep")) == (9, "env")
+    assert (conf.torch_threads, conf.source("torch_threads")) == (1, "flag")
+    assert (conf.backup_minutes, conf.source("backup_minutes")) == (30, "default")
+
+
+def test_studyapp_home_moves_the_profile(tmp_path):
+    conf = cfg.load_config(env={"STUDYAPP_HOME": str(tmp_path / "p")},
+                           site_file=tmp_path / "none1", user_file=tmp_path / "none2")
+    assert conf.data_path == tmp_path / "p"
+    flagged = cfg.load_config({"data_dir": tmp_path / "q"}, env={"STUDYAPP_HOME": str(tmp_path / "p")},
+                              site_file=tmp_path / "none1", user_file=tmp_path / "none2")
+    assert flagged.data_path == tmp_path / "q"
+
+
+def test_bad_values_and_unknown_keys_warn_and_keep_the_lower_layer(tmp_path):
+    site = write(tmp_path / "site.toml", 'theme = "dark"\n')
+    user = write(tmp_path / "user.toml", 'theme = "purple"\nfont_sclae = 3\n')
+    conf = cfg.load_config(env={"STUDYAPP_BACKUP_KEEP": "lots"}, site_file=site, user_file=user)
+    assert conf.theme == "dark"
+    assert conf.backup_keep == 5
+    text = "\n".join(conf.warnings)
+    assert "user.toml" in text and "'theme'" in text
+    assert "font_sclae" in text
+    assert "environment" in text and "backup_keep" in text
+
+
+def test_a_broken_toml_file_is_named(tmp_path):
+    user = write(tmp_path / "user.toml", 'theme = "dark\n')
+    try:
+        cfg.load_config(env={}, site_file=tmp_path / "none", user_file=user)
+    except cfg.ConfigError as exc:
+        assert "user.toml" in str(exc)
+    else:
+        raise AssertionError("a broken config file must be reported")
+
+
+def test_readme_documents_every_key():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(\w+)` \|", readme, flags=re.M))
+    assert documented == set(cfg.KEYS), "README's settings table and config.KEYS disagree"
+    for key in cfg.KEYS.values():
+        if key.env:
+            assert key.env in readme

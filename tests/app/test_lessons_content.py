@@ -1,0 +1,106 @@
+"""Lesson files: front matter, rendering for Qt, sections, search, and clear errors."""
+from pathlib import Path
+
+from studyapp.config import RESOURCES_DIR
+from studyapp.content.lessons import load_lessons, search
+
+GOOD = """---
+title: A test lesson
+order: 2
+objectives:
+  - Say why
+  - Say how
+---
+Intro.
+
+## First part
+
+Bradley-Terry turns two scores into a probability.
+
+!!! warning "Misconception"
+    Adding a constant changes nothing.
+
+```text
+## not a section
+```
+
+## Second part
+
+| a | b |
+|---|---|
+| 1 | 2 |
+"""
+
+
+def lesson_dir(tmp_path: Path, files: dict[str, bytes | str]) -> Path:
+    for name, text in files.items():
+        path = tmp_path / name
+        path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return tmp_path
+
+
+def test_good_lesson_parses_renders_and_has_sections(tmp_path):
+    lessons, errors = load_lessons(lesson_dir(tmp_path, {"02-test.md": GOOD}))
+    assert errors == []
+    lesson = lessons[0]
+    assert (lesson.slug, lesson.title, lesson.order) == ("test", "A test lesson", 2)
+    assert lesson.objectives == ["Say why", "Say how"]
+    assert [s.id for s in lesson.sections] == ["first-part", "second-part"]
+    assert '<a name="first-part">' in lesson.html            # anchors for scrollToAnchor
+    assert "<table" in lesson.html and "<th>a</th>" in lesson.html
+    assert 'class="admonition warning"' in lesson.html and "bgcolor" in lesson.html
+
+
+def test_broken_lessons_name_file_and_line_and_the_rest_load(tmp_path):
+    folder = lesson_dir(tmp_path, {
+        "01-good.md": GOOD,
+        "02-nofront.md": "# just text\n",
+        "03-badkey.md": "---\ntitle: X\norder: 3\nthis line is wrong\n---\nbody\n",
+        "04-order.md": "---\ntitle: X\norder: first\n---\nbody\n",
+        "05-latin1.md": "---\ntitle: X\norder: 5\n---\nline two\ncaf\xe9\n".encode("latin-1"),
+        "06-image.md": "---\ntitle: X\norder: 6\n---\n\ntext\n![diagram](missing.png)\n",
+        "07-badimage.md": "---\ntitle: X\norder: 7\n---\n![diagram](notimage.png)\n",
+        "notimage.png": "this is text",
+    })
+    lessons, errors = load_lessons(folder)
+    assert [l.slug for l in lessons] == ["good"]
+    found = {e.path.name: e for e in errors}
+    assert set(found) == {"02-nofront.md", "03-badkey.md", "04-order.md", "05-latin1.md", "06-image.md", "07-badimage.md"}
+    assert found["03-badkey.md"].line == 4
+    assert found["05-latin1.md"].line == 6 and "UTF-8" in found["05-latin1.md"].message
+    assert found["06-image.md"].line == 7 and "missing.png" in found["06-image.md"].message
+    assert "not a PNG" in found["07-badimage.md"].message
+    assert "03-badkey.md, line 4" in str(found["03-badkey.md"])
+
+
+def test_a_content_pack_lesson_overrides_the_built_in_one(tmp_path):
+    base, pack = tmp_path / "a", tmp_path / "b"
+    base.mkdir()
+    pack.mkdir()
+    lesson_dir(base, {"02-test.md": GOOD})
+    lesson_dir(pack, {"02-test.md": GOOD.replace("A test lesson", "The teacher's version")})
+    lessons, _ = load_lessons(base, pack)
+    assert [l.title for l in lessons] == ["The teacher's version"]
+
+
+def test_search_finds_sections_with_all_words(tmp_path):
+    lessons, _ = load_lessons(lesson_dir(tmp_path, {"02-test.md": GOOD}))
+    hits = search(lessons, "bradley probability")
+    assert [(h.slug, h.section_id) for h in hits] == [("test", "first-part")]
+    assert "Bradley-Terry" in hits[0].snippet
+    assert search(lessons, "misconception constant")[0].section_id == "first-part"
+    assert search(lessons, "bradley table-that-is-not-there") == []
+
+
+def test_shipped_lessons_load_cleanly_and_cover_the_course():
+    lessons, errors = load_lessons(RESOURCES_DIR / "lessons")
+    assert errors == [], [str(e) for e in errors]
+    assert len([l for l in lessons if l.slug != "glossary"]) >= 4
+    assert any(l.slug == "glossary" for l in lessons)
+    text = " ".join(l.body.lower() for l in lessons)
+    for concept in ["next-token", "self-instruct", "later layers", "bradley-terry", "sigmoid",
+                    "clip", "kl", "reward hacking", "i understand your concern", "helpful",
+                    "honest", "harmless", "refus", "5000", "1e-5", "reward model"]:
+        assert concept in text, f"no lesson teaches {concept!r}"
+    for lesson in lessons:
+        assert lesson.sections, f"{lesson.slug} has no ## sections"
