@@ -145,6 +145,8 @@ class LessonsTab(QWidget):
         layout.addWidget(splitter)
 
     def _fill_list(self) -> None:
+        if self.search_box.text().strip():   # keep the search results while a search is open
+            return
         self.lesson_list.clear()
         done = self.progress.lesson_progress()
         for lesson in self.lessons:
@@ -286,11 +288,11 @@ class LessonsTab(QWidget):
                 self.open_lesson(self.lessons[index].slug)
 
     def _item_chosen(self, item: QListWidgetItem) -> None:
-        slug = item.data(ROLE_SLUG)
+        slug, section = item.data(ROLE_SLUG), item.data(ROLE_SECTION)
         if slug:
-            self.open_lesson(slug, item.data(ROLE_SECTION))
-            if item.data(ROLE_SECTION) and self.search_box.text():
-                self.find_box.setText(self.search_box.text().split()[0])
+            self.open_lesson(slug, section)
+            if section and self.search_box.text():
+                self.find_box.setText(self.search_box.text())
 
     def _anchor_clicked(self, url: QUrl) -> None:
         text = url.toString()
@@ -310,6 +312,7 @@ class LessonsTab(QWidget):
     # ---- search and find ------------------------------------------------------------------
     def _search(self, query: str) -> None:
         if not query.strip():
+            self.search_box.clear()
             self._fill_list()
             return
         hits = content.search(self.lessons, query)

@@ -8,12 +8,11 @@ The window's size, full-screen state and last tab are kept in the profile.
 """
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Callable
 
-from PySide6.QtCore import QByteArray, QTimer, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtCore import QPoint, QTimer, Qt
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QLabel, QMainWindow, QMessageBox, QProgressBar, QTabWidget, QToolButton, QWidget,
 )
@@ -207,11 +206,15 @@ class MainWindow(QMainWindow):
     # ---- persistence ----------------------------------------------------------------------
     def _restore_state(self) -> None:
         settings = self.ctx.settings
-        geometry = settings.get("window_geometry", None)
-        if geometry:
-            self.restoreGeometry(QByteArray(base64.b64decode(geometry)))
-        else:
-            self.resize(1200, 800)
+        # Size and position are kept as plain numbers: restoreGeometry() squeezes the window into
+        # the screen it finds at start, which loses the learner's size on small or virtual screens.
+        geometry = settings.get("window", None) or {}
+        self.resize(int(geometry.get("width", 1200)), int(geometry.get("height", 800)))
+        corner = QPoint(int(geometry.get("x", -1)), int(geometry.get("y", -1)))
+        if "x" in geometry and QGuiApplication.screenAt(corner) is not None:
+            self.move(corner)
+        if geometry.get("maximized"):
+            self.setWindowState(self.windowState() | Qt.WindowMaximized)
         last = settings.get("last_tab", "lessons")
         self.show_tab(last if last in self.tab_widgets else "lessons")
 
@@ -219,8 +222,9 @@ class MainWindow(QMainWindow):
         self.ctx.settings.set("last_tab", self.current_tab_name())
 
     def _save_state(self) -> None:
-        geometry = base64.b64encode(bytes(self.saveGeometry())).decode("ascii")
-        self.ctx.settings.set("window_geometry", geometry)
+        normal = self.normalGeometry() if self.isMaximized() or self.isFullScreen() else self.geometry()
+        self.ctx.settings.set("window", {"width": normal.width(), "height": normal.height(),
+                                         "x": normal.x(), "y": normal.y(), "maximized": self.isMaximized()})
         self.ctx.settings.set("last_tab", self.current_tab_name())
 
     def _maybe_backup(self) -> None:
