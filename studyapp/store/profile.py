@@ -32,6 +32,10 @@ SIDE_FILES = ("-wal", "-shm")
 
 # SQLite result codes that mean the bytes on disk are wrong, as opposed to "busy" or "no access".
 _DAMAGE_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR_SHORT_READ")
+# Codes a read-only connection gets when a WAL left by a crash needs recovering first.
+_NEEDS_WRITE_CODES = ("SQLITE_CANTOPEN", "SQLITE_READONLY")
+# How long to wait for another program's write lock before saying the profile is in use.
+INSPECT_TIMEOUT_S = 3.0
 
 
 class FileState(Enum):
@@ -174,13 +178,14 @@ def _connect_for_inspection(path: Path) -> sqlite3.Connection:
     # Read-only, so inspecting a newer or foreign file cannot change it (no WAL checkpoint on
     # close). Recovering a WAL left by a crash needs write access; only then fall back.
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                               timeout=INSPECT_TIMEOUT_S)
         conn.execute("PRAGMA schema_version").fetchone()
         return conn
     except sqlite3.OperationalError as error:
-        if getattr(error, "sqlite_errorname", "").startswith(_DAMAGE_CODES):
+        if not getattr(error, "sqlite_errorname", "").startswith(_NEEDS_WRITE_CODES):
             raise
-        return sqlite3.connect(path)
+        return sqlite3.connect(path, timeout=INSPECT_TIMEOUT_S)
 
 
 def _set_aside(path: Path, label: str, clock: Clock, *, main: bool = True) -> list[Path]:

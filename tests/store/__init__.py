@@ -1,0 +1,1 @@
+"""Tests of studyapp.store: the profile database, its migrations, backups and repair."""
