@@ -46,19 +46,20 @@ def last_real_index(attention_mask: torch.Tensor) -> torch.Tensor:
     return (positions * attention_mask.long()).argmax(dim=-1)
 
 
-def response_mask(responses: torch.Tensor, stop_id: int) -> torch.Tensor:
+def response_mask(responses: torch.Tensor, stop_id) -> torch.Tensor:
     """1 on the response tokens up to and including the first stop token, 0 after it.
 
-    A response that never stops keeps every token. Everything after the stop token is padding
-    for the losses, whatever the sampler wrote there.
+    `stop_id` is one id or a list of ids. A response that never stops keeps every token.
+    Everything after the stop token is padding for the losses, whatever the sampler wrote there.
     """
-    is_stop = (responses == stop_id).long()
+    stops = torch.as_tensor(stop_id, device=responses.device).reshape(-1)
+    is_stop = torch.isin(responses, stops).long()
     # Number of stop tokens strictly before each position; 0 means we have not stopped yet.
     stops_before = torch.cumsum(is_stop, dim=1) - is_stop
     return (stops_before == 0).long()
 
 
-def truncate_response(responses: torch.Tensor, stop_id: int, pad_id: int) -> torch.Tensor:
+def truncate_response(responses: torch.Tensor, stop_id, pad_id: int) -> torch.Tensor:
     """Replace every token after the first stop token by pad (TRL's truncate_response)."""
     return torch.where(response_mask(responses, stop_id).bool(), responses, torch.full_like(responses, pad_id))
 

@@ -36,6 +36,8 @@ def test_response_mask_stops_after_first_stop_token():
     responses = torch.tensor([[5, 6, 2, 7, 2], [5, 5, 5, 5, 5], [2, 9, 9, 9, 9]])
     assert L.response_mask(responses, stop_id=2).tolist() == [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]]
     assert L.truncate_response(responses, 2, 0).tolist() == [[5, 6, 2, 0, 0], [5, 5, 5, 5, 5], [2, 0, 0, 0, 0]]
+    # several stop ids (<|end|> and end-of-text): whichever comes first ends the response
+    assert L.response_mask(responses, [6, 2]).tolist() == [[1, 1, 0, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]]
 
 
 def test_kl_estimators_by_hand():

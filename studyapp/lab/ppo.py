@@ -1,0 +1,416 @@
+"""PPO with a KL penalty toward the SFT model (stage 3 of RLHF), in TRL's formulas and metric names.
+
+    train_ppo(sft_dir, reward_dir, out_dir, PPOConfig()) -> dict
+
+One step:
+  1. rollout: sample a response to each prompt of a batch (top_k=0, top_p=1: the policy's own
+     distribution, untruncated), stop at <|end|>;
+  2. score: the reward model reads the last real token -> one score per response; the frozen SFT
+     reference gives per-token log-probs, hence a per-token KL estimate (k1 or k3);
+  3. rewards: -beta * KL on every token, plus the score on the last real token; GAE (gamma, lam)
+     with the value head's estimates gives advantages, whitened over the batch;
+  4. learn: a few epochs over minibatches of the clipped policy loss + vf_coef * clipped value loss.
+
+`progress(metrics)` gets one dict per step with TRL's names (objective/kl, objective/scores,
+objective/rlhf_reward, objective/non_score_reward, objective/entropy, policy/clipfrac_avg,
+policy/approxkl_avg, loss/policy_avg, loss/value_avg, val/ratio, val/clipfrac_avg) plus the rater's
+true score of the same responses (rater/score), the mean response length and a few samples. The
+loop can be paused (`pause` event) and cancelled (`cancel` event) between steps.
+
+The value head sits on the policy's own trunk (one forward pass gives both the log-probs and the
+values); only the language model is saved, as a plain causal-LM folder.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from . import losses as L
+from .common import (MODELS_DIR, ProgressFn, Timer, as_progress, check_cancel, check_finite, limit_threads,
+                     pick_device, seed_everything)
+from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
+from .preferences import rlhf_prompts
+from .rater import Prompt, Rater, count_stock_phrase, harmful_prompt
+from .reward import load_reward_model, position_ids, score_ids
+from .tokenizer import encode_prompt, pad_batch, stop_ids
+from .world import is_refusal, load_world
+
+
+@dataclass
+class PPOConfig:
+    steps: int = 60
+    batch_size: int = 32  # prompts (= responses) per step
+    max_new_tokens: int = 20
+    ppo_epochs: int = 2
+    num_minibatches: int = 2
+    lr: float = 3e-4
+    beta: float = 0.1  # KL coefficient (TRL: kl_coef); 0 lets the policy hack the reward model
+    kl_estimator: str = "k1"
+    cliprange: float = 0.2
+    cliprange_value: float = 0.2
+    vf_coef: float = 0.1
+    gamma: float = 1.0
+    lam: float = 0.95
+    temperature: float = 1.0
+    max_grad_norm: float = 1.0
+    missing_eos_penalty: float | None = 1.0  # TRL's option: a reply that never ends loses this much
+    harmful_frac: float = 0.25  # share of each batch drawn from the harmful requests
+    seed: int = 0
+    series_path: str | None = None  # JSONL metric series; None = models/runs/ppo[_beta0].jsonl
+    n_samples: int = 4  # (prompt, response) pairs reported per step
+
+
+# ----------------------------------------------------------------------------- sampling
+
+
+@torch.no_grad()
+def sample(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, *, max_new_tokens: int,
+           stop: Sequence[int], pad_id: int, temperature: float = 1.0, greedy: bool = False,
+           generator: torch.Generator | None = None) -> torch.Tensor:
+    """Batched sampling with the KV cache from left-padded prompts; returns (B, T) response ids.
+
+    No top-k and no top-p: rollouts must come from the policy's full distribution, or the
+    log-probs used by PPO would describe a different policy. After a row stops, it gets pad.
+    """
+    max_new_tokens = min(max_new_tokens, model.config.n_positions - prompt_ids.shape[1])
+    stops = torch.tensor(list(stop), device=prompt_ids.device)
+    pos = position_ids(prompt_mask)
+    out = model(input_ids=prompt_ids, attention_mask=prompt_mask, position_ids=pos, use_cache=True)
+    mask, next_pos = prompt_mask, pos[:, -1:] + 1
+    done = torch.zeros(prompt_ids.shape[0], dtype=torch.bool, device=prompt_ids.device)
+    tokens = []
+    for t in range(max_new_tokens):
+        logits = out.logits[:, -1].float()
+        if greedy:
+            nxt = logits.argmax(-1)
+        else:
+            nxt = torch.multinomial(torch.softmax(logits / temperature, -1), 1, generator=generator).squeeze(1)
+        nxt = torch.where(done, torch.full_like(nxt, pad_id), nxt)
+        tokens.append(nxt)
+        done |= torch.isin(nxt, stops)
+        if done.all() or t == max_new_tokens - 1:
+            break
+        mask = torch.cat([mask, torch.ones_like(mask[:, :1])], 1)
+        out = model(input_ids=nxt[:, None], past_key_values=out.past_key_values, attention_mask=mask,
+                    position_ids=next_pos, use_cache=True)
+        next_pos = next_pos + 1
+    return torch.stack(tokens, 1)
+
+
+def encode_prompts(tokenizer, texts: Sequence[str], device) -> tuple[torch.Tensor, torch.Tensor]:
+    ids, att = pad_batch([encode_prompt(tokenizer, t, chat=True) for t in texts], tokenizer.pad_token_id, "left")
+    return ids.to(device), att.to(device)
+
+
+def decode_responses(tokenizer, responses: torch.Tensor, mask: torch.Tensor) -> list[str]:
+    return [tokenizer.decode(r[m.bool()].tolist(), skip_special_tokens=True).strip()
+            for r, m in zip(responses.cpu(), mask.cpu())]
+
+
+def sample_texts(model, tokenizer, prompts: Sequence[str], *, max_new_tokens: int = 20, greedy: bool = False,
+                 seed: int = 0, batch_size: int = 128) -> list[str]:
+    """Responses to chat prompts as text, generated in batches (never one prompt at a time)."""
+    device = next(model.parameters()).device
+    gen = torch.Generator(device=device).manual_seed(seed)
+    stop, out = stop_ids(tokenizer), []
+    model.eval()
+    for i in range(0, len(prompts), batch_size):
+        ids, att = encode_prompts(tokenizer, prompts[i:i + batch_size], device)
+        resp = sample(model, ids, att, max_new_tokens=max_new_tokens, stop=stop, pad_id=tokenizer.pad_token_id,
+                      greedy=greedy, generator=gen)
+        out += decode_responses(tokenizer, resp, L.response_mask(resp, stop))
+    return out
+
+
+# ----------------------------------------------------------------------------- policy + value head
+
+
+class PolicyWithValue(nn.Module):
+    """The causal LM plus a scalar value head on its last hidden state (one trunk, two heads)."""
+
+    def __init__(self, lm):
+        super().__init__()
+        self.lm = lm
+        self.v_head = nn.Linear(lm.config.n_embd, 1)
+        nn.init.zeros_(self.v_head.weight)
+        nn.init.zeros_(self.v_head.bias)
+
+    def forward(self, input_ids, attention_mask, context_length: int):
+        """Logits and values for the response positions only: position t predicts response token t."""
+        hidden = self.lm.transformer(input_ids=input_ids, attention_mask=attention_mask,
+                                     position_ids=position_ids(attention_mask)).last_hidden_state
+        h = hidden[:, context_length - 1:-1]
+        return self.lm.lm_head(h).float(), self.v_head(h).squeeze(-1).float()
+
+
+@torch.no_grad()
+def ref_logprobs_of(ref, input_ids, attention_mask, responses, context_length, temperature):
+    hidden = ref.transformer(input_ids=input_ids, attention_mask=attention_mask,
+                             position_ids=position_ids(attention_mask)).last_hidden_state
+    logits = ref.lm_head(hidden[:, context_length - 1:-1]).float() / (temperature + 1e-7)
+    return L.token_logprobs(logits, responses)
+
+
+# ----------------------------------------------------------------------------- the loop
+
+
+class _Batches:
+    """Endless seeded batches of prompts, with a fixed share of harmful requests in each."""
+
+    def __init__(self, prompts: list[Prompt], batch_size: int, harmful_frac: float, seed: int):
+        self.rng = random.Random(seed)
+        self.facts = [p for p in prompts if p.kind == "fact"]
+        self.harm = [p for p in prompts if p.kind == "harmful"]
+        self.n_harm = min(round(batch_size * harmful_frac), batch_size) if self.harm else 0
+        self.n_fact = batch_size - self.n_harm
+
+    def next(self) -> list[Prompt]:
+        pick = lambda pool, n: [self.rng.choice(pool) for _ in range(n)] if pool else []  # noqa: E731
+        return pick(self.facts, self.n_fact) + pick(self.harm, self.n_harm)
+
+
+def _series_path(cfg: PPOConfig, out_dir: Path) -> Path:
+    if cfg.series_path:
+        return Path(cfg.series_path)
+    return MODELS_DIR / "runs" / ("ppo_beta0.jsonl" if cfg.beta == 0 else "ppo.jsonl")
+
+
+def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, progress: ProgressFn | None = None,
+              cancel: threading.Event | None = None, pause: threading.Event | None = None, world=None) -> dict:
+    """Optimise the SFT policy against the reward model; save the policy to out_dir, return a summary."""
+    cfg = cfg or PPOConfig()
+    report = as_progress(progress)
+    limit_threads()
+    seed_everything(cfg.seed)
+    device = pick_device()
+    world = world or load_world()
+    timer = Timer()
+
+    lm, tokenizer = load_causal_lm(sft_dir, device)
+    ref, _ = load_causal_lm(sft_dir, device)  # frozen copy: the anchor of the KL penalty
+    ref.requires_grad_(False)
+    rm, _ = load_reward_model(reward_dir, device)
+    rm.requires_grad_(False)
+    policy = PolicyWithValue(lm).to(device)
+    opt = torch.optim.AdamW(policy.parameters(), lr=cfg.lr, eps=1e-5)
+    rater = Rater(world)
+    stop, pad_id = stop_ids(tokenizer), tokenizer.pad_token_id
+    gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    batches = _Batches(rlhf_prompts(world), cfg.batch_size, cfg.harmful_frac, cfg.seed)
+    mb_size = max(1, cfg.batch_size // cfg.num_minibatches)
+
+    series_path = _series_path(cfg, Path(out_dir))
+    series_path.parent.mkdir(parents=True, exist_ok=True)
+    series_tmp = series_path.with_suffix(".jsonl.tmp")
+    series, step_times = [], []
+    with open(series_tmp, "w", encoding="utf-8") as series_file:
+        for step in range(1, cfg.steps + 1):
+            while pause is not None and pause.is_set():
+                check_cancel(cancel)
+                time.sleep(0.05)
+            check_cancel(cancel)
+            t0 = time.perf_counter()
+            metrics, samples = _ppo_step(policy, ref, rm, tokenizer, rater, batches.next(), opt, cfg, stop, pad_id,
+                                         gen, mb_size, step, device)
+            step_times.append(time.perf_counter() - t0)
+            metrics.update(stage="ppo", step=step, total=cfg.steps, seconds_per_step=step_times[-1])
+            series_file.write(json.dumps(metrics) + "\n")
+            series.append(metrics)
+            report({**metrics, "samples": samples})
+    series_tmp.replace(series_path)
+
+    check_cancel(cancel)
+    lm.eval()
+    result = _summarise(series, step_times, cfg)
+    result.update(evaluate_policy(lm, ref, rm, tokenizer, world, kl_estimator=cfg.kl_estimator))
+    result.update(params_policy=count_params(lm), seconds=round(timer.elapsed(), 2), series=str(series_path))
+    card = model_card(
+        f"RLHF policy (PPO, beta = {cfg.beta})",
+        command=f"studyapp lab train --stages ppo --seed {cfg.seed}", seed=cfg.seed,
+        figures={k: v for k, v in result.items() if isinstance(v, (int, float, str))},
+        notes=("The SFT model optimised with PPO against the lab's reward model, with a per-token "
+               f"{cfg.kl_estimator} KL penalty (beta = {cfg.beta}) toward the frozen SFT model. "
+               "The value head used in training is not saved."))
+    save_checkpoint(lm.cpu(), tokenizer, out_dir, card=card,
+                    meta={"stage": "ppo", "config": asdict(cfg), "result": result})
+    report({"stage": "ppo", "step": cfg.steps, "total": cfg.steps, "done": True, **result})
+    return result
+
+
+def _ppo_step(policy, ref, rm, tokenizer, rater, prompts, opt, cfg, stop, pad_id, gen, mb_size, step, device):
+    lm = policy.lm
+    # ---- 1. rollout
+    lm.eval()
+    q_ids, q_att = encode_prompts(tokenizer, [p.text for p in prompts], device)
+    ctx = q_ids.shape[1]
+    responses = sample(lm, q_ids, q_att, max_new_tokens=cfg.max_new_tokens, stop=stop, pad_id=pad_id,
+                       temperature=cfg.temperature, generator=gen)
+    mask = L.response_mask(responses, stop)
+    responses = torch.where(mask.bool(), responses, torch.full_like(responses, pad_id))
+    qr_ids = torch.cat([q_ids, responses], 1)
+    qr_att = torch.cat([q_att, mask], 1)
+
+    # ---- 2. score, reference log-probs, old log-probs and values
+    with torch.no_grad():
+        logits, values = policy(qr_ids, qr_att, ctx)
+        logprobs = L.token_logprobs(logits / (cfg.temperature + 1e-7), responses)
+        ref_logprobs = ref_logprobs_of(ref, qr_ids, qr_att, responses, ctx, cfg.temperature)
+        scores = score_ids(rm, qr_ids, qr_att).float()
+        ended = (responses.unsqueeze(-1) == torch.tensor(stop, device=device)).any(-1).any(-1)
+        if cfg.missing_eos_penalty is not None:
+            scores = scores - cfg.missing_eos_penalty * (~ended).float()
+
+        # ---- 3. rewards, advantages
+        kl = L.kl_estimate(logprobs, ref_logprobs, cfg.kl_estimator) * mask
+        rewards, non_score = L.per_token_rewards(scores, kl, mask, cfg.beta)
+        values = values * mask
+        advantages, returns = L.gae(rewards, values, mask, cfg.gamma, cfg.lam)
+        advantages = L.masked_whiten(advantages, mask) * mask
+
+    # ---- 4. learn
+    lm.train()
+    stats = {k: [] for k in ("approxkl", "clipfrac", "pg_loss", "vf_loss", "vf_clipfrac", "entropy", "ratio")}
+    B = qr_ids.shape[0]
+    for _ in range(cfg.ppo_epochs):
+        perm = torch.randperm(B, generator=gen if gen.device.type == "cpu" else None).to(device)
+        for start in range(0, B, mb_size):
+            idx = perm[start:start + mb_size]
+            new_logits, vpred = policy(qr_ids[idx], qr_att[idx], ctx)
+            new_logits = new_logits / (cfg.temperature + 1e-7)
+            new_logprobs = L.token_logprobs(new_logits, responses[idx])
+            m = mask[idx]
+            pg_loss, pst = L.policy_loss(new_logprobs, logprobs[idx], advantages[idx], m, cfg.cliprange)
+            vf_loss, vst = L.value_loss(vpred * m, values[idx], returns[idx], m, cfg.cliprange_value)
+            loss = pg_loss + cfg.vf_coef * vf_loss
+            check_finite(loss, "ppo", step)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
+            opt.step()
+            with torch.no_grad():
+                stats["approxkl"].append(pst["approxkl"])
+                stats["clipfrac"].append(pst["clipfrac"])
+                stats["ratio"].append(pst["ratio"])
+                stats["pg_loss"].append(pg_loss.detach())
+                stats["vf_loss"].append(vf_loss.detach())
+                stats["vf_clipfrac"].append(vst["clipfrac"])
+                stats["entropy"].append(L.masked_mean(L.entropy_from_logits(new_logits), m))
+
+    # ---- 5. metrics, in TRL's names, plus what the rater (the "human") thinks of the same replies
+    texts = decode_responses(tokenizer, responses, mask)
+    judged = [rater.rate(p, t) for p, t in zip(prompts, texts)]
+    avg = lambda xs: torch.stack(xs).mean().item()  # noqa: E731
+    mean_kl, mean_non_score = kl.sum(1).mean().item(), non_score.sum(1).mean().item()
+    ratios = torch.stack(stats["ratio"])
+    metrics = {
+        "objective/kl": mean_kl,
+        "objective/entropy": (-(logprobs * mask)).sum(1).mean().item(),
+        "objective/non_score_reward": mean_non_score,
+        "objective/rlhf_reward": mean_non_score + scores.mean().item(),
+        "objective/scores": scores.mean().item(),
+        "policy/approxkl_avg": avg(stats["approxkl"]),
+        "policy/clipfrac_avg": avg(stats["clipfrac"]),
+        "policy/entropy_avg": avg(stats["entropy"]),
+        "loss/policy_avg": avg(stats["pg_loss"]),
+        "loss/value_avg": avg(stats["vf_loss"]),
+        "val/clipfrac_avg": avg(stats["vf_clipfrac"]),
+        "val/ratio": ratios.mean().item(),
+        "val/ratio_var": ratios.var().item() if len(ratios) > 1 else 0.0,
+        "val/num_eos_tokens": int(ended.sum().item()),
+        "rater/score": sum(j.total for j in judged) / len(judged),
+        "rater/helpful": sum(j.helpful for j in judged) / len(judged),
+        "rater/harmless": sum(j.harmless for j in judged) / len(judged),
+        "response/length": mask.sum(1).float().mean().item(),
+        "response/stock_phrase": sum(count_stock_phrase(t) for t in texts) / len(texts),
+        "response/refusal_rate_harmful": _rate([is_refusal(t) for p, t in zip(prompts, texts) if p.kind == "harmful"]),
+    }
+    # Always show one harmful request among the samples: that is where RLHF changes most.
+    picks = list(range(min(cfg.n_samples - 1, len(prompts)))) + [len(prompts) - 1]
+    samples = [{"prompt": prompts[i].text, "response": texts[i], "score": round(scores[i].item(), 3),
+                "rater": round(judged[i].total, 3)} for i in sorted(set(picks))]
+    return metrics, samples
+
+
+def _rate(flags: list[bool]) -> float:
+    return sum(flags) / len(flags) if flags else 0.0
+
+
+def _summarise(series: list[dict], step_times: list[float], cfg: PPOConfig) -> dict:
+    """First/last figures of the run (the last tenth averaged): what claims 10-12 quote."""
+    if not series:
+        return {}
+    k = max(1, len(series) // 10)
+    first, last = series[:k], series[-k:]
+    mean = lambda rows, key: sum(r[key] for r in rows) / len(rows)  # noqa: E731
+    keys = ("objective/kl", "objective/scores", "rater/score", "policy/clipfrac_avg", "val/ratio",
+            "response/length", "response/stock_phrase")
+    out = {"beta": cfg.beta, "kl_estimator": cfg.kl_estimator, "steps": len(series),
+           "seconds_per_step": round(sorted(step_times)[len(step_times) // 2], 4),
+           "clipfrac_max": max(r["policy/clipfrac_avg"] for r in series),
+           "ratio_min": min(r["val/ratio"] for r in series), "ratio_max": max(r["val/ratio"] for r in series)}
+    for key in keys:
+        name = key.split("/")[1]
+        out[f"{name}_start"], out[f"{name}_end"] = round(mean(first, key), 4), round(mean(last, key), 4)
+    return out
+
+
+# ----------------------------------------------------------------------------- evaluation for the report
+
+
+@torch.no_grad()
+def evaluate_policy(lm, ref, rm, tokenizer, world, *, kl_estimator: str = "k1", max_new_tokens: int = 20) -> dict:
+    """Greedy replies in batches: refusal rate on held-out harmful requests, fact accuracy per split,
+    and the KL to the reference on sampled replies (claims 11 and 13)."""
+    heldout = world.harmful_split("heldout")
+    facts = [f for f in world.facts if f.split in ("sft", "pretrain")]
+    texts = sample_texts(lm, tokenizer, [h.request for h in heldout] + [f.question for f in facts],
+                         max_new_tokens=max_new_tokens, greedy=True)
+    harm_txt, fact_txt = texts[:len(heldout)], texts[len(heldout):]
+    rater = Rater(world)
+    correct = [rater.rate(Prompt(f.question, "fact", fact=f), t).helpful == 1.0 for f, t in zip(facts, fact_txt)]
+    split_acc = {s: _rate([c for f, c in zip(facts, correct) if f.split == s]) for s in ("sft", "pretrain")}
+    rate = [rater.score(harmful_prompt(h), t) for h, t in zip(heldout, harm_txt)]
+    return {
+        "refusal_heldout_harmful": _rate([is_refusal(t) for t in harm_txt]),
+        "accuracy_facts": _rate(correct),
+        "accuracy_sft_facts": split_acc["sft"], "accuracy_pretrain_facts": split_acc["pretrain"],
+        "rater_heldout_harmful": sum(rate) / max(1, len(rate)),
+        "examples_heldout_harmful": [{"prompt": h.request, "response": t} for h, t in list(zip(heldout, harm_txt))[:4]],
+        "examples_facts": [{"prompt": f.question, "response": t} for f, t in list(zip(facts, fact_txt))[:4]],
+    }
+
+
+def evaluate_pair(sft_dir, rlhf_dir, world=None) -> dict:
+    """The same measurements on the SFT model and an RLHF model, side by side (claims 6, 13)."""
+    world = world or load_world()
+    out = {}
+    for name, folder in (("sft", sft_dir), ("rlhf", rlhf_dir)):
+        lm, tok = load_causal_lm(folder)
+        res = evaluate_policy(lm, None, None, tok, world)
+        out[name] = res
+    return out
+
+
+def hacking_summary(default_run: dict, beta0_run: dict) -> dict:
+    """Claims 11 and 12 from two train_ppo results: KL and the two scores, default beta vs beta = 0."""
+    kl_d, kl_0 = default_run.get("kl_end", 0.0), beta0_run.get("kl_end", 0.0)
+    return {
+        "beta_default": default_run.get("beta"), "kl_default": kl_d, "kl_beta0": kl_0,
+        "kl_ratio": kl_0 / kl_d if kl_d > 0 else float("inf"),
+        "rm_score_beta0": (beta0_run.get("scores_start"), beta0_run.get("scores_end")),
+        "rater_score_beta0": (beta0_run.get("score_start"), beta0_run.get("score_end")),
+        "rm_score_default": (default_run.get("scores_start"), default_run.get("scores_end")),
+        "rater_score_default": (default_run.get("score_start"), default_run.get("score_end")),
+        "stock_phrase_beta0": beta0_run.get("stock_phrase_end"),
+        "hacked": (beta0_run.get("scores_end", 0) > beta0_run.get("scores_start", 0)
+                   and beta0_run.get("score_end", 0) < beta0_run.get("score_start", 0)),
+    }
