@@ -1,0 +1,99 @@
+"""Backups: consistent, verified, rotated, and taken no more often than the interval allows."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from studyapp.store import open_profile
+from studyapp.store.backup import list_backups, problem_with
+
+from .helpers import integrity
+
+
+def _backups(data_dir):
+    return list_backups(data_dir / "backups")
+
+
+def test_rotation_keeps_the_newest_n(data_dir, clock):
+    store = open_profile(data_dir, clock=clock, keep_backups=3).store
+    made = []
+    for i in range(6):
+        store.progress.mark_section_read("a", f"s{i}")
+        clock.advance(minutes=31)
+        made.append(store.maybe_backup())
+    assert all(made)
+    kept = _backups(data_dir)
+    assert [b.path for b in kept] == [b.path for b in reversed(made[-3:])]
+    # The newest backup holds everything written before it, as one standalone file.
+    conn = sqlite3.connect(kept[0].path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert conn.execute("SELECT count(*) FROM lesson_section_read").fetchone()[0] == 6
+    conn.close()
+    assert not list((data_dir / "backups").glob("*-wal")) and integrity(kept[0].path) == ["ok"]
+    store.close()
+
+
+def test_maybe_backup_respects_the_interval_and_needs_changes(data_dir, clock):
+    store = open_profile(data_dir, clock=clock).store
+    assert store.maybe_backup() is None  # nothing written yet
+    store.progress.mark_section_read("a", "1")
+    first = store.maybe_backup()  # no backup exists yet: due at once
+    assert first is not None
+    store.progress.mark_section_read("a", "2")
+    clock.advance(minutes=29)
+    assert store.maybe_backup() is None
+    clock.advance(minutes=2)
+    assert store.maybe_backup() is not None
+    clock.advance(hours=5)
+    assert store.maybe_backup() is None  # idle: no change since, keep the older backups
+    assert len(_backups(data_dir)) == 2
+    store.close()
+
+
+def test_interval_is_remembered_across_restarts(data_dir, clock):
+    store = open_profile(data_dir, clock=clock).store
+    store.progress.mark_section_read("a", "1")
+    store.close()  # close backs up the unsaved change
+    assert len(_backups(data_dir)) == 1
+    clock.advance(minutes=10)
+    store = open_profile(data_dir, clock=clock).store
+    assert len(_backups(data_dir)) == 1  # unchanged since the close-time backup: no new one
+    store.progress.mark_section_read("a", "2")
+    assert store.maybe_backup() is None  # only 10 minutes since the last one
+    store.close(backup=False)
+
+
+def test_start_backup_when_profile_changed_since_last_backup(data_dir, clock):
+    store = open_profile(data_dir, clock=clock).store
+    store.progress.mark_section_read("a", "1")
+    store.close(backup=False)
+    assert _backups(data_dir) == []
+    store = open_profile(data_dir, clock=clock).store
+    [backup] = _backups(data_dir)
+    assert problem_with(backup.path) is None
+    store.close()
+
+
+def test_backup_is_consistent_while_a_transaction_is_open(data_dir, clock):
+    store = open_profile(data_dir, clock=clock).store
+    store.progress.mark_section_read("a", "committed")
+    with store.transaction():
+        store.progress.mark_section_read("a", "not yet committed")
+        backup = store.backup_now()
+    conn = sqlite3.connect(backup.path)
+    rows = {r[0] for r in conn.execute("SELECT section_id FROM lesson_section_read")}
+    conn.close()
+    assert rows == {"committed"}
+    store.close()
+
+
+def test_a_partial_backup_left_by_a_crash_is_cleaned_and_ignored(data_dir, clock):
+    store = open_profile(data_dir, clock=clock).store
+    leftover = data_dir / "backups" / "profile-20261127T140000000Z.sqlite3.partial"
+    leftover.parent.mkdir(exist_ok=True)
+    leftover.write_bytes(b"half")
+    assert _backups(data_dir) == []
+    store.progress.mark_section_read("a", "1")
+    store.backup_now()
+    assert not leftover.exists()
+    store.close()
