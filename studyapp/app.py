@@ -115,9 +115,10 @@ def screenshot(config: cfg.Config, tab: str, out: Path, size: tuple[int, int] = 
     """Render the main window with one tab open, offscreen, into a PNG."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from studyapp.store import StoreError
-    from studyapp.ui import main_window, worker
+    from studyapp.ui import worker
+    from studyapp.ui.tabs import available_tabs
 
-    names = [t.name for t in main_window.TABS]
+    names = [t.name for t in available_tabs()]
     if tab not in names:
         print(f"studyapp screenshot: unknown tab {tab!r}; choose one of: {', '.join(names)}", file=sys.stderr)
         return 2

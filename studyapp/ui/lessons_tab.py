@@ -354,3 +354,11 @@ class LessonsTab(QWidget):
             found = self.view.find(text, flags)
         self.find_box.setStyleSheet("" if found else "background: #ffd6d6; color: #1c1c1c;")
         return found
+
+
+def create_tab(window) -> LessonsTab:
+    ctx = window.ctx
+    tab = LessonsTab(ctx.lessons, ctx.lesson_errors, ctx.progress, font_scale=ctx.config.font_scale)
+    tab.link_activated.connect(window.open_link)
+    tab.status.connect(window.show_status)
+    return tab

@@ -1,15 +1,12 @@
 """The main window: one tab per area, a menu with shortcuts, a status bar, link routing.
 
-Tabs are registered in TABS by a stable short name (used by `studyapp screenshot --tab NAME`,
-by studyapp:// links and by Ctrl+1..9). A tab widget may define:
+Tabs come from studyapp.ui.tabs (a stable short name each, used by `studyapp screenshot --tab
+NAME`, by studyapp:// links and by Ctrl+1..9). A tab widget may define:
     open_link(params: dict, fragment: str)   open itself in the state a link asks for
     show_find() / focus_search()             Ctrl+F and Ctrl+Shift+F
 The window's size, full-screen state and last tab are kept in the profile.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Callable
 
 from PySide6.QtCore import QPoint, QTimer, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
@@ -18,28 +15,8 @@ from PySide6.QtWidgets import (
 )
 
 from studyapp.ui import theme, worker
+from studyapp.ui.tabs import available_tabs
 from studyapp.ui.links import parse_link
-
-
-@dataclass(frozen=True)
-class TabSpec:
-    name: str
-    title: str
-    factory: Callable[["MainWindow"], QWidget]
-
-
-def _lessons(window: "MainWindow") -> QWidget:
-    from studyapp.ui.lessons_tab import LessonsTab
-    tab = LessonsTab(window.ctx.lessons, window.ctx.lesson_errors, window.ctx.progress,
-                     font_scale=window.ctx.config.font_scale)
-    tab.link_activated.connect(window.open_link)
-    tab.status.connect(window.show_status)
-    return tab
-
-
-TABS: list[TabSpec] = [
-    TabSpec("lessons", "&Lessons", _lessons),
-]
 
 
 class MainWindow(QMainWindow):
@@ -50,8 +27,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("studyapp — from base model to assistant")
         self.tabs = QTabWidget(documentMode=True)
         self.tab_widgets: dict[str, QWidget] = {}
-        for spec in TABS:
-            widget = spec.factory(self)
+        self.specs = available_tabs()
+        for spec in self.specs:
+            widget = spec.create(self)
             self.tab_widgets[spec.name] = widget
             self.tabs.addTab(widget, spec.title.replace("&", ""))
         self.setCentralWidget(self.tabs)
@@ -95,8 +73,9 @@ class MainWindow(QMainWindow):
         self._action(edit, "&Search all lessons…", self._search_all, "Ctrl+Shift+F")
 
         view = menu.addMenu("&View")
-        for index, spec in enumerate(TABS[:9]):
-            self._action(view, spec.title, lambda _=False, n=spec.name: self.show_tab(n), f"Ctrl+{index + 1}")
+        for index, spec in enumerate(self.specs[:10]):
+            key = f"Ctrl+{(index + 1) % 10}"   # Ctrl+1 ... Ctrl+9, then Ctrl+0 for a tenth tab
+            self._action(view, spec.title, lambda _=False, n=spec.name: self.show_tab(n), key)
         view.addSeparator()
         self.fullscreen_action = self._action(view, "&Full screen", self.toggle_full_screen, "F11")
         self.fullscreen_action.setCheckable(True)
@@ -247,7 +226,7 @@ class MainWindow(QMainWindow):
 
     # ---- help -----------------------------------------------------------------------------
     def _show_shortcuts(self) -> None:
-        rows = [f"Ctrl+{i + 1}\t{spec.title.replace('&', '')}" for i, spec in enumerate(TABS[:9])]
+        rows = [f"Ctrl+{(i + 1) % 10}\t{spec.title.replace('&', '')}" for i, spec in enumerate(self.specs[:10])]
         rows += ["Ctrl+F\tFind in the lesson", "Ctrl+Shift+F\tSearch all lessons",
                  "F11\tFull screen", "F1\tThis list", "Ctrl+Q\tQuit"]
         QMessageBox.information(self, "Keyboard shortcuts", "\n".join(rows))
