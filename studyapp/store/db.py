@@ -75,6 +75,8 @@ class Store:
         newest = backups.list_backups(self.backup_dir)
         self._last_backup_at: datetime | None = newest[0].taken_at if newest else None
         self._changes_at_backup = conn.total_changes
+        # Set by open_profile(backup_on_start=False) when the start-up backup was left to the UI.
+        self._backup_due = False
 
     # ---- writing ---------------------------------------------------------------------------
 
@@ -130,16 +132,25 @@ class Store:
 
     def has_unsaved_backup_changes(self) -> bool:
         """True when something was written since the last backup this session knows of."""
-        return self.conn.total_changes != self._changes_at_backup
+        return self._backup_due or self.conn.total_changes != self._changes_at_backup
+
+    def mark_backup_due(self) -> None:
+        """Make the next maybe_backup() back up at once (the deferred start-up backup)."""
+        with self._lock:
+            self._backup_due = True
 
     def maybe_backup(self) -> backups.Backup | None:
         """Back up if anything changed and the last backup is older than the interval (30 min).
 
-        Meant for a UI timer. Returns the new backup, or None when none was due. Skipping
+        Meant for a UI timer (it may run on a worker thread, see backup_now). The start-up backup
+        deferred by open_profile(backup_on_start=False) is due at once. Returns the new backup,
+        or None when none was due. Skipping
         unchanged profiles matters: an idle app must not rotate the older backups away.
         Raises StoreError when the backup cannot be written.
         """
         with self._lock:
+            if self._backup_due:
+                return self.backup_now()
             if not self.has_unsaved_backup_changes():
                 return None
             last = self._last_backup_at
@@ -168,6 +179,7 @@ class Store:
         with self._lock:
             self._last_backup_at = now
             self._changes_at_backup = max(self._changes_at_backup, changes)
+            self._backup_due = False
         return made
 
     # ---- closing ---------------------------------------------------------------------------

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from studyapp.store import open_profile
+import pytest
+
+from studyapp.store import migrations, open_profile
 from studyapp.store.backup import list_backups, problem_with
 
 from .helpers import integrity
@@ -97,3 +99,43 @@ def test_a_partial_backup_left_by_a_crash_is_cleaned_and_ignored(data_dir, clock
     store.backup_now()
     assert not leftover.exists()
     store.close()
+
+
+def test_deferred_start_backup_is_taken_by_the_first_maybe_backup(data_dir, clock):
+    store = open_profile(data_dir, clock=clock).store
+    store.progress.mark_section_read("a", "1")
+    store.backup_now()
+    store.progress.mark_section_read("a", "2")
+    store.close(backup=False)
+    clock.advance(minutes=1)
+    store = open_profile(data_dir, clock=clock, backup_on_start=False).store
+    assert len(_backups(data_dir)) == 1  # start-up did not pay for it
+    assert store.maybe_backup() is not None  # due at once, although only a minute passed
+    assert store.maybe_backup() is None
+    store.close()
+    assert len(_backups(data_dir)) == 2
+
+
+def test_migration_takes_a_backup_first(data_dir, clock):
+    store = open_profile(data_dir, clock=clock).store
+    store.progress.mark_section_read("a", "1")
+    store.close()
+    [before] = _backups(data_dir)
+    extended = migrations.MIGRATIONS + [migrations.Migration(2, "t", lambda db: db.execute(
+        "CREATE TABLE t (x)"))]
+    # Pretend this build knows a version 2, everywhere the latest version is consulted.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(migrations, "MIGRATIONS", extended)
+        patch.setattr("studyapp.store.profile.LATEST_VERSION", 2)
+        patch.setattr("studyapp.store.backup.LATEST_VERSION", 2)
+        patch.setattr("studyapp.store.profile.migrate",
+                      lambda db: migrations.migrate(db, extended))
+        clock.advance(minutes=1)
+        store = open_profile(data_dir, clock=clock, backup_on_start=False).store
+        assert "t" in store.db.table_names()
+        store.close(backup=False)
+    newest = _backups(data_dir)[0]
+    assert newest.path != before.path
+    conn = sqlite3.connect(newest.path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1  # taken before migrating
+    conn.close()
