@@ -25,13 +25,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
 from . import backup as backups
 from .errors import StoreError
 from .timeutil import Clock, system_clock, to_text
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from .progress import LessonProgress
     from .settings import Settings
 
@@ -68,6 +68,10 @@ class Store:
             conn.close()
             raise
         self.conn = conn
+        # Imported here, not at the top: sqlite_utils pulls in numpy, click and dateutil (about
+        # 0.1-0.2 s), and `import studyapp.store` should stay cheap for the window's first paint.
+        from sqlite_utils import Database
+
         # Third-party sqlite-utils plugins have no business changing a learner's profile
         # connection, and scanning for them costs start-up time.
         self.db = Database(conn, execute_plugins=False)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 # "STDY" in ASCII; tells our profile apart from any other SQLite file (sqlite.org/fileformat2.html).
 APPLICATION_ID = 0x53544459
