@@ -198,6 +198,10 @@ def _set_aside(path: Path, label: str, clock: Clock, *, main: bool = True) -> li
     """Rename the profile (and its -wal/-shm) to profile.<label>-<time>.sqlite3; never delete."""
     stamp = for_filenames(clock())
     target = path.with_name(f"{path.stem}.{label}-{stamp}{path.suffix}")
+    bump = 1
+    while any(target.with_name(target.name + side).exists() for side in ("",) + SIDE_FILES):
+        bump += 1  # never overwrite an earlier set-aside file, whatever the clock says
+        target = path.with_name(f"{path.stem}.{label}-{stamp}-{bump}{path.suffix}")
     moved = []
     try:
         if main:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timezone
 
 import pytest
 
 from studyapp.store import StoreError, open_profile, profile
+from studyapp.store.timeutil import for_people
 
 from .helpers import damage_middle, fill_profile, integrity
 
@@ -28,7 +30,8 @@ def test_damaged_middle_is_restored_from_backup_and_kept_aside(data_dir, clock):
 
     result = open_profile(data_dir, clock=clock)
     [message] = result.messages
-    assert "was damaged" in message and "restored from the backup of 2026-11-27" in message
+    taken = for_people(datetime(2026, 11, 27, 14, 2, tzinfo=timezone.utc))  # the learner's zone
+    assert "was damaged" in message and f"restored from the backup of {taken};" in message
     assert result.restored_from is not None
     aside = [p for p in result.set_aside if p.name.startswith("profile.damaged-")]
     assert aside and aside[0].name in message
@@ -139,3 +142,13 @@ def test_locked_profile_is_an_error_not_damage(data_dir, clock, monkeypatch):
         holder.rollback()
         holder.close()
     assert list(data_dir.glob("profile.damaged-*")) == []
+
+
+def test_set_aside_never_overwrites_an_earlier_one(data_dir, clock):
+    for _ in range(2):  # same clock reading both times
+        data_dir.mkdir(exist_ok=True)
+        (data_dir / "profile.sqlite3").write_text("junk")
+        result = open_profile(data_dir, clock=clock)
+        result.store.close()
+        (data_dir / "profile.sqlite3").unlink()
+    assert len(list(data_dir.glob("profile.foreign-*"))) == 2
