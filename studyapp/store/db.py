@@ -158,7 +158,8 @@ class Store:
             if not self.has_unsaved_backup_changes():
                 return None
             last = self._last_backup_at
-            if last is not None and self.clock() - last < self.backup_interval:
+            # A last backup "in the future" means the clock was set back: do not wait for it.
+            if last is not None and timedelta(0) <= self.clock() - last < self.backup_interval:
                 return None
             return self.backup_now()
 

@@ -139,3 +139,13 @@ def test_migration_takes_a_backup_first(data_dir, clock):
     conn = sqlite3.connect(newest.path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 1  # taken before migrating
     conn.close()
+
+
+def test_clock_set_back_does_not_stop_backups(data_dir, clock):
+    store = open_profile(data_dir, clock=clock).store
+    store.progress.mark_section_read("a", "1")
+    assert store.maybe_backup() is not None
+    clock.advance(days=-2)
+    store.progress.mark_section_read("a", "2")
+    assert store.maybe_backup() is not None
+    store.close()

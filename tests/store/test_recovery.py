@@ -152,3 +152,12 @@ def test_set_aside_never_overwrites_an_earlier_one(data_dir, clock):
         result.store.close()
         (data_dir / "profile.sqlite3").unlink()
     assert len(list(data_dir.glob("profile.foreign-*"))) == 2
+
+
+def test_orphan_wal_without_its_database_is_kept_aside(data_dir, clock):
+    data_dir.mkdir()
+    (data_dir / "profile.sqlite3-wal").write_bytes(b"\x37\x7f\x06\x82" + b"\x00" * 60)
+    result = open_profile(data_dir, clock=clock)
+    assert [p.name.endswith("-wal") for p in result.set_aside] == [True]
+    assert result.messages == [] and result.created
+    result.store.close()
