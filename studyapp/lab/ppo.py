@@ -40,8 +40,9 @@ from .common import (MODELS_DIR, ProgressFn, Timer, as_progress, check_cancel, c
 from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
 from .preferences import rlhf_prompts
 from .rater import Prompt, Rater, count_stock_phrase, harmful_prompt
-from .reward import load_reward_model, position_ids, score_ids
-from .tokenizer import encode_prompt, pad_batch, stop_ids
+from .reward import load_reward_model, score_ids
+from .rollout import check_gpt2, rlhf_threads, decode_responses, encode_prompts, hidden_states, sample, sample_texts
+from .tokenizer import stop_ids
 from .world import is_refusal, load_world
 
 
@@ -69,68 +70,6 @@ class PPOConfig:
     n_samples: int = 4  # (prompt, response) pairs reported per step
 
 
-# ----------------------------------------------------------------------------- sampling
-
-
-@torch.no_grad()
-def sample(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, *, max_new_tokens: int,
-           stop: Sequence[int], pad_id: int, temperature: float = 1.0, greedy: bool = False,
-           generator: torch.Generator | None = None) -> torch.Tensor:
-    """Batched sampling with the KV cache from left-padded prompts; returns (B, T) response ids.
-
-    No top-k and no top-p: rollouts must come from the policy's full distribution, or the
-    log-probs used by PPO would describe a different policy. After a row stops, it gets pad.
-    """
-    max_new_tokens = min(max_new_tokens, model.config.n_positions - prompt_ids.shape[1])
-    stops = torch.tensor(list(stop), device=prompt_ids.device)
-    pos = position_ids(prompt_mask)
-    out = model(input_ids=prompt_ids, attention_mask=prompt_mask, position_ids=pos, use_cache=True)
-    mask, next_pos = prompt_mask, pos[:, -1:] + 1
-    done = torch.zeros(prompt_ids.shape[0], dtype=torch.bool, device=prompt_ids.device)
-    tokens = []
-    for t in range(max_new_tokens):
-        logits = out.logits[:, -1].float()
-        if greedy:
-            nxt = logits.argmax(-1)
-        else:
-            nxt = torch.multinomial(torch.softmax(logits / temperature, -1), 1, generator=generator).squeeze(1)
-        nxt = torch.where(done, torch.full_like(nxt, pad_id), nxt)
-        tokens.append(nxt)
-        done |= torch.isin(nxt, stops)
-        if done.all() or t == max_new_tokens - 1:
-            break
-        mask = torch.cat([mask, torch.ones_like(mask[:, :1])], 1)
-        out = model(input_ids=nxt[:, None], past_key_values=out.past_key_values, attention_mask=mask,
-                    position_ids=next_pos, use_cache=True)
-        next_pos = next_pos + 1
-    return torch.stack(tokens, 1)
-
-
-def encode_prompts(tokenizer, texts: Sequence[str], device) -> tuple[torch.Tensor, torch.Tensor]:
-    ids, att = pad_batch([encode_prompt(tokenizer, t, chat=True) for t in texts], tokenizer.pad_token_id, "left")
-    return ids.to(device), att.to(device)
-
-
-def decode_responses(tokenizer, responses: torch.Tensor, mask: torch.Tensor) -> list[str]:
-    return [tokenizer.decode(r[m.bool()].tolist(), skip_special_tokens=True).strip()
-            for r, m in zip(responses.cpu(), mask.cpu())]
-
-
-def sample_texts(model, tokenizer, prompts: Sequence[str], *, max_new_tokens: int = 20, greedy: bool = False,
-                 seed: int = 0, batch_size: int = 128) -> list[str]:
-    """Responses to chat prompts as text, generated in batches (never one prompt at a time)."""
-    device = next(model.parameters()).device
-    gen = torch.Generator(device=device).manual_seed(seed)
-    stop, out = stop_ids(tokenizer), []
-    model.eval()
-    for i in range(0, len(prompts), batch_size):
-        ids, att = encode_prompts(tokenizer, prompts[i:i + batch_size], device)
-        resp = sample(model, ids, att, max_new_tokens=max_new_tokens, stop=stop, pad_id=tokenizer.pad_token_id,
-                      greedy=greedy, generator=gen)
-        out += decode_responses(tokenizer, resp, L.response_mask(resp, stop))
-    return out
-
-
 # ----------------------------------------------------------------------------- policy + value head
 
 
@@ -146,16 +85,13 @@ class PolicyWithValue(nn.Module):
 
     def forward(self, input_ids, attention_mask, context_length: int):
         """Logits and values for the response positions only: position t predicts response token t."""
-        hidden = self.lm.transformer(input_ids=input_ids, attention_mask=attention_mask,
-                                     position_ids=position_ids(attention_mask)).last_hidden_state
-        h = hidden[:, context_length - 1:-1]
+        h = hidden_states(self.lm.transformer, input_ids, attention_mask)[:, context_length - 1:-1]
         return self.lm.lm_head(h).float(), self.v_head(h).squeeze(-1).float()
 
 
 @torch.no_grad()
 def ref_logprobs_of(ref, input_ids, attention_mask, responses, context_length, temperature):
-    hidden = ref.transformer(input_ids=input_ids, attention_mask=attention_mask,
-                             position_ids=position_ids(attention_mask)).last_hidden_state
+    hidden = hidden_states(ref.transformer, input_ids, attention_mask)
     logits = ref.lm_head(hidden[:, context_length - 1:-1]).float() / (temperature + 1e-7)
     return L.token_logprobs(logits, responses)
 
@@ -189,13 +125,14 @@ def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, pro
     """Optimise the SFT policy against the reward model; save the policy to out_dir, return a summary."""
     cfg = cfg or PPOConfig()
     report = as_progress(progress)
-    limit_threads()
+    limit_threads(rlhf_threads())
     seed_everything(cfg.seed)
     device = pick_device()
     world = world or load_world()
     timer = Timer()
 
     lm, tokenizer = load_causal_lm(sft_dir, device)
+    check_gpt2(lm)
     ref, _ = load_causal_lm(sft_dir, device)  # frozen copy: the anchor of the KL penalty
     ref.requires_grad_(False)
     rm, _ = load_reward_model(reward_dir, device)
@@ -231,7 +168,7 @@ def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, pro
     check_cancel(cancel)
     lm.eval()
     result = _summarise(series, step_times, cfg)
-    result.update(evaluate_policy(lm, ref, rm, tokenizer, world, kl_estimator=cfg.kl_estimator))
+    result.update(evaluate_policy(lm, tokenizer, world))
     result.update(params_policy=count_params(lm), seconds=round(timer.elapsed(), 2), series=str(series_path))
     card = model_card(
         f"RLHF policy (PPO, beta = {cfg.beta})",
@@ -367,9 +304,9 @@ def _summarise(series: list[dict], step_times: list[float], cfg: PPOConfig) -> d
 
 
 @torch.no_grad()
-def evaluate_policy(lm, ref, rm, tokenizer, world, *, kl_estimator: str = "k1", max_new_tokens: int = 20) -> dict:
-    """Greedy replies in batches: refusal rate on held-out harmful requests, fact accuracy per split,
-    and the KL to the reference on sampled replies (claims 11 and 13)."""
+def evaluate_policy(lm, tokenizer, world, *, max_new_tokens: int = 20) -> dict:
+    """Greedy replies, in batches: the refusal rate on held-out harmful requests (claim 13) and the
+    accuracy on fact questions per split (does RLHF keep what SFT could do?)."""
     heldout = world.harmful_split("heldout")
     facts = [f for f in world.facts if f.split in ("sft", "pretrain")]
     texts = sample_texts(lm, tokenizer, [h.request for h in heldout] + [f.question for f in facts],
@@ -395,8 +332,7 @@ def evaluate_pair(sft_dir, rlhf_dir, world=None) -> dict:
     out = {}
     for name, folder in (("sft", sft_dir), ("rlhf", rlhf_dir)):
         lm, tok = load_causal_lm(folder)
-        res = evaluate_policy(lm, None, None, tok, world)
-        out[name] = res
+        out[name] = evaluate_policy(lm, tok, world)
     return out
 
 

@@ -30,6 +30,7 @@ from .common import (Cancelled, LabError, ProgressFn, Timer, as_progress, check_
 from .modeling import count_params, load_causal_lm, load_tokenizer, model_card, save_checkpoint, validate_folder
 from .preferences import Pair, PreferenceData, build_preferences, pair_accuracy_by_kind, rlhf_prompts
 from .rater import Rater
+from .rollout import check_gpt2, rlhf_threads, hidden_states, sample_texts
 from .tokenizer import END, encode, encode_prompt, pad_batch
 from .world import load_world
 
@@ -73,15 +74,9 @@ def build_reward_model(sft_model, n_layer: int | None = None):
     return rm
 
 
-def position_ids(attention_mask: torch.Tensor) -> torch.Tensor:
-    """Positions counted over real tokens only, so left padding does not shift them."""
-    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
-
-
 def score_ids(rm, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """One scalar reward per row, read on the last real token (any padding side)."""
-    hidden = rm.transformer(input_ids=input_ids, attention_mask=attention_mask,
-                            position_ids=position_ids(attention_mask)).last_hidden_state
+    hidden = hidden_states(rm.transformer, input_ids, attention_mask)
     last = L.last_real_index(attention_mask)
     return rm.score(hidden[torch.arange(hidden.shape[0], device=hidden.device), last]).squeeze(-1)
 
@@ -151,16 +146,15 @@ def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress:
     """Collect preferences from the SFT model and the rater, train the reward model, save it."""
     cfg = cfg or RewardConfig()
     report = as_progress(progress)
-    limit_threads()
+    limit_threads(rlhf_threads())
     seed_everything(cfg.seed)
     timer = Timer()
     device = pick_device()
     world = world or load_world()
     sft, tokenizer = load_causal_lm(sft_dir, device)
+    check_gpt2(sft)
 
     # --- stage 1: preferences (the SFT model's samples join hand-made variants; the rater ranks)
-    from .ppo import sample_texts  # the same batched sampler PPO's rollouts use
-
     prompts = rlhf_prompts(world)
     samples = sample_texts(sft, tokenizer, [p.text for p in prompts] * cfg.samples_per_prompt,
                            max_new_tokens=cfg.max_new_tokens, seed=cfg.seed) if cfg.samples_per_prompt else []
