@@ -47,7 +47,8 @@ def build_context(config: cfg.Config) -> AppContext:
 
     from datetime import timedelta
 
-    opened = open_profile(config.data_path, keep_backups=config.backup_keep,
+    # The start-up backup runs on a worker once the window shows (MainWindow), not before it.
+    opened = open_profile(config.data_path, keep_backups=config.backup_keep, backup_on_start=False,
                           backup_interval=timedelta(minutes=config.backup_minutes))
     lessons, errors = load_lessons(*content_folders(config, "lessons"))
     messages = list(config.warnings) + list(opened.messages)

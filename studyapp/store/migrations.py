@@ -57,8 +57,20 @@ def _v1_lesson_progress(db: Database) -> None:
         )""")
 
 
+def _feature(module: str) -> Callable[[Database], None]:
+    """A migration whose SQL lives next to its feature (studyapp/store/<module>.py)."""
+    def apply(db: Database) -> None:
+        import importlib
+        importlib.import_module(f"studyapp.store.{module}").create_tables(db)
+    return apply
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "lesson progress and settings", _v1_lesson_progress),
+    Migration(2, "quiz attempts", _feature("quiz")),
+    Migration(3, "flashcards and review log", _feature("cards")),
+    Migration(4, "teach-it-back attempts", _feature("teach")),
+    Migration(5, "lab runs and metric series", _feature("labruns")),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

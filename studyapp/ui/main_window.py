@@ -40,6 +40,8 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._tab_changed)
         self._backup_timer = QTimer(self, interval=60_000, timeout=self._maybe_backup)
         self._backup_timer.start()
+        self._first_backup = QTimer(self, singleShot=True, interval=1500, timeout=self._maybe_backup)
+        self._first_backup.start()   # the start-up backup, once the window is up
 
     # ---- building -------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -207,10 +209,10 @@ class MainWindow(QMainWindow):
         self.ctx.settings.set("last_tab", self.current_tab_name())
 
     def _maybe_backup(self) -> None:
-        try:
-            self.ctx.store.maybe_backup()
-        except Exception as exc:  # noqa: BLE001 - a failed backup must not stop the lesson
-            self.show_status(f"Backup failed: {exc}", 15000)
+        # maybe_backup() reads through its own connection, so it is safe off the GUI thread.
+        if worker.running("backup") is None:
+            worker.run_in_background(self.ctx.store.maybe_backup, label="Backup", exclusive="backup",
+                                     on_error=lambda msg, _tb: self.show_status(f"Backup failed: {msg}", 15000))
 
     def _backup_now(self) -> None:
         try:
@@ -220,6 +222,8 @@ class MainWindow(QMainWindow):
             self.report_error("Backup failed", str(exc))
 
     def closeEvent(self, event) -> None:
+        self._backup_timer.stop()
+        self._first_backup.stop()
         self._save_state()
         worker.cancel_all()
         super().closeEvent(event)

@@ -121,13 +121,14 @@ def test_migration_takes_a_backup_first(data_dir, clock):
     store.progress.mark_section_read("a", "1")
     store.close()
     [before] = _backups(data_dir)
-    extended = migrations.MIGRATIONS + [migrations.Migration(2, "t", lambda db: db.execute(
+    latest = migrations.LATEST_VERSION
+    extended = migrations.MIGRATIONS + [migrations.Migration(latest + 1, "t", lambda db: db.execute(
         "CREATE TABLE t (x)"))]
-    # Pretend this build knows a version 2, everywhere the latest version is consulted.
+    # Pretend this build knows one more version, everywhere the latest version is consulted.
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(migrations, "MIGRATIONS", extended)
-        patch.setattr("studyapp.store.profile.LATEST_VERSION", 2)
-        patch.setattr("studyapp.store.backup.LATEST_VERSION", 2)
+        patch.setattr("studyapp.store.profile.LATEST_VERSION", latest + 1)
+        patch.setattr("studyapp.store.backup.LATEST_VERSION", latest + 1)
         patch.setattr("studyapp.store.profile.migrate",
                       lambda db: migrations.migrate(db, extended))
         clock.advance(minutes=1)
@@ -137,7 +138,7 @@ def test_migration_takes_a_backup_first(data_dir, clock):
     newest = _backups(data_dir)[0]
     assert newest.path != before.path
     conn = sqlite3.connect(newest.path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1  # taken before migrating
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == latest  # taken before migrating
     conn.close()
 
 

@@ -60,21 +60,22 @@ def test_each_version_migrates_to_latest(data_dir, clock, tmp_path):
 def test_a_later_migration_applies_once_and_failure_rolls_back(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
     calls = []
+    n = LATEST_VERSION
 
-    def v2(db):
-        calls.append(2)
-        db.execute("CREATE TABLE quiz_attempt (id INTEGER PRIMARY KEY, quiz_id TEXT NOT NULL)")
+    def next_one(db):
+        calls.append(n + 1)
+        db.execute("CREATE TABLE extra_feature (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
 
-    def v3_broken(db):
+    def broken(db):
         db.execute("CREATE TABLE half_done (x)")
-        raise RuntimeError("bug in migration 3")
+        raise RuntimeError("bug in the migration after that")
 
-    extended = MIGRATIONS + [Migration(2, "quiz", v2)]
-    assert [m.version for m in migrate(store.db, extended)] == [2]
-    assert migrate(store.db, extended) == [] and calls == [2]
+    extended = MIGRATIONS + [Migration(n + 1, "extra", next_one)]
+    assert [m.version for m in migrate(store.db, extended)] == [n + 1]
+    assert migrate(store.db, extended) == [] and calls == [n + 1]
     with pytest.raises(RuntimeError):
-        migrate(store.db, extended + [Migration(3, "broken", v3_broken)])
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == 2
+        migrate(store.db, extended + [Migration(n + 2, "broken", broken)])
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == n + 1
     assert "half_done" not in store.db.table_names()
     store.close()
 
