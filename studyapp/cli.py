@@ -4,6 +4,7 @@
     studyapp --data-dir PATH                   ... on another profile (or STUDYAPP_HOME=PATH)
     studyapp screenshot --tab lessons --out lessons.png [--size 1280x820]
     studyapp lab train|generate|report ...     the model lab (see `studyapp lab --help`)
+    studyapp cards import|export ...           flashcards from the terminal
 """
 from __future__ import annotations
 
@@ -36,19 +37,30 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("--tab", required=True, help="short tab name, e.g. lessons")
     shot.add_argument("--out", required=True, type=Path, help="PNG file to write")
     shot.add_argument("--size", type=_size, default=(1280, 820), help="window size WxH (default 1280x820)")
-    sub.add_parser("lab", help="the model lab: train, generate, report", add_help=False)
+    for name, (_module, text) in DELEGATED.items():
+        sub.add_parser(name, help=text, add_help=False)
     return parser
+
+
+# Sub-commands with parsers of their own, in packages that load heavy libraries only when run.
+DELEGATED = {
+    "lab": ("studyapp.lab.cli", "the model lab: train, generate, report"),
+    "cards": ("studyapp.srs.cli", "flashcards: import and export (CSV, Anki .apkg)"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    # `studyapp lab ...` has its own parser (in studyapp.lab, which imports torch only when run).
-    if "lab" in argv:
-        index = argv.index("lab")
-        head = build_parser().parse_args(argv[:index])
-        if head.command is None:
-            from studyapp.lab.cli import main as lab_main
-            return lab_main(argv[index + 1:])
+    for name, (module, _text) in DELEGATED.items():
+        if name in argv:
+            index = argv.index(name)
+            head = build_parser().parse_args(argv[:index])
+            if head.command is None:
+                import importlib
+                if head.data_dir is not None:   # the delegate reads the profile folder from config
+                    import os
+                    os.environ["STUDYAPP_HOME"] = str(head.data_dir)
+                return importlib.import_module(module).main(argv[index + 1:])
     args = build_parser().parse_args(argv)
     try:
         config = cfg.load_config({"data_dir": args.data_dir, "theme": args.theme,
