@@ -83,6 +83,7 @@ class LessonsTab(QWidget):
         self.lesson_list.itemClicked.connect(self._item_chosen)
         self.toc = QTreeWidget()
         self.toc.setHeaderLabel("In this lesson")
+        self.toc.setRootIsDecorated(False)
         self.toc.itemClicked.connect(lambda item: self.scroll_to(item.data(0, ROLE_SECTION)))
 
         side = QSplitter(Qt.Vertical)

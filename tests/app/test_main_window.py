@@ -156,3 +156,19 @@ def test_unwritable_data_folder_fails_with_a_clear_message(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
     assert str(blocker / "sub") in run.stderr
+
+
+def test_a_damaged_profile_is_restored_and_the_learner_is_told(open_window, tmp_path):
+    window, ctx = open_window()
+    ctx.progress.mark_section_read("base-models", "what-pretraining-actually-trains")
+    ctx.store.backup_now()
+    close(window, ctx)
+    profile = tmp_path / "profile" / "profile.sqlite3"
+    data = bytearray(profile.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)          # wreck the schema page
+    profile.write_bytes(bytes(data))
+    window2, ctx2 = open_window()
+    text = " ".join(ctx2.messages).lower()
+    assert "damaged" in text and "backup" in text
+    assert "what-pretraining-actually-trains" in ctx2.progress.sections_read("base-models")
+    assert any(p.name.startswith("profile.damaged") for p in profile.parent.iterdir())
