@@ -1,4 +1,12 @@
-"""Flashcards and their review log in the profile (schema version 3)."""
+"""Flashcards, their decks and the review log in the profile (schema version 3).
+
+The queries live with the feature (studyapp/srs/); this module only fixes the tables. Scheduling
+state is kept in plain columns rather than a JSON blob so that the queue query ("the next due
+card") and the statistics are index lookups, not scans: a learner's profile may hold 100,000
+cards and a million reviews.
+
+Times are timeutil.to_text() strings (UTC, milliseconds, "Z"), which sort as text.
+"""
 from __future__ import annotations
 
 from sqlite_utils import Database
@@ -6,31 +14,53 @@ from sqlite_utils import Database
 
 def create_tables(db: Database) -> None:
     """Migration 3. Draft schema, free to change until the first release."""
+    # A deck is a title for a group of cards; shipped decks come from resources/decks/*.md.
+    db.execute("""
+        CREATE TABLE deck (
+            id          TEXT PRIMARY KEY,
+            title       TEXT NOT NULL,
+            shipped     INTEGER NOT NULL DEFAULT 0,
+            created_at  TEXT NOT NULL
+        )""")
     db.execute("""
         CREATE TABLE card (
-            id           INTEGER PRIMARY KEY,
-            deck_id      TEXT NOT NULL,
-            source_key   TEXT UNIQUE,          -- a shipped card's stable key; NULL for the learner's own
-            front        TEXT NOT NULL,
-            back         TEXT NOT NULL,
-            lesson_id    TEXT,
-            section_id   TEXT,
-            origin       TEXT NOT NULL DEFAULT 'deck',
-            created_at   TEXT NOT NULL,
-            updated_at   TEXT NOT NULL,
-            deleted_at   TEXT,
-            fsrs         TEXT CHECK (fsrs IS NULL OR json_valid(fsrs)),  -- fsrs.Card.to_dict()
-            due          TEXT NOT NULL
+            id            INTEGER PRIMARY KEY,
+            deck_id       TEXT NOT NULL REFERENCES deck(id),
+            source_key    TEXT UNIQUE,     -- 'deck:key' of a shipped card; NULL for the learner's own
+            edited        INTEGER NOT NULL DEFAULT 0,  -- 1: the learner changed a shipped card
+            front         TEXT NOT NULL,
+            back          TEXT NOT NULL,
+            lesson_id     TEXT,
+            section_id    TEXT,
+            origin        TEXT NOT NULL,   -- 'deck', 'learner', 'quiz', 'import'
+            created_at    TEXT NOT NULL,
+            updated_at    TEXT NOT NULL,
+            deleted_at    TEXT,            -- soft delete, so that a delete can be undone
+            -- FSRS state (fsrs.Card), with 0 for a card never reviewed ("new")
+            state         INTEGER NOT NULL DEFAULT 0 CHECK (state BETWEEN 0 AND 3),
+            step          INTEGER,
+            stability     REAL,
+            difficulty    REAL,
+            due           TEXT NOT NULL,   -- new cards: when they joined, which orders the new queue
+            last_review   TEXT,
+            interval_days REAL,            -- due - last_review; a card is mature at >= 21 days
+            reps          INTEGER NOT NULL DEFAULT 0,
+            lapses        INTEGER NOT NULL DEFAULT 0
         )""")
-    db.execute("CREATE INDEX card_due ON card(due) WHERE deleted_at IS NULL")
+    # The review queue: "state = ? AND due <= ? ORDER BY due LIMIT 1" is one index seek.
+    db.execute("CREATE INDEX card_queue ON card(state, due) WHERE deleted_at IS NULL")
+    db.execute("CREATE INDEX card_deck_queue ON card(deck_id, state, due) WHERE deleted_at IS NULL")
     db.execute("""
         CREATE TABLE review_log (
-            id           INTEGER PRIMARY KEY,
-            card_id      INTEGER NOT NULL REFERENCES card(id),
-            rating       INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
-            reviewed_at  TEXT NOT NULL,
-            duration_ms  INTEGER,
-            card_before  TEXT CHECK (card_before IS NULL OR json_valid(card_before))  -- for undo
+            id            INTEGER PRIMARY KEY,
+            card_id       INTEGER NOT NULL REFERENCES card(id) ON DELETE CASCADE,
+            rating        INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
+            reviewed_at   TEXT NOT NULL,
+            duration_ms   INTEGER,
+            state_before  INTEGER NOT NULL,   -- 0 new, 1 learning, 2 review, 3 relearning
+            interval_days REAL,               -- the interval this review scheduled
+            card_before   TEXT NOT NULL CHECK (json_valid(card_before))  -- the columns, for undo
         )""")
     db.execute("CREATE INDEX review_log_card ON review_log(card_id, reviewed_at)")
-    db.execute("CREATE INDEX review_log_time ON review_log(reviewed_at)")
+    db.execute("CREATE INDEX review_log_time ON review_log(reviewed_at, state_before, rating)")
+    # ^ covering: the statistics (reviews per day, retention) never touch the table itself.

@@ -1,0 +1,251 @@
+"""The flashcards of a profile: the public API other features use, and the shipped-deck sync.
+
+    cards = Cards(store)
+    card_id = cards.add("Front", "Back", lesson_id="ppo-and-kl", section_id="reward-hacking",
+                        origin="quiz")                       # a wrong quiz answer becomes a card
+    cards.update(card_id, back="Better answer")
+    token = cards.delete(card_id); cards.undelete(token)    # delete with undo
+    cards.lesson_counts()   # {"ppo-and-kl": LessonCounts(total, new, due, mature)} for Progress
+
+Shipped decks (studyapp.content.decks) enter the profile through sync_decks(): idempotent, keyed
+by 'deck:key'; a changed text updates the cards the learner has not edited, and a card the learner
+deleted stays deleted. Every write is one transaction. No Qt here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from studyapp.store.timeutil import to_text
+
+from .scheduling import MATURE_DAYS, NEW, Options, Schedule, study_day_start, utc
+
+MY_DECK = "my-cards"
+MY_DECK_TITLE = "My cards"
+ORIGINS = ("deck", "learner", "quiz", "import")
+MAX_TEXT = 20_000
+
+
+@dataclass(frozen=True)
+class CardRow:
+    id: int
+    deck_id: str
+    front: str
+    back: str
+    lesson_id: str | None
+    section_id: str | None
+    origin: str
+    source_key: str | None
+    edited: bool
+    schedule: Schedule
+    deleted: bool = False
+
+    @classmethod
+    def from_row(cls, row) -> CardRow:
+        return cls(row["id"], row["deck_id"], row["front"], row["back"], row["lesson_id"],
+                   row["section_id"], row["origin"], row["source_key"], bool(row["edited"]),
+                   Schedule.from_row(row), row["deleted_at"] is not None)
+
+
+@dataclass(frozen=True)
+class LessonCounts:
+    total: int = 0
+    new: int = 0
+    due: int = 0
+    mature: int = 0
+
+
+@dataclass(frozen=True)
+class DeckInfo:
+    id: str
+    title: str
+    shipped: bool
+    total: int
+    new: int
+    due: int
+
+
+def _check_text(front: str, back: str) -> tuple[str, str]:
+    front, back = (front or "").strip(), (back or "").strip()
+    if not front or not back:
+        raise ValueError("a card needs both a question and an answer")
+    if len(front) > MAX_TEXT or len(back) > MAX_TEXT:
+        raise ValueError(f"a card's side may hold at most {MAX_TEXT} characters")
+    return front, back
+
+
+class Cards:
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def now(self) -> datetime:
+        return utc(self.store.now())
+
+    # ---- decks ----------------------------------------------------------------------------
+    def _ensure_deck(self, db, deck_id: str, title: str | None = None, shipped: bool = False) -> None:
+        if not deck_id or len(deck_id) > 100:
+            raise ValueError("a deck needs a name of 1-100 characters")
+        db.execute("INSERT INTO deck (id, title, shipped, created_at) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT(id) DO UPDATE SET title = CASE WHEN excluded.shipped THEN "
+                   "excluded.title ELSE deck.title END, shipped = max(deck.shipped, excluded.shipped)",
+                   [deck_id, title or (MY_DECK_TITLE if deck_id == MY_DECK else deck_id),
+                    int(shipped), self.store.now_text()])
+
+    def decks(self) -> list[DeckInfo]:
+        """Every deck with its card counts (due: learning and review cards due now)."""
+        now = to_text(self.now())
+        rows = self.store.db.execute("""
+            SELECT d.id, d.title, d.shipped,
+                   count(c.id),
+                   count(c.id) FILTER (WHERE c.state = 0),
+                   count(c.id) FILTER (WHERE c.state > 0 AND c.due <= ?)
+            FROM deck d LEFT JOIN card c ON c.deck_id = d.id AND c.deleted_at IS NULL
+            GROUP BY d.id ORDER BY d.shipped DESC, d.title""", [now]).fetchall()
+        return [DeckInfo(r[0], r[1], bool(r[2]), r[3], r[4], r[5]) for r in rows]
+
+    # ---- cards ----------------------------------------------------------------------------
+    def add(self, front: str, back: str, *, lesson_id: str | None = None,
+            section_id: str | None = None, origin: str = "learner", deck_id: str = MY_DECK) -> int:
+        """Add a new card and return its id. Raises ValueError on empty or oversized text."""
+        front, back = _check_text(front, back)
+        if origin not in ORIGINS:
+            raise ValueError(f"origin must be one of {', '.join(ORIGINS)}")
+        with self.store.transaction() as db:
+            return self._insert(db, deck_id, front, back, lesson_id, section_id, origin)
+
+    def _insert(self, db, deck_id, front, back, lesson_id, section_id, origin,
+                source_key: str | None = None) -> int:
+        self._ensure_deck(db, deck_id)
+        now = self.store.now_text()
+        cursor = db.execute(
+            "INSERT INTO card (deck_id, source_key, front, back, lesson_id, section_id, origin, "
+            "created_at, updated_at, state, due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+            [deck_id, source_key, front, back, lesson_id or None,
+             (section_id or None) if lesson_id else None, origin, now, now, now])
+        return cursor.lastrowid
+
+    def add_many(self, rows: list[dict], origin: str = "import") -> list[int]:
+        """Add cards (dicts with front, back, deck_id, lesson_id, section_id) in ONE transaction:
+        all or none."""
+        checked = [(r.get("deck_id") or MY_DECK, *_check_text(r["front"], r["back"]),
+                    r.get("lesson_id"), r.get("section_id")) for r in rows]
+        with self.store.transaction() as db:
+            return [self._insert(db, deck, front, back, lesson, section, origin)
+                    for deck, front, back, lesson, section in checked]
+
+    def get(self, card_id: int) -> CardRow | None:
+        row = next(self.store.db.query("SELECT * FROM card WHERE id = ?", [card_id]), None)
+        return None if row is None else CardRow.from_row(row)
+
+    def update(self, card_id: int, *, front: str | None = None, back: str | None = None,
+               lesson_id: str | None = ..., section_id: str | None = ...,  # type: ignore[assignment]
+               deck_id: str | None = None) -> None:
+        """Change a card's text, link or deck; a changed shipped card stops following the deck."""
+        current = self.get(card_id)
+        if current is None:
+            raise KeyError(card_id)
+        front, back = _check_text(current.front if front is None else front,
+                                  current.back if back is None else back)
+        lesson = current.lesson_id if lesson_id is ... else (lesson_id or None)
+        section = current.section_id if section_id is ... else (section_id or None)
+        deck = deck_id or current.deck_id
+        changed = (front, back, lesson, section) != (current.front, current.back,
+                                                      current.lesson_id, current.section_id)
+        with self.store.transaction() as db:
+            self._ensure_deck(db, deck)
+            db.execute("UPDATE card SET front = ?, back = ?, lesson_id = ?, section_id = ?, "
+                       "deck_id = ?, edited = edited OR ?, updated_at = ? WHERE id = ?",
+                       [front, back, lesson, section if lesson else None, deck, int(changed),
+                        self.store.now_text(), card_id])
+
+    def delete(self, card_id: int) -> int:
+        """Soft-delete a card (its history stays); returns the token undelete() takes."""
+        with self.store.transaction() as db:
+            db.execute("UPDATE card SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+                       [self.store.now_text(), card_id])
+        return card_id
+
+    def undelete(self, token: int) -> None:
+        with self.store.transaction() as db:
+            db.execute("UPDATE card SET deleted_at = NULL WHERE id = ?", [token])
+
+    def search(self, text: str = "", *, deck_id: str | None = None, limit: int = 2000) -> list[dict]:
+        """Cards whose sides contain `text` (case-insensitive), newest first, for the browser."""
+        where, args = ["deleted_at IS NULL"], []
+        if text.strip():
+            where.append("(front LIKE ? ESCAPE '\\' OR back LIKE ? ESCAPE '\\')")
+            pattern = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            args += [pattern, pattern]
+        if deck_id:
+            where.append("deck_id = ?")
+            args.append(deck_id)
+        sql = (f"SELECT id, deck_id, front, back, lesson_id, section_id, origin, state, due, "
+               f"interval_days, reps, lapses FROM card WHERE {' AND '.join(where)} "
+               f"ORDER BY id DESC LIMIT ?")
+        return [dict(r) for r in self.store.db.query(sql, args + [limit])]
+
+    def count(self) -> int:
+        return self.store.db.execute("SELECT count(*) FROM card WHERE deleted_at IS NULL").fetchone()[0]
+
+    # ---- for the Progress tab -------------------------------------------------------------
+    def lesson_counts(self, now: datetime | None = None) -> dict[str, LessonCounts]:
+        """Per lesson slug: cards linked to it, new, due by the end of the study day, mature."""
+        now = utc(now or self.now())
+        options = Options.load(self.store)
+        end_of_day = to_text(study_day_start(now, options.day_starts_hour) + timedelta(days=1))
+        rows = self.store.db.execute("""
+            SELECT lesson_id, count(*),
+                   count(*) FILTER (WHERE state = 0),
+                   count(*) FILTER (WHERE state > 0 AND due < ?),
+                   count(*) FILTER (WHERE state = 2 AND interval_days >= ?)
+            FROM card WHERE deleted_at IS NULL AND lesson_id IS NOT NULL
+            GROUP BY lesson_id""", [end_of_day, MATURE_DAYS]).fetchall()
+        return {r[0]: LessonCounts(r[1], r[2], r[3], r[4]) for r in rows}
+
+    # ---- shipped decks --------------------------------------------------------------------
+    def sync_decks(self, decks) -> dict[str, int]:
+        """Bring shipped decks (content.decks.Deck) into the profile; returns counts of
+        'added' and 'updated' cards. Safe to run on every start."""
+        added = updated = 0
+        with self.store.transaction() as db:
+            for deck in decks:
+                self._ensure_deck(db, deck.id, deck.title, shipped=True)
+                keys = [f"{deck.id}:{c.key}" for c in deck.cards]
+                existing = {}
+                for start in range(0, len(keys), 500):   # SQLite's bound-parameter limit
+                    chunk = keys[start:start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    for row in db.execute(
+                            f"SELECT source_key, id, edited, front, back, lesson_id, section_id "
+                            f"FROM card WHERE source_key IN ({marks})", chunk):
+                        existing[row[0]] = row[1:]
+                for key, card in zip(keys, deck.cards):
+                    row = existing.get(key)
+                    shipped = (card.front, card.back, card.lesson_id, card.section_id)
+                    if row is None:
+                        self._insert(db, deck.id, *shipped[:2], card.lesson_id, card.section_id,
+                                     "deck", source_key=key)
+                        added += 1
+                    elif not row[1] and tuple(row[2:]) != shipped:
+                        db.execute("UPDATE card SET front = ?, back = ?, lesson_id = ?, "
+                                   "section_id = ?, updated_at = ? WHERE id = ?",
+                                   [*shipped, self.store.now_text(), row[0]])
+                        updated += 1
+        return {"added": added, "updated": updated}
+
+    def state_counts(self, deck_id: str | None = None) -> dict[str, int]:
+        """new / learning / young / mature / total, for the overview."""
+        where, args = "deleted_at IS NULL", []
+        if deck_id:
+            where += " AND deck_id = ?"
+            args.append(deck_id)
+        row = self.store.db.execute(f"""
+            SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state IN (1, 3)),
+                   count(*) FILTER (WHERE state = 2 AND coalesce(interval_days, 0) < {MATURE_DAYS}),
+                   count(*) FILTER (WHERE state = 2 AND interval_days >= {MATURE_DAYS}), count(*)
+            FROM card WHERE {where}""", args).fetchone()
+        return dict(zip(("new", "learning", "young", "mature", "total"), row))
+
+
+def is_new(row: CardRow) -> bool:
+    return row.schedule.state == NEW
