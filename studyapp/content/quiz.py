@@ -1,0 +1,479 @@
+"""Quiz banks: one markdown file per lesson under resources/quizzes/, parsed and graded here.
+
+A bank is written by hand and looks like this (see resources/quizzes/README.md for every field):
+
+    ---
+    lesson: base-models
+    title: Why a base model continues your text
+    ---
+    ### 1. single · check 1
+    What is the training objective of pretraining?
+
+    - [ ] Answer questions correctly. -- Feedback: why this is tempting and wrong.
+    - [x] Predict the next token. -- Feedback: why it is right.
+
+    **Explanation:** shown after the question is answered.
+    **Section:** what-pretraining-actually-trains
+
+Types: `single`, `multiple` (every `[x]` and nothing else), `truefalse`, and `short` (free text
+with `**Answer:**`, `**Accept:**` variants separated by `;`, and `**Feedback:**`). A question that
+cannot be used becomes a `QuizError` with the file and line and the rest of the bank loads; a
+bank whose header is broken is skipped whole. No Qt here: the quiz tab shows what this returns.
+"""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+KINDS = {"single": "single", "multiple": "multiple", "truefalse": "truefalse",
+         "true/false": "truefalse", "short": "short"}
+KIND_NAMES = {"single": "Single choice", "multiple": "Multiple choice",
+              "truefalse": "True or false", "short": "Short answer"}
+MAX_OPTIONS = 9   # the keys 1-9 pick an option
+HEADING = re.compile(r"^###\s+(.*?)\s*$")
+OPTION = re.compile(r"^[-*]\s+\[([ xX])\]\s+(.*)$")
+FIELD = re.compile(r"^\*\*([A-Za-z ]+):\*\*\s*(.*)$")
+FEEDBACK_SEP = re.compile(r"(?:^|\s+)--\s+Feedback:\s*", re.IGNORECASE)
+FIELDS = {"explanation", "section", "answer", "accept", "feedback"}
+
+
+@dataclass
+class Option:
+    text: str
+    correct: bool
+    feedback: str
+    line: int
+
+
+@dataclass
+class Question:
+    id: str                       # the number in the heading; answers in the profile refer to it
+    kind: str                     # single | multiple | truefalse | short
+    text: str
+    line: int
+    options: list[Option] = field(default_factory=list)
+    answer: str = ""              # short: the model answer shown after answering
+    accept: list[str] = field(default_factory=list)   # short: accepted variants (raw text)
+    feedback: str = ""            # short: feedback shown after answering
+    explanation: str = ""
+    section: str = ""             # a `##` heading id of the bank's lesson, or ""
+    check: int | None = None      # which of the course's understanding checks it serves
+
+    @property
+    def correct_indices(self) -> frozenset[int]:
+        return frozenset(i for i, o in enumerate(self.options) if o.correct)
+
+    def is_correct(self, response: frozenset[int] | set[int] | str) -> bool:
+        """A set of option indices for choice questions, a string for short answers."""
+        if self.kind == "short":
+            given = normalise(str(response))
+            return bool(given) and given in {normalise(v) for v in self.accept}
+        return frozenset(response) == self.correct_indices
+
+    def right_answer_text(self) -> str:
+        if self.kind == "short":
+            return self.answer or (self.accept[0] if self.accept else "")
+        return "; ".join(o.text for o in self.options if o.correct)
+
+
+@dataclass
+class Bank:
+    id: str            # the file name without .md; attempts in the profile refer to it
+    lesson_id: str
+    title: str
+    path: Path
+    questions: list[Question] = field(default_factory=list)
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
+@dataclass
+class QuizError:
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path.name}, line {self.line}: {self.message}"
+
+
+class _Invalid(Exception):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+
+
+# ---------------------------------------------------------------------------------------------
+# Short answers
+
+_ARTICLE = re.compile(r"^(the|a|an) ")
+_DIGIT_GROUP = re.compile(r"(?<=\d)[,'\u202f\u00a0](?=\d{3}(?!\d))")
+
+
+def normalise(text: str) -> str:
+    """The form two short answers are compared in: "The  5,000x!" -> "5000x".
+
+    Case, accents of width (NFKC), punctuation and runs of spaces are ignored, and so is a
+    leading article. Thousands separators are dropped first so "5,000" and "5000" agree, while
+    other punctuation becomes a space so "C>B" and "C > B" agree.
+    """
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _DIGIT_GROUP.sub("", text)
+    text = "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in text)
+    text = " ".join(text.split())
+    return _ARTICLE.sub("", text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Display
+
+def to_html(text: str) -> str:
+    """Escape text and turn the little markup banks use (`code`, **bold**, *italic*) into HTML.
+
+    Deliberately not full markdown: option text such as "4 * 3 / 2" must stay as written.
+    """
+    out = html.escape(text, quote=False)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    out = re.sub(r"\*\*(\S(?:.*?\S)?)\*\*", r"<b>\1</b>", out)
+    return re.sub(r"(?<![\w*])\*(\S(?:[^*]*?\S)?)\*(?![\w*])", r"<i>\1</i>", out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+
+def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
+    """Return (key: value pairs, index of the first body line)."""
+    if not lines or lines[0].strip() != "---":
+        raise _Invalid(1, "the bank must start with a header block opened by '---' "
+                          "(with 'lesson:' and 'title:')")
+    meta: dict[str, str] = {}
+    for index in range(1, len(lines)):
+        line = lines[index]
+        if line.strip() == "---":
+            return meta, index + 1
+        if not line.strip():
+            continue
+        pair = re.match(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$", line)
+        if not pair:
+            raise _Invalid(index + 1, f"expected 'key: value' in the header, got {line.strip()!r}")
+        meta[pair.group(1).lower()] = pair.group(2).strip()
+    raise _Invalid(1, "the header block is never closed with '---'")
+
+
+def _parse_heading(rest: str, line: int) -> tuple[str, str, int | None]:
+    """'1. single · check 1' -> ('1', 'single', 1)."""
+    parts = [p.strip() for p in re.split(r"[·|]", rest) if p.strip()]
+    if not parts:
+        raise _Invalid(line, "a question heading needs a type: '### 1. single'")
+    head = re.match(r"^(?:(\w[\w-]*)[.)]\s+)?(\S+)$", parts[0])
+    if not head or head.group(2).lower() not in KINDS:
+        raise _Invalid(line, f"unknown question type in {rest!r}; use one of "
+                             "single, multiple, truefalse, short")
+    check = None
+    for part in parts[1:]:
+        tag = re.match(r"^check\s+(\d+|-)$", part, re.IGNORECASE)
+        if not tag:
+            raise _Invalid(line, f"unknown tag {part!r} in the heading (expected 'check N')")
+        check = None if tag.group(1) == "-" else int(tag.group(1))
+    return head.group(1) or "", KINDS[head.group(2).lower()], check
+
+
+def _parse_question(block: list[tuple[int, str]], number: int) -> Question:
+    """block: (line number, text) pairs from the heading up to the next heading."""
+    head_line, heading = block[0]
+    qid, kind, check = _parse_heading(HEADING.match(heading).group(1), head_line)
+    question = Question(id=qid or str(number), kind=kind, text="", line=head_line, check=check)
+    text_lines: list[str] = []
+    target: tuple[str, object] | None = None   # where a continuation line goes
+    fields: dict[str, str] = {}
+    for line_no, raw in block[1:]:
+        line = raw.strip()
+        if not line:
+            target = None   # a blank line ends a wrapped option or field
+            if text_lines and not question.options and not fields:
+                text_lines.append("")
+            continue
+        option = OPTION.match(line)
+        found = FIELD.match(line)
+        if option:
+            if kind == "short":
+                raise _Invalid(line_no, "a short-answer question has no options; "
+                                        "use **Answer:**, **Accept:** and **Feedback:**")
+            parts = FEEDBACK_SEP.split(option.group(2), maxsplit=1)
+            opt = Option(text=parts[0].strip(), correct=option.group(1) != " ",
+                         feedback=parts[1].strip() if len(parts) > 1 else "", line=line_no)
+            question.options.append(opt)
+            target = ("option", opt)
+        elif found and found.group(1).strip().lower() in FIELDS:
+            name = found.group(1).strip().lower()
+            if name in fields:
+                raise _Invalid(line_no, f"**{found.group(1).strip()}:** is given twice")
+            fields[name] = found.group(2).strip()
+            target = ("field", name)
+        elif found:
+            raise _Invalid(line_no, f"unknown field **{found.group(1)}:**; use one of "
+                                    + ", ".join(f"**{f.capitalize()}:**" for f in sorted(FIELDS)))
+        elif target and target[0] == "option":   # a long option wrapped onto the next line
+            opt = target[1]
+            parts = FEEDBACK_SEP.split(line, maxsplit=1)
+            if opt.feedback or len(parts) > 1:
+                opt.feedback = (opt.feedback + " " + parts[-1]).strip()
+                if len(parts) > 1:
+                    opt.text = (opt.text + " " + parts[0]).strip()
+            else:
+                opt.text += " " + line
+        elif target and target[0] == "field":
+            fields[target[1]] += " " + line
+        elif question.options or fields:
+            raise _Invalid(line_no, f"unexpected text after the options: {line[:60]!r}")
+        else:
+            text_lines.append(line)
+    question.text = "\n".join(text_lines).strip()
+    question.explanation = fields.get("explanation", "")
+    question.section = fields.get("section", "").lstrip("#").strip()
+    _finish(question, fields, head_line)
+    return question
+
+
+def _finish(q: Question, fields: dict[str, str], line: int) -> None:
+    """Check that the question can be asked and graded; fill in the short-answer fields."""
+    if not q.text:
+        raise _Invalid(line, "the question has no text under its heading")
+    if not q.explanation:
+        raise _Invalid(line, "the question has no **Explanation:** (shown after it is answered)")
+    if q.kind == "short":
+        q.answer = fields.get("answer", "")
+        q.feedback = fields.get("feedback", "")
+        q.accept = [v.strip() for v in fields.get("accept", "").split(";") if v.strip()]
+        if q.answer:
+            q.accept.insert(0, q.answer)
+        if not q.accept:
+            raise _Invalid(line, "a short-answer question needs **Answer:** or **Accept:**")
+        if not q.feedback:
+            raise _Invalid(line, "a short-answer question needs **Feedback:**")
+        return
+    for name in ("answer", "accept", "feedback"):
+        if name in fields:
+            raise _Invalid(line, f"**{name.capitalize()}:** belongs to short-answer questions; "
+                                 "a choice question gives feedback on each option after ' -- Feedback:'")
+    if len(q.options) < 2:
+        raise _Invalid(line, "a choice question needs at least two options '- [ ]' / '- [x]'")
+    if len(q.options) > MAX_OPTIONS:
+        raise _Invalid(q.options[MAX_OPTIONS].line, f"at most {MAX_OPTIONS} options (keys 1-9)")
+    for opt in q.options:
+        if not opt.feedback:
+            raise _Invalid(opt.line, "the option has no feedback; end it with ' -- Feedback: ...'")
+        if not opt.text:
+            raise _Invalid(opt.line, "the option has no text")
+    right = len(q.correct_indices)
+    if q.kind == "multiple" and right == 0:
+        raise _Invalid(line, "a multiple-choice question needs at least one [x] option")
+    if q.kind in ("single", "truefalse") and right != 1:
+        raise _Invalid(line, f"a {q.kind} question needs exactly one [x] option, it has {right}")
+    if q.kind == "truefalse" and sorted(o.text.lower() for o in q.options) != ["false", "true"]:
+        raise _Invalid(line, "a truefalse question has exactly the options True and False")
+
+
+def parse_bank(path: Path) -> tuple[Bank, list[QuizError]]:
+    """Parse one bank; broken questions become errors. Raises _Invalid when the header is bad."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _Invalid(raw[:exc.start].count(b"\n") + 1,
+                       "the file is not valid UTF-8 text (save it as UTF-8)") from None
+    lines = text.splitlines()
+    meta, start = _front_matter(lines)
+    lesson = meta.get("lesson", "").strip()
+    if not lesson:
+        raise _Invalid(1, "the header needs 'lesson: SLUG' (the lesson file name without number)")
+    bank = Bank(id=path.stem, lesson_id=lesson, title=meta.get("title") or f"Quiz on {lesson}",
+                path=path)
+    errors: list[QuizError] = []
+    blocks: list[list[tuple[int, str]]] = []
+    in_fence = False
+    for index in range(start, len(lines)):
+        line = lines[index]
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+        if not in_fence and HEADING.match(line):
+            blocks.append([(index + 1, line)])
+        elif blocks:
+            blocks[-1].append((index + 1, line))
+        elif line.strip() and not line.startswith("#"):
+            # Prose before the first question is a note to other teachers; headings are titles.
+            pass
+    seen: dict[str, int] = {}
+    for number, block in enumerate(blocks, start=1):
+        try:
+            question = _parse_question(block, number)
+        except _Invalid as exc:
+            errors.append(QuizError(path, exc.line, str(exc)))
+            continue
+        if question.id in seen:
+            errors.append(QuizError(path, question.line, f"question number {question.id} is "
+                                    f"already used on line {seen[question.id]}"))
+            continue
+        seen[question.id] = question.line
+        bank.questions.append(question)
+    if not blocks:
+        errors.append(QuizError(path, len(lines) or 1, "the bank has no questions ('### 1. single')"))
+    return bank, errors
+
+
+def load_banks(*folders: Path) -> tuple[list[Bank], list[QuizError]]:
+    """Every *.md bank of the folders (README.md aside); a later folder's bank with the same
+    file name replaces an earlier one, so a content pack can override a built-in bank."""
+    by_id: dict[str, Bank] = {}
+    errors: list[QuizError] = []
+    for folder in folders:
+        if not folder or not Path(folder).is_dir():
+            continue
+        for path in sorted(Path(folder).glob("*.md")):
+            if path.name.lower() == "readme.md":
+                continue
+            try:
+                bank, bank_errors = parse_bank(path)
+            except _Invalid as exc:
+                errors.append(QuizError(path, exc.line, str(exc)))
+                continue
+            except OSError as exc:
+                errors.append(QuizError(path, 1, f"cannot read the file ({exc.strerror})"))
+                continue
+            errors.extend(bank_errors)
+            if bank.questions:
+                by_id[bank.id] = bank
+    return list(by_id.values()), errors
+
+
+def check_sections(banks: list[Bank], sections: dict[str, set[str]]) -> list[QuizError]:
+    """Questions naming a lesson or section that does not exist; sections: {lesson: {ids}}.
+
+    The question still loads (only its "Read the section" link is dropped), so a renamed heading
+    does not take questions away from learners.
+    """
+    errors = []
+    for bank in banks:
+        known = sections.get(bank.lesson_id)
+        if known is None:
+            errors.append(QuizError(bank.path, 2, f"no lesson {bank.lesson_id!r} is installed"))
+            continue
+        for q in bank.questions:
+            if q.section and q.section not in known:
+                errors.append(QuizError(bank.path, q.line, f"question {q.id}: lesson "
+                                        f"{bank.lesson_id!r} has no section {q.section!r}"))
+                q.section = ""
+    return errors
+
+
+# ---------------------------------------------------------------------------------------------
+# A quiz being taken: the rules of both modes, with no screen
+
+def encode(question: Question, response: frozenset[int] | str) -> dict:
+    """The JSON form of a response, as the profile keeps it."""
+    if question.kind == "short":
+        return {"text": str(response)}
+    return {"choices": sorted(response)}
+
+
+def decode(answer: dict) -> frozenset[int] | str | None:
+    if "text" in answer:
+        return str(answer["text"])
+    if "choices" in answer:
+        return frozenset(int(i) for i in answer["choices"])
+    return None   # {"revealed": true}: the learner asked to see the answer
+
+
+@dataclass
+class Outcome:
+    correct: bool
+    try_no: int
+    done: bool          # the question is over: answered right, revealed, or (test) answered
+
+
+class QuizSession:
+    """Practice: a question is over once answered right (or revealed); every try is recorded.
+    Test: one answer per question, nothing is graded on screen until the end.
+
+    `recorder` is anything with start/record_answer/finish like store.quiz.QuizHistory; the
+    attempt opens at the first answer, so a quiz opened and left untouched leaves no trace.
+    """
+
+    def __init__(self, bank: Bank, mode: str, recorder=None):
+        if mode not in ("practice", "test"):
+            raise ValueError(f"unknown mode {mode!r}")
+        self.bank, self.mode, self.recorder = bank, mode, recorder
+        self.questions = list(bank.questions)
+        self.index = 0
+        self.attempt_id: int | None = None
+        self.tries: dict[str, int] = {}
+        self.first_correct: dict[str, bool] = {}
+        self.last: dict[str, frozenset[int] | str | None] = {}
+        self.over: set[str] = set()
+        self.score: float | None = None
+
+    @property
+    def current(self) -> Question:
+        return self.questions[self.index]
+
+    @property
+    def is_last(self) -> bool:
+        return self.index >= len(self.questions) - 1
+
+    @property
+    def finished(self) -> bool:
+        return self.score is not None
+
+    def right_so_far(self) -> int:
+        return sum(self.first_correct.values())
+
+    def _record(self, question: Question, answer: dict, correct: bool) -> int:
+        if self.recorder is None:
+            return self.tries.get(question.id, 0) + 1
+        if self.attempt_id is None:
+            self.attempt_id = self.recorder.start(self.bank.id, self.bank.lesson_id, self.mode,
+                                                  [q.id for q in self.questions])
+        return self.recorder.record_answer(self.attempt_id, question.id, answer, correct)
+
+    def submit(self, response: frozenset[int] | str) -> Outcome:
+        question = self.current
+        if question.id in self.over:
+            raise RuntimeError(f"question {question.id} is already over")
+        correct = question.is_correct(response)
+        try_no = self._record(question, encode(question, response), correct)
+        self.tries[question.id] = try_no
+        self.first_correct.setdefault(question.id, correct)
+        self.last[question.id] = response
+        if correct or self.mode == "test":
+            self.over.add(question.id)
+        return Outcome(correct, try_no, question.id in self.over)
+
+    def reveal(self) -> Outcome:
+        """Practice only: give up on the question; it counts as not known."""
+        question = self.current
+        if self.mode != "practice" or question.id in self.over:
+            raise RuntimeError("only an open practice question can be revealed")
+        try_no = self._record(question, {"revealed": True}, False)
+        self.tries[question.id] = try_no
+        self.first_correct.setdefault(question.id, False)
+        self.over.add(question.id)
+        return Outcome(False, try_no, True)
+
+    def next(self) -> bool:
+        """Move on; False when there is no next question."""
+        if self.is_last:
+            return False
+        self.index += 1
+        return True
+
+    def finish(self) -> float:
+        """Close the attempt; the fraction right at the first try (0..1)."""
+        if self.recorder is not None and self.attempt_id is not None:
+            self.score = self.recorder.finish(self.attempt_id)
+        else:
+            self.score = self.right_so_far() / len(self.questions) if self.questions else 0.0
+        return self.score
