@@ -1,0 +1,155 @@
+"""The claims view ("claims"): the course's 14 claims, each with the figures the lab measured on its
+own models, a line on what they show, and a "Show me" button that opens the tab that shows it.
+
+The claims, the figure look-up and the honest verdicts live in studyapp.lab.claims (no Qt); this
+tab only lays them out as cards. The report is models/report.json; without one each card says so
+and the header says how to make it. Link: studyapp://claims?claim=N scrolls to claim N.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
+)
+
+from studyapp.lab import claims as C
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)   # apostrophes stay apostrophes in a QLabel
+
+
+# Status chip: text and colour. Green only where the measured figures pass the claim's own test.
+STATUS = {
+    "shown": ("measured: shown", "#2e7d32"),
+    "not shown": ("measured: not shown clearly", "#b26a00"),
+    "measured": ("measured", "#1f5fa8"),
+    "not measured": ("not measured", "#7a7a7a"),
+    "no report": ("no report yet", "#7a7a7a"),
+}
+
+
+class ClaimCard(QFrame):
+    def __init__(self, result: C.ClaimResult, open_link, parent=None):
+        super().__init__(parent)
+        self.claim = result.claim
+        self.setObjectName("claimCard")
+        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Maximum)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(4)
+        text, colour = STATUS[result.status]
+        head = QLabel(f"<span style='font-size:15px; font-weight:600'>{self.claim.number}. "
+                      f"{_esc(self.claim.title)}</span>", wordWrap=True)
+        chip = QLabel(f"<span style='color:white; background:{colour}; padding:1px 6px'>&nbsp;{text}&nbsp;</span>")
+        chip.setAlignment(Qt.AlignRight | Qt.AlignTop)
+        top = QHBoxLayout()
+        top.addWidget(head, 1)
+        top.addWidget(chip, 0, Qt.AlignTop)
+        layout.addLayout(top)
+        layout.addWidget(QLabel(f"<i>What this shows:</i> {_esc(self.claim.shows)}", wordWrap=True))
+        if result.figures:
+            grid = QGridLayout()
+            grid.setHorizontalSpacing(12)
+            grid.setVerticalSpacing(1)
+            for row, figure in enumerate(result.figures):
+                label = QLabel(figure.label, wordWrap=True, textFormat=Qt.PlainText)
+                label.setToolTip(f"from the report: {figure.source}")
+                value = QLabel(f"<b>{_esc(figure.text)}</b>")
+                value.setTextInteractionFlags(Qt.TextSelectableByMouse)
+                value.setToolTip(f"from the report: {figure.source}")
+                grid.addWidget(label, row, 0)
+                grid.addWidget(value, row, 1, Qt.AlignRight)
+            grid.setColumnStretch(0, 1)
+            layout.addLayout(grid)
+        if result.note:
+            note = QLabel(result.note, wordWrap=True, textFormat=Qt.PlainText)
+            note.setObjectName("note")
+            layout.addWidget(note)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        self.button = QPushButton(f"Show me: {self.claim.link_text} →")
+        self.button.setToolTip(self.claim.link)
+        self.button.clicked.connect(lambda: open_link(self.claim.link))
+        bottom.addWidget(self.button)
+        layout.addLayout(bottom)
+        self.set_highlighted(False)
+
+    def set_highlighted(self, on: bool) -> None:
+        palette = self.palette()
+        border = palette.color(QPalette.Highlight).name() if on else palette.color(QPalette.Mid).name()
+        muted = palette.color(QPalette.PlaceholderText).name()
+        self.setStyleSheet(f"QFrame#claimCard {{ border: {2 if on else 1}px solid {border}; border-radius: 6px;"
+                           f" background: {palette.color(QPalette.Base).name()}; }}"
+                           f" QLabel#note {{ color: {muted}; }}")
+
+
+class ClaimsTab(QWidget):
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        self.report_path = Path(window.ctx.config.models_path) / C.REPORT_NAME
+        self.cards: dict[int, ClaimCard] = {}
+        self.results: list[C.ClaimResult] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        head = QHBoxLayout()
+        self.header = QLabel(wordWrap=True)
+        self.header.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        reload_button = QPushButton("Reload report", toolTip="Read models/report.json again, e.g. after `studyapp lab report`")
+        reload_button.clicked.connect(self.reload)
+        head.addWidget(self.header, 1)
+        head.addWidget(reload_button, 0, Qt.AlignTop)
+        layout.addLayout(head)
+        self.scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.NoFrame)
+        layout.addWidget(self.scroll, 1)
+        self.reload()
+
+    def reload(self) -> None:
+        report, problem = C.load_report(self.report_path)
+        self.results = C.evaluate(report, problem)
+        shown = sum(r.status == "shown" for r in self.results)
+        measured = sum(r.status in ("shown", "not shown", "measured") for r in self.results)
+        intro = ("<b>The course's claims, measured on the app's own tiny models.</b> Every number below comes "
+                 "from the lab's report of the shipped models; a claim the small model does not show is marked "
+                 "so, not hidden. “Show me” opens the tab where you can see it happen.")
+        if report is None:
+            self.header.setText(f"{intro}<br><span style='color:#b26a00'><b>No figures yet.</b> "
+                                f"{_esc(problem)}</span>")
+        else:
+            when = report.get("created_at") or report.get("date") or ""
+            self.header.setText(f"{intro}<br>Report: {_esc(str(self.report_path))}"
+                                f"{' (' + _esc(str(when)) + ')' if when else ''} · measured {measured} of "
+                                f"{len(self.results)} claims, {shown} shown clearly.")
+        body = QWidget()
+        grid = QGridLayout(body)
+        grid.setSpacing(8)
+        self.cards = {}
+        for index, result in enumerate(self.results):
+            card = ClaimCard(result, self.window.open_link)
+            self.cards[result.claim.number] = card
+            grid.addWidget(card, index // 2, index % 2)
+        grid.setRowStretch(grid.rowCount(), 1)
+        self.scroll.setWidget(body)
+
+    def result_of(self, number: int) -> C.ClaimResult | None:
+        return next((r for r in self.results if r.claim.number == number), None)
+
+    def open_link(self, params: dict, fragment: str = "") -> None:
+        text = params.get("claim", "")
+        if not text.isdigit() or int(text) not in self.cards:
+            self.window.show_status(f"There is no claim {text!r}; the claims are numbered 1 to {len(self.cards)}.")
+            return
+        number = int(text)
+        for n, card in self.cards.items():
+            card.set_highlighted(n == number)
+        card = self.cards[number]
+        # After the tab is shown and laid out, or the scroll position is computed on stale sizes.
+        QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(card, 0, 40))
+
+
+def create_tab(window) -> QWidget:
+    return ClaimsTab(window)

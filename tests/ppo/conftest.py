@@ -1,0 +1,86 @@
+"""Fixtures for the PPO tab tests: a profile, a models folder with shipped runs, a stand-in window,
+and (once per session) a tiny SFT and reward model that train PPO in seconds."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from studyapp.store import open_profile
+
+
+class FakeWindow:
+    """What a tab needs of the main window, recording what the tab tells the learner."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.statuses, self.errors, self.links, self.tracked = [], [], [], []
+
+    def show_status(self, message, ms=0):
+        self.statuses.append(message)
+
+    def report_error(self, title, message, details=""):
+        self.errors.append((title, message))
+
+    def track_task(self, task, label):
+        self.tracked.append(label)
+
+    def open_link(self, url):
+        self.links.append(url)
+        return True
+
+
+def write_series(path: Path, steps: int, *, kl_growth: float, nan_at: int | None = None) -> None:
+    """A small metric series in train_ppo's JSONL format (keys as the lab writes them)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        for step in range(1, steps + 1):
+            row = {"objective/kl": kl_growth * step, "objective/scores": -1 + 0.05 * step,
+                   "objective/rlhf_reward": -1 + 0.04 * step, "objective/entropy": 50 - step,
+                   "policy/clipfrac_avg": 0.02, "val/ratio": 1.0, "rater/score": -0.9 - 0.01 * step,
+                   "response/length": 12.0, "response/refusal_rate_harmful": 0.0,
+                   "stage": "ppo", "step": step, "total": steps, "seconds_per_step": 0.5}
+            if step == nan_at:
+                row["objective/kl"] = math.nan   # json.dumps writes NaN, as Python's json does
+            handle.write(json.dumps(row) + "\n")
+
+
+@pytest.fixture
+def models_dir(tmp_path) -> Path:
+    models = tmp_path / "models"
+    write_series(models / "runs" / "ppo.jsonl", 10, kl_growth=0.2)
+    write_series(models / "runs" / "ppo_beta0.jsonl", 10, kl_growth=2.0, nan_at=4)
+    return models
+
+
+@pytest.fixture
+def make_window(tmp_path, models_dir):
+    stores = []
+
+    def _make(models: Path | None = None, data: Path | None = None):
+        data = data or tmp_path / "profile"
+        store = open_profile(data, backup_on_start=False).store
+        stores.append(store)
+        config = SimpleNamespace(models_path=models or models_dir, data_path=data)
+        return FakeWindow(SimpleNamespace(config=config, store=store))
+
+    yield _make
+    for store in stores:
+        if store.conn is not None:
+            store.close(backup=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> Path:
+    """models/sft and models/reward made tiny (seconds), with the shipped series beside them."""
+    from studyapp.lab.reward import RewardConfig, train_reward
+    from tests.lab.rlhf_fixtures import make_tiny_sft
+
+    models = tmp_path_factory.mktemp("tiny-models")
+    make_tiny_sft(models / "sft")
+    train_reward(models / "sft", models / "reward", RewardConfig(epochs=1, samples_per_prompt=0, sessions=1))
+    write_series(models / "runs" / "ppo.jsonl", 5, kl_growth=0.2)
+    return models
