@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from studyapp.store.timeutil import to_text
 
-from .scheduling import MATURE_DAYS, NEW, Options, Schedule, study_day_start, utc
+from .scheduling import MATURE_DAYS, Options, Schedule, study_day_start, utc
 
 MY_DECK = "my-cards"
 MY_DECK_TITLE = "My cards"
@@ -171,18 +171,7 @@ class Cards:
 
     def search(self, text: str = "", *, deck_id: str | None = None, limit: int = 2000) -> list[dict]:
         """Cards whose sides contain `text` (case-insensitive), newest first, for the browser."""
-        where, args = ["deleted_at IS NULL"], []
-        if text.strip():
-            where.append("(front LIKE ? ESCAPE '\\' OR back LIKE ? ESCAPE '\\')")
-            pattern = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            args += [pattern, pattern]
-        if deck_id:
-            where.append("deck_id = ?")
-            args.append(deck_id)
-        sql = (f"SELECT id, deck_id, front, back, lesson_id, section_id, origin, state, due, "
-               f"interval_days, reps, lapses FROM card WHERE {' AND '.join(where)} "
-               f"ORDER BY id DESC LIMIT ?")
-        return [dict(r) for r in self.store.db.query(sql, args + [limit])]
+        return search_rows(self.store.conn, text, deck_id=deck_id, limit=limit)
 
     def count(self) -> int:
         return self.store.db.execute("SELECT count(*) FROM card WHERE deleted_at IS NULL").fetchone()[0]
@@ -247,5 +236,20 @@ class Cards:
         return dict(zip(("new", "learning", "young", "mature", "total"), row))
 
 
-def is_new(row: CardRow) -> bool:
-    return row.schedule.state == NEW
+def search_rows(conn, text: str = "", *, deck_id: str | None = None, limit: int = 2000) -> list[dict]:
+    """Cards.search on any sqlite3 connection, so the browser can search on a worker thread
+    through a read-only connection of its own."""
+    where, args = ["deleted_at IS NULL"], []
+    if text.strip():
+        where.append("(front LIKE ? ESCAPE '\\' OR back LIKE ? ESCAPE '\\')")
+        pattern = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        args += [pattern, pattern]
+    if deck_id:
+        where.append("deck_id = ?")
+        args.append(deck_id)
+    cursor = conn.execute(
+        f"SELECT id, deck_id, front, back, lesson_id, section_id, origin, state, due, "
+        f"interval_days, reps, lapses FROM card WHERE {' AND '.join(where)} "
+        f"ORDER BY id DESC LIMIT ?", args + [limit])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor]

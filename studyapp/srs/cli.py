@@ -32,12 +32,15 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     from studyapp import config as cfg
-    from studyapp.app import content_folders
     from studyapp.content.decks import load_decks
     from studyapp.content.lessons import load_lessons
     from studyapp.store import StoreError, open_profile
 
     from .cards import Cards
+
+    def content_folders(config, kind: str) -> list[Path]:
+        # studyapp.app.content_folders, restated: importing studyapp.app would pull Qt into srs.
+        return [cfg.RESOURCES_DIR / kind] + ([Path(config.content_dir) / kind] if config.content_dir else [])
 
     try:
         config = cfg.load_config({})

@@ -1,0 +1,450 @@
+"""The Flashcards tab: study (review), browse and edit cards, statistics, import and export.
+
+On start the shipped decks (resources/decks/*.md plus a content pack's decks/) are brought into
+the profile (studyapp.srs.cards.Cards.sync_decks: idempotent, keyed). The tab shows three
+pages behind a segmented switch: Study (cards_review.ReviewPage), Browse (a searchable table
+with add, edit, delete with undo, CSV import and CSV/.apkg export) and Statistics
+(cards_stats.StatsPage, built the first time it is opened so pyqtgraph costs nothing at start).
+
+Links: studyapp://cards?view=study|browse|stats&deck=DECK_ID
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QTimer, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView, QButtonGroup, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
+    QLineEdit, QMenu, QMessageBox, QPushButton, QStackedWidget, QTableView, QToolButton,
+    QVBoxLayout, QWidget,
+)
+
+from studyapp.content.decks import load_decks
+from studyapp.srs.cards import Cards, search_rows
+from studyapp.srs.scheduling import Options, format_interval
+from studyapp.ui import worker
+from studyapp.ui.cards_dialogs import CardDialog, OptionsDialog
+from studyapp.ui.cards_review import ReviewPage
+from studyapp.ui.links import make_link
+
+VIEWS = ("study", "browse", "stats")
+STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
+SEGMENT_STYLE = """
+QPushButton[segment="true"] { border: 1px solid palette(mid); padding: 5px 18px; background: palette(button); }
+QPushButton[segment="true"]:checked { background: palette(highlight); color: palette(highlighted-text); }
+"""
+
+
+def _own_store(store):
+    """A second connection to the profile for a worker thread (WAL: readers and a writer)."""
+    from studyapp.store import Store
+    return Store(store.path, backup_dir=store.backup_dir, clock=store.clock)
+
+
+# ---- work that runs on worker threads (no widgets) -------------------------------------------
+def _search(path: Path, text: str, deck_id: str | None) -> list[dict]:
+    import sqlite3
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        return search_rows(conn, text, deck_id=deck_id, limit=2000)
+    finally:
+        conn.close()
+
+
+def _import(store, csv_path: str, known: dict) -> object:
+    from studyapp.srs.csvio import import_csv
+    own = _own_store(store)
+    try:
+        return import_csv(Cards(own), Path(csv_path), known)
+    finally:
+        own.close(backup=False)
+
+
+def _export(store, out: str, kind: str, deck_id: str | None) -> int:
+    own = _own_store(store)
+    try:
+        if kind == "apkg":
+            from studyapp.srs.apkg import export_apkg
+            return export_apkg(Cards(own), Path(out), deck_id)
+        from studyapp.srs.csvio import export_csv
+        return export_csv(Cards(own), Path(out), deck_id)
+    finally:
+        own.close(backup=False)
+
+
+class CardTable(QAbstractTableModel):
+    HEADERS = ("Question", "Answer", "Deck", "Lesson", "State", "Due", "Interval")
+
+    def __init__(self, lesson_titles: dict) -> None:
+        super().__init__()
+        self.rows: list[dict] = []
+        self.lesson_titles = lesson_titles
+        self.deck_titles: dict[str, str] = {}
+
+    def set_rows(self, rows: list[dict]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ToolTipRole and index.column() in (0, 1):
+            return row["front"] if index.column() == 0 else row["back"]
+        if role != Qt.DisplayRole:
+            return None
+        column = index.column()
+        if column in (0, 1):
+            text = row["front"] if column == 0 else row["back"]
+            return " ".join(text.split())[:160]
+        if column == 2:
+            return self.deck_titles.get(row["deck_id"], row["deck_id"])
+        if column == 3:
+            return self.lesson_titles.get(row["lesson_id"], (row["lesson_id"] or "", {}))[0]
+        if column == 4:
+            return STATE_NAMES.get(row["state"], "?")
+        if column == 5:
+            return "" if row["state"] == 0 else row["due"][:10]
+        return format_interval_days(row["interval_days"])
+
+
+def format_interval_days(days) -> str:
+    from datetime import timedelta
+    return "" if days is None else format_interval(timedelta(days=days))
+
+
+class BrowsePage(QWidget):
+    def __init__(self, tab: CardsTab) -> None:
+        super().__init__()
+        self.tab = tab
+        self.search = QLineEdit(placeholderText="Search questions and answers…", clearButtonEnabled=True)
+        self.search.textChanged.connect(lambda _: self._debounce.start())
+        self._debounce = QTimer(self, singleShot=True, interval=200, timeout=self.refresh)
+        self.model = CardTable(tab.lesson_titles)
+        self.table = QTableView(alternatingRowColors=True, sortingEnabled=False)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.Stretch)
+        for column in range(2, 7):
+            header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
+        self.table.doubleClicked.connect(lambda _: self.edit_selected())
+        QShortcut(QKeySequence.Delete, self.table, self.delete_selected)
+        self.count = QLabel(styleSheet="color: #8a8a8a;")
+        edit = QPushButton("Edit…", clicked=self.edit_selected)
+        delete = QPushButton("Delete", clicked=self.delete_selected)
+        import_button = QPushButton("Import CSV…", clicked=self.tab.import_csv)
+        export = QToolButton(text="Export ▾", popupMode=QToolButton.InstantPopup)
+        menu = QMenu(export)
+        menu.addAction("CSV file…", lambda: self.tab.export("csv"))
+        menu.addAction("Anki package (.apkg)…", lambda: self.tab.export("apkg"))
+        export.setMenu(menu)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        for widget in (edit, delete, import_button, export):
+            top.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 10, 14, 8)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.count)
+        self.task = None
+        self._again = False
+
+    def refresh(self) -> None:
+        if self.task is not None:
+            self._again = True
+            return
+        self.task = worker.run_in_background(
+            _search, self.tab.store.path, self.search.text(), self.tab.deck_id, label="Card search",
+            on_result=self._show, on_finished=self._finished)
+
+    def _finished(self) -> None:
+        self.task = None
+        if self._again:
+            self._again = False
+            self.refresh()
+
+    def _show(self, rows: list[dict]) -> None:
+        self.model.set_rows(rows)
+        more = " (the first 2000 are shown; search to narrow)" if len(rows) >= 2000 else ""
+        self.count.setText(f"{len(rows)} card(s){more}")
+
+    def selected_id(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.rows[rows[0].row()]["id"] if rows else None
+
+    def edit_selected(self) -> None:
+        if (card_id := self.selected_id()) is not None:
+            self.tab.edit_card(card_id)
+
+    def delete_selected(self) -> None:
+        if (card_id := self.selected_id()) is not None:
+            self.tab.delete_card(card_id)
+
+
+class CardsTab(QWidget):
+    def __init__(self, window) -> None:
+        super().__init__()
+        self.window_ = window
+        ctx = window.ctx
+        self.store = ctx.store
+        self.config = ctx.config
+        self.lessons = list(ctx.lessons)
+        self.lesson_titles = {l.slug: (l.title, {s.id: s.title for s in l.sections}) for l in self.lessons}
+        self.known = {l.slug: {s.id for s in l.sections} for l in self.lessons}
+        self.cards = Cards(self.store)
+        self.deck_id: str | None = None
+        self._undo_delete: int | None = None
+        self.deck_messages = self._sync_decks()
+        self.stats_page = None
+        self._build()
+        self._fill_decks()
+        self.review.start(None, Options.load(self.store))
+
+    def _sync_decks(self) -> list[str]:
+        from studyapp.app import content_folders
+        decks, errors = load_decks(*content_folders(self.config, "decks"), known=self.known)
+        try:
+            self.cards.sync_decks(decks)
+        except Exception as exc:  # noqa: BLE001 - the learner's own cards still work
+            errors = [*errors, f"the shipped decks could not be added: {exc}"]
+        return [str(e) for e in errors]
+
+    # ---- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.setStyleSheet(SEGMENT_STYLE)
+        self.segments = QButtonGroup(self, exclusive=True)
+        bar = QHBoxLayout()
+        bar.setSpacing(0)
+        for index, (name, text, tip) in enumerate((
+                ("study", "Study", "Review the cards that are due"),
+                ("browse", "Browse", "Find, add, edit and delete cards; import and export"),
+                ("stats", "Statistics", "Reviews per day, due forecast, retention"))):
+            button = QPushButton(text, checkable=True, toolTip=tip, focusPolicy=Qt.NoFocus)
+            button.setProperty("segment", True)
+            self.segments.addButton(button, index)
+            bar.addWidget(button)
+        self.segments.idClicked.connect(lambda i: self.show_view(VIEWS[i]))
+        bar.addSpacing(16)
+        self.deck_box = QComboBox(minimumWidth=260, focusPolicy=Qt.ClickFocus)
+        self.deck_box.activated.connect(self._deck_chosen)
+        bar.addWidget(self.deck_box)
+        bar.addStretch(1)
+        add = QPushButton("Add card…", clicked=lambda: self.add_card(), focusPolicy=Qt.NoFocus)
+        options = QPushButton("Options…", clicked=self.show_options, focusPolicy=Qt.NoFocus)
+        bar.addWidget(add)
+        bar.addSpacing(6)
+        bar.addWidget(options)
+
+        self.review = ReviewPage(self.store, self.lesson_titles)
+        self.review.reviewed.connect(self._changed)
+        self.review.lesson_link.connect(self._open_lesson)
+        self.review.edit_card.connect(self.edit_card)
+        self.review.delete_card.connect(self.delete_card)
+        self.review.failed.connect(lambda m: self.window_.report_error("Flashcards", m))
+        self.browse = BrowsePage(self)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.review)
+        self.pages.addWidget(self.browse)
+        self.stats_holder = QWidget()
+        QVBoxLayout(self.stats_holder).setContentsMargins(0, 0, 0, 0)
+        self.pages.addWidget(self.stats_holder)
+
+        self.undo_bar = QWidget()
+        undo_layout = QHBoxLayout(self.undo_bar)
+        undo_layout.setContentsMargins(14, 0, 14, 0)
+        self.undo_label = QLabel()
+        undo_layout.addWidget(self.undo_label)
+        undo_layout.addWidget(QPushButton("Undo delete", clicked=self.undo_delete, focusPolicy=Qt.NoFocus))
+        undo_layout.addStretch(1)
+        self.undo_bar.hide()
+        self._undo_timer = QTimer(self, singleShot=True, interval=15000, timeout=self.undo_bar.hide)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.pages, 1)
+        layout.addWidget(self.undo_bar)
+        if self.deck_messages:
+            note = QLabel("Some shipped cards could not be read: " + "; ".join(self.deck_messages[:3]),
+                          wordWrap=True, styleSheet="color: #d1495b;")
+            layout.addWidget(note)
+        self.show_view("study")
+
+    def _fill_decks(self) -> None:
+        self.deck_box.clear()
+        decks = self.cards.decks()
+        self.review.deck_titles = self.browse.model.deck_titles = {d.id: d.title for d in decks}
+        self.deck_box.addItem(f"All decks   ·   {sum(d.total for d in decks)} cards", None)
+        for deck in decks:
+            self.deck_box.addItem(f"{deck.title}   ·   {deck.total} cards", deck.id)
+        index = self.deck_box.findData(self.deck_id)
+        self.deck_box.setCurrentIndex(max(0, index))
+
+    # ---- views ----------------------------------------------------------------------------
+    def show_view(self, name: str) -> None:
+        index = VIEWS.index(name) if name in VIEWS else 0
+        self.segments.button(index).setChecked(True)
+        if name == "stats":
+            self._ensure_stats()
+            self.pages.setCurrentWidget(self.stats_holder)
+            self.stats_page.refresh()
+        elif name == "browse":
+            self.pages.setCurrentWidget(self.browse)
+            self.browse.refresh()
+            self.browse.search.setFocus()
+        else:
+            self.pages.setCurrentWidget(self.review)
+            self.review.setFocus()
+
+    def current_view(self) -> str:
+        return VIEWS[self.pages.currentIndex()]
+
+    def _ensure_stats(self) -> None:
+        if self.stats_page is None:
+            from studyapp.ui.cards_stats import StatsPage
+            self.stats_page = StatsPage(self.store)
+            self.stats_holder.layout().addWidget(self.stats_page)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.current_view() == "study":
+            self.review.setFocus()
+
+    def _deck_chosen(self, _index: int) -> None:
+        self.deck_id = self.deck_box.currentData()
+        self.review.start(self.deck_id)
+        if self.current_view() == "browse":
+            self.browse.refresh()
+
+    def _changed(self) -> None:
+        """A review or an edit changed counts: keep the deck list honest, redraw stats lazily."""
+        self._fill_decks()
+
+    def open_link(self, params: dict, fragment: str = "") -> None:
+        deck = params.get("deck")
+        if deck is not None and self.deck_box.findData(deck) >= 0:
+            self.deck_box.setCurrentIndex(self.deck_box.findData(deck))
+            self._deck_chosen(0)
+        self.show_view(params.get("view", "study"))
+
+    def _open_lesson(self, slug: str, section: str) -> None:
+        self.window_.open_link(make_link("lessons", section, lesson=slug))
+
+    # ---- editing --------------------------------------------------------------------------
+    def _deck_choices(self) -> list[tuple[str, str]]:
+        return [(d.id, d.title) for d in self.cards.decks()]
+
+    def add_card(self, lesson_id: str | None = None) -> None:
+        dialog = CardDialog(self, self.lessons, self._deck_choices(), deck_id=self.deck_id)
+
+        def save() -> None:
+            values = dialog.values()
+            try:
+                self.cards.add(values["front"], values["back"], lesson_id=values["lesson_id"],
+                               section_id=values["section_id"], deck_id=values["deck_id"])
+            except ValueError as exc:
+                QMessageBox.warning(self, "Add card", str(exc))
+                return
+            self.window_.show_status("Card added. It joins today's new cards.")
+            self._after_edit()
+        dialog.accepted.connect(save)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+
+    def edit_card(self, card_id: int) -> None:
+        card = self.cards.get(card_id)
+        if card is None:
+            return
+        dialog = CardDialog(self, self.lessons, self._deck_choices(), card=card)
+
+        def save() -> None:
+            values = dialog.values()
+            try:
+                self.cards.update(card_id, **values)
+            except (ValueError, KeyError) as exc:
+                QMessageBox.warning(self, "Edit card", str(exc))
+                return
+            self._after_edit()
+        dialog.accepted.connect(save)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+
+    def delete_card(self, card_id: int) -> None:
+        card = self.cards.get(card_id)
+        self._undo_delete = self.cards.delete(card_id)
+        front = " ".join((card.front if card else "").split())
+        self.undo_label.setText(f"Deleted “{front[:70]}{'…' if len(front) > 70 else ''}”.")
+        self.undo_bar.show()
+        self._undo_timer.start()
+        self._after_edit()
+
+    def undo_delete(self) -> None:
+        if self._undo_delete is not None:
+            self.cards.undelete(self._undo_delete)
+            self._undo_delete = None
+            self.undo_bar.hide()
+            self._after_edit()
+
+    def _after_edit(self) -> None:
+        self.review.reload_card()
+        self._fill_decks()
+        if self.current_view() == "browse":
+            self.browse.refresh()
+
+    # ---- options, import, export ----------------------------------------------------------
+    def show_options(self) -> None:
+        dialog = OptionsDialog(self, self.store, self.review.reviewer.options)
+        dialog.accepted.connect(lambda: self.review.set_options(Options.load(self.store)))
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+
+    def import_csv(self, path: str | None = None) -> None:
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "Import cards from CSV", str(Path.home()),
+                                                  "CSV files (*.csv);;All files (*)")
+        if not path:
+            return
+        worker.run_in_background(_import, self.store, path, self.known, label="Importing cards",
+                                 on_result=self._imported)
+
+    def _imported(self, report) -> None:
+        if report.ok:
+            self.window_.show_status(report.text())
+            self._after_edit()
+        else:
+            box = QMessageBox(QMessageBox.Warning, "Import CSV", report.text(limit=12), QMessageBox.Ok, self)
+            box.setDetailedText(report.text(limit=100_000))
+            box.setAttribute(Qt.WA_DeleteOnClose)
+            box.open()
+
+    def export(self, kind: str, path: str | None = None) -> None:
+        if not path:
+            suffix = "Anki package (*.apkg)" if kind == "apkg" else "CSV files (*.csv)"
+            path, _ = QFileDialog.getSaveFileName(self, "Export cards", str(Path.home() / f"studyapp-cards.{kind}"), suffix)
+        if not path:
+            return
+        worker.run_in_background(
+            _export, self.store, path, kind, self.deck_id, label="Exporting cards",
+            on_result=lambda n: self.window_.show_status(f"Exported {n} card(s) to {path}"))
+
+
+def create_tab(window) -> CardsTab:
+    return CardsTab(window)
