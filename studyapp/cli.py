@@ -5,6 +5,8 @@
     studyapp screenshot --tab lessons --out lessons.png [--size 1280x820]
     studyapp lab train|generate|report ...     the model lab (see `studyapp lab --help`)
     studyapp cards import|export ...           flashcards from the terminal
+    studyapp content check PATH                validate a content pack, every problem with file and line
+    studyapp self-test                         prove this installation works (offscreen, offline)
 """
 from __future__ import annotations
 
@@ -46,21 +48,41 @@ def build_parser() -> argparse.ArgumentParser:
 DELEGATED = {
     "lab": ("studyapp.lab.cli", "the model lab: train, generate, report"),
     "cards": ("studyapp.srs.cli", "flashcards: import and export (CSV, Anki .apkg)"),
+    "content": ("studyapp.content.check", "content packs: `studyapp content check PATH`"),
+    "self-test": ("studyapp.selftest", "check this installation offscreen, with no network"),
 }
+
+
+GLOBAL_WITH_VALUE = {"--data-dir", "--theme", "--models-dir", "--content-dir"}
+
+
+def _command_index(argv: list[str]) -> int | None:
+    """Where the sub-command stands: the first word that is not a global option or its value."""
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word in GLOBAL_WITH_VALUE:
+            i += 2
+        elif word.startswith("-"):
+            i += 1
+        else:
+            return i
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    for name, (module, _text) in DELEGATED.items():
-        if name in argv:
-            index = argv.index(name)
-            head = build_parser().parse_args(argv[:index])
-            if head.command is None:
-                import importlib
-                if head.data_dir is not None:   # the delegate reads the profile folder from config
-                    import os
-                    os.environ["STUDYAPP_HOME"] = str(head.data_dir)
-                return importlib.import_module(module).main(argv[index + 1:])
+    index = _command_index(argv)
+    if index is not None and argv[index] in DELEGATED:
+        head = build_parser().parse_args(argv[:index])
+        import importlib
+        import os
+        # Delegates read settings through config.load_config(); global flags reach them as the
+        # environment layer.
+        for key in ("data_dir", "theme", "models_dir", "content_dir"):
+            if getattr(head, key) is not None:
+                os.environ[cfg.KEYS[key].env] = str(getattr(head, key))
+        return importlib.import_module(DELEGATED[argv[index]][0]).main(argv[index + 1:])
     args = build_parser().parse_args(argv)
     try:
         config = cfg.load_config({"data_dir": args.data_dir, "theme": args.theme,
