@@ -117,9 +117,11 @@ def _validate_meta(meta: dict) -> tuple[str, int, list[str], str]:
     title = meta.get("title")
     if not isinstance(title, str) or not title:
         raise _Invalid(1, "front matter: 'title' is missing")
+    if "order" not in meta:
+        raise _Invalid(1, "front matter: 'order' is missing (a whole number: where the lesson goes in the list)")
     try:
-        order = int(meta.get("order", ""))
-    except ValueError:
+        order = int(meta["order"])
+    except (TypeError, ValueError):
         raise _Invalid(1, f"front matter: 'order' must be a whole number, got {meta.get('order')!r}")
     objectives = meta.get("objectives", [])
     if not isinstance(objectives, list):
