@@ -1,0 +1,180 @@
+"""One column of the compare tab: a model's name, what it was trained for, its state, and its answer.
+
+The column only shows. The tab decides what runs; the column keeps the tokens it was given (with
+the next-token distribution of each step) and draws them as clickable, lightly shaded pieces, so
+a learner sees where one token ends and the next begins. Tokens arrive in batches from the tab's
+redraw timer, never one signal at a time, so three streaming columns cannot flood the event loop.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QTextBrowser, QToolButton, QVBoxLayout, QWidget,
+)
+
+from studyapp.ui import theme
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    key: str        # "base", "sft", "rlhf": the shipped checkpoint's folder name
+    title: str
+    caption: str
+
+
+SPECS = (
+    ColumnSpec("base", "Base model", "Only trained to continue web text (quiz sheets, encyclopedia "
+               "pages, tables). It has never seen a conversation."),
+    ColumnSpec("sft", "SFT model", "The base model fine-tuned on instruction → answer pairs. It "
+               "learned to answer, and to obey every request."),
+    ColumnSpec("rlhf", "RLHF model", "The SFT model optimised with PPO against a reward model "
+               "trained on people's rankings, kept near SFT by a KL penalty."),
+)
+
+# Alternating token shades (light, dark theme) and the shade of the token whose bars are shown.
+SHADES = {"light": ("#e4ecfb", "#fbeede"), "dark": ("#2f3c55", "#4a3b2b")}
+SELECTED = {"light": "#ffd54a", "dark": "#8a6d00"}
+
+
+class ModelColumn(QFrame):
+    token_clicked = Signal(int)          # index of the generated token
+    choose_folder = Signal()             # "Choose folder…"
+    reset_folder = Signal()              # "Back to the course model"
+
+    def __init__(self, spec: ColumnSpec, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.spec = spec
+        self.tokens: list[dict] = []     # {"id", "text", "dist"} per generated token
+        self.selected: int | None = None
+        self.prompt_shown = ""           # what the model was given, as it sees it
+        self.message = ""                # an error or notice shown instead of an answer
+        self.setObjectName(f"column-{spec.key}")
+        self.setFrameShape(QFrame.StyledPanel)
+
+        self.title = QLabel(f"<b>{spec.title}</b>")
+        self.title.setStyleSheet("font-size: 13pt;")
+        self.caption = QLabel(spec.caption, wordWrap=True)
+        self.caption.setStyleSheet("color: palette(placeholder-text);")
+        self.caption.setMinimumHeight(self.caption.fontMetrics().lineSpacing() * 2 + 2)
+        self.caption.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        self.status = QLabel(wordWrap=True)
+        self.status.setTextFormat(Qt.PlainText)
+        self.view = QTextBrowser(openLinks=False, openExternalLinks=False)
+        self.view.setObjectName(f"answer-{spec.key}")
+        self.view.anchorClicked.connect(self._anchor)
+        self.view.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        font = self.view.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.view.setFont(font)
+
+        self.folder_label = QLabel()
+        self.folder_label.setStyleSheet("color: palette(placeholder-text);")
+        self.folder_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.folder_button = QPushButton("Choose folder…")
+        self.folder_button.setToolTip("Load any local Hugging Face causal-LM folder into this column")
+        self.folder_button.clicked.connect(self.choose_folder)
+        self.reset_button = QToolButton(text="Course model", autoRaise=True)
+        self.reset_button.setToolTip(f"Go back to the course's {spec.title.lower()}")
+        self.reset_button.clicked.connect(self.reset_folder)
+        self.folder_row = QWidget()
+        row = QHBoxLayout(self.folder_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.folder_button)
+        row.addWidget(self.reset_button)
+        row.addWidget(self.folder_label, 1)
+        self.folder_row.hide()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 8)
+        layout.setSpacing(4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.folder_row)
+        layout.addWidget(self.status)
+        layout.addWidget(self.view, 1)
+
+    # ---- header --------------------------------------------------------------------------
+    def set_model_label(self, own_folder: Path | None) -> None:
+        """Course model or the learner's own folder: the title and caption say which."""
+        if own_folder is None:
+            self.title.setText(f"<b>{self.spec.title}</b>")
+            self.caption.setText(self.spec.caption)
+            self.folder_label.setText("")
+        else:
+            self.title.setText(f"<b>Your model:</b> {html.escape(own_folder.name)}")
+            self.caption.setText(f"Loaded from {own_folder}. In place of the course's "
+                                 f"{self.spec.title.lower()}.")
+            self.folder_label.setText("")
+        self.reset_button.setEnabled(own_folder is not None)
+
+    def set_status(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #c62828;" if error else "color: palette(placeholder-text);")
+
+    # ---- the answer ------------------------------------------------------------------------
+    def start_answer(self, prompt_shown: str) -> None:
+        """Clear the answer and show the prompt, dimmed, exactly as the model reads it."""
+        self.tokens.clear()
+        self.selected = None
+        self.message = ""
+        self.prompt_shown = prompt_shown
+        self._redraw()
+
+    def show_message(self, text: str, error: bool = True) -> None:
+        """Put a notice where the answer goes (a missing model folder, a prompt that is too long)."""
+        self.tokens.clear()
+        self.selected = None
+        self.prompt_shown = ""
+        self.message = text
+        colour = "#c62828" if error else "palette(placeholder-text)"
+        self.view.setHtml(f"<p style='color:{colour}'>{html.escape(text)}</p>")
+
+    def add_tokens(self, events: list[dict]) -> None:
+        """Append a batch of streamed tokens at the end, without redrawing what is there."""
+        cursor = QTextCursor(self.view.document())
+        cursor.movePosition(QTextCursor.End)
+        for event in events:
+            self.tokens.append(event)
+            self._insert_token(cursor, len(self.tokens) - 1)
+        bar = self.view.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def select(self, index: int | None) -> None:
+        self.selected = index
+        self._redraw()
+
+    def answer_text(self) -> str:
+        return "".join(t.get("text", "") for t in self.tokens)
+
+    def _redraw(self) -> None:
+        self.view.clear()
+        cursor = QTextCursor(self.view.document())
+        dim = QTextCharFormat()
+        dim.setForeground(QColor("#8a8a8a"))
+        cursor.insertText(self.prompt_shown, dim)
+        for i in range(len(self.tokens)):
+            self._insert_token(cursor, i)
+
+    def _insert_token(self, cursor: QTextCursor, i: int) -> None:
+        text = self.tokens[i].get("text", "")
+        if not text:
+            return   # half of a character; the next token carries it
+        name = theme.current()
+        fmt = QTextCharFormat()
+        fmt.setAnchor(True)
+        fmt.setAnchorHref(f"token:{i}")
+        fmt.setForeground(self.palette().text().color())
+        shade = SELECTED[name] if i == self.selected else SHADES[name][i % 2]
+        fmt.setBackground(QColor(shade))
+        fmt.setToolTip(f"Token {i + 1} (id {self.tokens[i].get('id')}): click for its probabilities")
+        cursor.insertText(text.replace("\n", "↵\n"), fmt)
+
+    def _anchor(self, url) -> None:
+        text = url.toString()
+        if text.startswith("token:"):
+            self.token_clicked.emit(int(text.split(":", 1)[1]))

@@ -1,0 +1,72 @@
+"""What the compare tab runs on worker threads: loading a model folder (cached) and streaming an answer.
+
+These functions never touch a widget; they are handed to worker.run_in_background. torch and
+transformers are imported inside them, so importing this module (and the app) stays light.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Iterator
+
+# One model object per folder version, shared by every column that shows it: loading a folder a
+# second time (back to the course model, the same folder in two columns) is then instant.
+_cache: dict[tuple, dict] = {}
+_lock = threading.Lock()
+
+
+def _version(folder: Path) -> tuple:
+    """A key that changes when the folder's checkpoint is rewritten (retraining a stage)."""
+    stamps = []
+    for name in ("config.json", "model.safetensors", "model.safetensors.index.json"):
+        p = folder / name
+        if p.exists():
+            stat = p.stat()
+            stamps.append((name, stat.st_mtime_ns, stat.st_size))
+    return (str(folder.resolve()), tuple(stamps))
+
+
+def load_model_job(folder: str, threads: int = 0) -> dict:
+    """Validate and load a causal-LM folder; raises LabError with a message for the learner."""
+    from studyapp.lab.generate import context_length, load_model
+    from studyapp.lab.modeling import count_params, validate_folder
+
+    path = Path(folder)
+    validate_folder(path)   # fast and clear, before torch is even imported on a first load
+    if threads > 0:
+        import torch
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+    key = _version(path)
+    # Held for the whole load: three columns starting together would otherwise import torch and
+    # transformers three times over in parallel and load a shared folder twice.
+    with _lock:
+        if key not in _cache:
+            model, tokenizer = load_model(path)
+            _cache[key] = {"model": model, "tokenizer": tokenizer, "context": context_length(model),
+                           "params": count_params(model), "folder": str(path)}
+        return _cache[key]
+
+
+def stream_job(loaded: dict, prompt: str, *, chat: bool, max_new_tokens: int, temperature: float,
+               top_k: int, top_p: float, seed: int | None, greedy: bool) -> Iterator[dict]:
+    """Yield {"prompt": text as the model reads it, "n_prompt": ids} first, then one event per token.
+
+    Each token event is the lab's stream() event plus "piece", the token decoded on its own (what
+    the probability bars call it). A prompt that leaves no room in the context raises LabError.
+    """
+    from studyapp.lab.common import LabError
+    from studyapp.lab.generate import stream
+    from studyapp.lab.prompts import context_problem
+    from studyapp.lab.tokenizer import encode_prompt
+
+    model, tokenizer = loaded["model"], loaded["tokenizer"]
+    ids = encode_prompt(tokenizer, prompt, chat)
+    problem = context_problem(len(ids), loaded["context"])
+    if problem:
+        raise LabError(problem)
+    yield {"prompt": tokenizer.decode(ids, skip_special_tokens=False), "n_prompt": len(ids)}
+    for event in stream(model, tokenizer, prompt, max_new_tokens=max_new_tokens, temperature=temperature,
+                        top_k=top_k, top_p=top_p, seed=seed, greedy=greedy, chat=chat, return_dist=True):
+        event["piece"] = tokenizer.decode([event["id"]], skip_special_tokens=False)
+        yield event

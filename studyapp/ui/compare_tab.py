@@ -1,0 +1,492 @@
+"""The compare tab: one prompt, the base, SFT and RLHF models' answers side by side, streaming.
+
+    studyapp://compare?prompt=france&mode=raw      (prompt: a preset key or any text; mode: chat|raw)
+
+Each column loads its model on a worker when the tab is first shown and streams its answer from a
+worker generator of its own. Streamed tokens are only queued by the signal handlers; a timer draws
+the queued tokens of all columns ~30 times a second, so three fast streams never stall the event
+loop. Clicking a token shows the next-token probabilities of that step (token_dist.py).
+Keys: Enter or Ctrl+Enter generates (Shift+Enter adds a line), Esc stops.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFrame, QHBoxLayout, QLabel,
+    QPlainTextEdit, QPushButton, QRadioButton, QSpinBox, QSplitter, QVBoxLayout, QWidget,
+)
+
+from studyapp.lab import prompts as course_prompts
+from studyapp.ui import worker
+from studyapp.ui.compare_column import SPECS, ModelColumn
+from studyapp.ui.compare_jobs import load_model_job, stream_job
+from studyapp.ui.token_dist import TokenDistView
+
+MODE_TEXT = {
+    "chat": "Chat format: your words are wrapped as <|user|>…<|end|><|assistant|>, the format SFT "
+            "taught. The base model never saw these markers.",
+    "raw": "Raw text: each model gets exactly your words and continues them, the way the base model "
+           "continued web pages during pretraining.",
+}
+FLUSH_MS = 33   # how often streamed tokens are drawn: fast enough to look live, cheap for the loop
+
+
+@dataclass
+class Slot:
+    """What runs in one column: the folder it shows, the loaded model, the task now streaming."""
+    column: ModelColumn
+    folder: Path
+    own: bool = False
+    loaded: dict | None = None
+    load_task: worker.Task | None = None
+    task: worker.Task | None = None
+    run: int = 0                 # the run this column's events belong to; older events are dropped
+    pending: list = field(default_factory=list)
+    started: float = 0.0
+    n_prompt: int = 0            # tokens in the prompt as this model reads it
+    settings: dict = field(default_factory=dict)
+
+
+class CompareTab(QWidget):
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        config = window.ctx.config
+        self.models_path = Path(config.models_path)
+        self.allow_own = bool(config.allow_own_models)
+        self.threads = int(getattr(config, "torch_threads", 0) or 0)
+        try:
+            self.presets = course_prompts.presets()
+        except Exception as exc:  # noqa: BLE001 - an edited world file must not take the tab down
+            self.presets = []
+            window.show_status(f"The course prompts could not be read: {exc}")
+        self.run_id = 0
+        self.request: dict | None = None    # the run asked for; columns still loading join it later
+        self.started = False
+        self.auto_select = True             # show one token's bars after the first run
+        self._build()
+        self.slots = [Slot(col, self.models_path / col.spec.key) for col in self.columns]
+        self.flush_timer = QTimer(self, interval=FLUSH_MS, timeout=self._flush)
+        self._update_buttons()
+
+    # ---- building -------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.prompt = QPlainTextEdit(placeholderText="Type a prompt, or pick one of the course's prompts…")
+        self.prompt.setObjectName("prompt")
+        self.prompt.setTabChangesFocus(True)
+        line = self.prompt.fontMetrics().lineSpacing()
+        self.prompt.setFixedHeight(int(line * 2.6) + 12)
+        self.prompt.textChanged.connect(self._prompt_changed)
+        self.prompt.installEventFilter(self)
+        self.generate_button = QPushButton("Generate", default=True)
+        self.generate_button.setToolTip("Send the prompt to all three models (Enter or Ctrl+Enter)")
+        self.generate_button.clicked.connect(self.generate)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop generating (Esc)")
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.generate_button)
+        buttons.addWidget(self.stop_button)
+        prompt_row = QHBoxLayout()
+        prompt_row.addWidget(self.prompt, 1)
+        prompt_row.addLayout(buttons)
+
+        self.picker = QComboBox()
+        self.picker.setObjectName("presets")
+        self.picker.addItem("Course prompts…", None)
+        for p in self.presets:
+            self.picker.addItem(p.title, p.key)
+        self.picker.activated.connect(self._preset_picked)
+        self.hint = QLabel(wordWrap=True)
+        self.hint.setStyleSheet("color: palette(placeholder-text);")
+        self.notice = QLabel(wordWrap=True)
+        self.notice.setStyleSheet("color: #c62828;")
+        self.notice.hide()
+        pick_row = QHBoxLayout()
+        pick_row.addWidget(self.picker)
+        pick_row.addWidget(self.hint, 1)
+
+        self.chat_radio = QRadioButton("Chat format")
+        self.raw_radio = QRadioButton("Raw text")
+        self.mode_group = QButtonGroup(self)
+        for radio in (self.chat_radio, self.raw_radio):
+            self.mode_group.addButton(radio)
+        self.chat_radio.setChecked(True)
+        self.mode_text = QLabel(MODE_TEXT["chat"], wordWrap=True)
+        self.mode_text.setTextFormat(Qt.PlainText)
+        self.chat_radio.toggled.connect(self._mode_changed)
+        mode_row = QHBoxLayout()
+        mode_row.addWidget(QLabel("<b>Send as</b>"))
+        mode_row.addWidget(self.chat_radio)
+        mode_row.addWidget(self.raw_radio)
+        mode_row.addSpacing(8)
+        mode_row.addWidget(self.mode_text, 1)
+
+        self.temperature = QDoubleSpinBox(minimum=0.05, maximum=2.0, singleStep=0.1, value=0.7, decimals=2)
+        self.temperature.setToolTip("Below 1 the likely tokens get likelier; above 1 the odds even out")
+        self.top_k = QSpinBox(minimum=0, maximum=1000, value=0, specialValueText="off")
+        self.top_k.setToolTip("Draw only among the k likeliest tokens (off: all of them)")
+        self.top_p = QDoubleSpinBox(minimum=0.05, maximum=1.0, singleStep=0.05, value=1.0, decimals=2)
+        self.top_p.setToolTip("Draw only among the likeliest tokens that together hold this much "
+                              "probability (1: all of them)")
+        self.max_new = QSpinBox(minimum=1, maximum=512, value=40)
+        self.max_new.setToolTip("The most tokens each model may write (its context may stop it earlier)")
+        self.seed = QSpinBox(minimum=0, maximum=999_999, value=0)
+        self.seed.setToolTip("The same seed and settings give the same answer again")
+        self.greedy = QCheckBox("Greedy")
+        self.greedy.setToolTip("Always take the likeliest token: no randomness at all")
+        self.greedy.toggled.connect(self._greedy_changed)
+        self.own_models = QCheckBox("Use my own models")
+        self.own_models.setObjectName("own-models")
+        if self.allow_own:
+            self.own_models.setToolTip("Load any local Hugging Face causal-LM folder into each column, "
+                                       "for example a real base and instruct pair")
+        else:
+            self.own_models.setEnabled(False)
+            self.own_models.setToolTip("Loading your own models is turned off on this computer "
+                                       "(setting allow_own_models)")
+        self.own_models.toggled.connect(self._own_toggled)
+        controls = QHBoxLayout()
+        for text, widget in (("Temperature", self.temperature), ("Top-k", self.top_k), ("Top-p", self.top_p),
+                             ("Max new tokens", self.max_new), ("Seed", self.seed)):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            controls.addWidget(label)
+            controls.addWidget(widget)
+            controls.addSpacing(6)
+        controls.addWidget(self.greedy)
+        controls.addStretch(1)
+        controls.addWidget(self.own_models)
+
+        self.columns = [ModelColumn(spec) for spec in SPECS]
+        columns_box = QWidget()
+        row = QHBoxLayout(columns_box)
+        row.setContentsMargins(0, 0, 0, 0)
+        for i, column in enumerate(self.columns):
+            column.token_clicked.connect(lambda index, i=i: self.show_distribution(i, index))
+            column.choose_folder.connect(lambda i=i: self._choose_folder(i))
+            column.reset_folder.connect(lambda i=i: self._reset_folder(i))
+            row.addWidget(column, 1)
+        self.dist = TokenDistView()
+        self.dist.setObjectName("token-dist")
+        dist_frame = QFrame(frameShape=QFrame.StyledPanel)
+        dist_frame.setMinimumHeight(170)
+        QVBoxLayout(dist_frame).addWidget(self.dist)
+        dist_frame.layout().setContentsMargins(0, 0, 0, 0)
+        self.splitter = QSplitter(Qt.Vertical, childrenCollapsible=False)
+        self.splitter.addWidget(columns_box)
+        self.splitter.addWidget(dist_frame)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([300, 220])   # proportions; Qt scales them to the real height
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.addLayout(prompt_row)
+        layout.addLayout(pick_row)
+        layout.addWidget(self.notice)
+        layout.addLayout(mode_row)
+        layout.addLayout(controls)
+        layout.addWidget(self.splitter, 1)
+
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, self.generate, context=Qt.WidgetWithChildrenShortcut)
+        QShortcut(QKeySequence("Escape"), self, self.stop, context=Qt.WidgetWithChildrenShortcut)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        # Enter sends the prompt, as in a chat window; Shift+Enter still starts a new line.
+        if obj is self.prompt and event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Return, Qt.Key_Enter):
+            if not event.modifiers() & Qt.ShiftModifier:
+                self.generate()
+                return True
+        return super().eventFilter(obj, event)
+
+    # ---- first show and links ---------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._start()
+
+    def _start(self) -> None:
+        """Load the three models and, unless told otherwise, answer the France prompt once."""
+        if self.started:
+            return
+        self.started = True
+        for slot in self.slots:
+            self._load(slot, slot.folder, own=False)
+        if not self.prompt.toPlainText().strip() and self.request is None:
+            self.set_preset("france")
+            self.generate()
+
+    def open_link(self, params: dict, fragment: str = "") -> None:
+        mode = params.get("mode", "").lower()
+        if mode in ("chat", "raw"):
+            (self.chat_radio if mode == "chat" else self.raw_radio).setChecked(True)
+        key = params.get("prompt")
+        if key:
+            if not self.set_preset(key):
+                self.prompt.setPlainText(key)   # a link may carry its own text
+        self._start()
+        if key:
+            self.generate()
+
+    def set_preset(self, key: str) -> bool:
+        preset = next((p for p in self.presets if p.key == key), None)
+        if preset is None:
+            return False
+        self.prompt.setPlainText(preset.text)
+        self.picker.setCurrentIndex(self.picker.findData(key))
+        return True
+
+    # ---- controls ---------------------------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        return "chat" if self.chat_radio.isChecked() else "raw"
+
+    def settings(self) -> dict:
+        return {"chat": self.mode == "chat", "max_new_tokens": self.max_new.value(),
+                "temperature": self.temperature.value(), "top_k": self.top_k.value(),
+                "top_p": self.top_p.value(), "seed": self.seed.value(), "greedy": self.greedy.isChecked()}
+
+    def _preset_picked(self, index: int) -> None:
+        key = self.picker.itemData(index)
+        if key and self.set_preset(key):
+            self.generate()
+
+    def _prompt_changed(self) -> None:
+        text = self.prompt.toPlainText()
+        preset = next((p for p in self.presets if p.text == text.strip()), None)
+        self.hint.setText(f"Look for: {preset.why}" if preset else
+                          "Tip: pick a course prompt to see what each stage of training changed.")
+        if preset is None and self.picker.currentIndex() != 0:
+            self.picker.setCurrentIndex(0)
+        if text.strip():
+            self.notice.hide()
+        self._update_buttons()
+
+    def _mode_changed(self, _checked: bool) -> None:
+        self.mode_text.setText(MODE_TEXT[self.mode])
+        if self.request is not None:    # show the difference at once
+            self.generate()
+
+    def _greedy_changed(self, greedy: bool) -> None:
+        for widget in (self.temperature, self.top_k, self.top_p, self.seed):
+            widget.setEnabled(not greedy)
+
+    def _update_buttons(self) -> None:
+        has_text = bool(self.prompt.toPlainText().strip())
+        self.generate_button.setEnabled(has_text)
+        self.generate_button.setToolTip("Send the prompt to all three models (Enter or Ctrl+Enter)" if has_text
+                                        else "Type a prompt first")
+        self.stop_button.setEnabled(self.busy())
+
+    def busy(self) -> bool:
+        return any(s.task is not None and not s.task.done for s in self.slots)
+
+    # ---- loading models ---------------------------------------------------------------------
+    def _load(self, slot: Slot, folder: Path, own: bool) -> None:
+        if slot.load_task is not None and not slot.load_task.done:
+            slot.load_task.cancel()   # its result is ignored below: only the newest load counts
+        column = slot.column
+        column.set_status(f"Loading {folder.name}… (the first model takes a few seconds)")
+        if slot.loaded is None:
+            column.show_message("Loading the model…", error=False)
+        task = worker.run_in_background(
+            load_model_job, str(folder), self.threads, label=f"Loading the {column.spec.title.lower()}",
+            on_result=lambda info, s=slot, f=folder, o=own: self._loaded(s, info, f, o),
+            on_error=lambda msg, _tb, s=slot, f=folder, o=own: self._load_failed(s, msg, f, o))
+        slot.load_task = task
+        if hasattr(self.window, "track_task"):
+            self.window.track_task(task, "Loading models…")
+
+    def _loaded(self, slot: Slot, info: dict, folder: Path, own: bool) -> None:
+        if slot.load_task is not None and slot.load_task.cancel_event.is_set():
+            return
+        slot.loaded, slot.folder, slot.own = info, folder, own
+        slot.column.set_model_label(folder if own else None)
+        slot.column.set_status(f"Ready · {info['params'] / 1e6:.2f}M parameters · reads up to "
+                               f"{info['context']} tokens")
+        if self.request is not None and slot.run != self.request["run"]:
+            self._start_slot(slot)      # it missed the run while loading: join it now
+        elif slot.loaded and not slot.column.tokens and slot.task is None:
+            slot.column.show_message("Ready. Press Generate.", error=False)
+
+    def _load_failed(self, slot: Slot, message: str, folder: Path, own: bool) -> None:
+        if slot.load_task is not None and slot.load_task.cancel_event.is_set():
+            return
+        title = slot.column.spec.title.lower()
+        if own:
+            keep = "keeps its model" if slot.loaded else "has no model loaded"
+            slot.column.set_status(f"That folder cannot be used: {message}. The column {keep}.", error=True)
+            self.window.show_status(f"Not a usable model folder: {message}")
+            return
+        slot.loaded = None
+        slot.column.set_status("No model loaded", error=True)
+        hint = ("Train the course models with “studyapp lab train”" +
+                (", or tick “Use my own models” and choose a folder." if self.allow_own else "."))
+        slot.column.show_message(f"The {title} could not be loaded: {message}.\n\n{hint}")
+
+    def _choose_folder(self, index: int) -> None:
+        slot = self.slots[index]
+        start = str(slot.folder if slot.own else Path.home())
+        folder = QFileDialog.getExistingDirectory(
+            self, f"Choose a Hugging Face model folder for the {slot.column.spec.title} column", start)
+        if folder:
+            self.use_folder(index, Path(folder))
+
+    def use_folder(self, index: int, folder: Path) -> bool:
+        """Load the learner's own model folder into a column (validated on a worker first)."""
+        if not self.allow_own:
+            self.window.show_status("Loading your own models is turned off on this computer.")
+            return False
+        self._load(self.slots[index], Path(folder), own=True)
+        return True
+
+    def _reset_folder(self, index: int) -> None:
+        slot = self.slots[index]
+        self._load(slot, self.models_path / slot.column.spec.key, own=False)
+
+    def _own_toggled(self, on: bool) -> None:
+        for i, slot in enumerate(self.slots):
+            slot.column.folder_row.setVisible(on)
+            if not on and slot.own:
+                self._reset_folder(i)
+
+    # ---- generating -------------------------------------------------------------------------
+    def generate(self) -> bool:
+        """Start (or cleanly restart) a run in every column whose model is ready."""
+        text = self.prompt.toPlainText()
+        problem = course_prompts.prompt_problem(text)
+        if problem:
+            self.notice.setText(problem)
+            self.notice.show()
+            self.window.show_status(problem)
+            return False
+        self.notice.hide()
+        self._cancel_tasks()
+        self.run_id += 1
+        self.request = {"run": self.run_id, "prompt": text.strip(), **self.settings()}
+        self.dist.clear()
+        for slot in self.slots:
+            if slot.loaded is not None:
+                self._start_slot(slot)
+            elif slot.load_task is not None and not slot.load_task.done:
+                slot.column.set_status("Loading… it will answer as soon as its model is ready")
+        self._update_buttons()
+        return True
+
+    def _start_slot(self, slot: Slot) -> None:
+        request = self.request
+        run = request["run"]
+        slot.run = run
+        slot.pending.clear()
+        slot.settings = {k: v for k, v in request.items() if k not in ("run", "prompt")}
+        slot.column.start_answer("")
+        slot.column.set_status("Writing…")
+        slot.started = time.perf_counter()
+        slot.task = worker.run_in_background(
+            stream_job, slot.loaded, request["prompt"], **slot.settings,
+            label=f"{slot.column.spec.title} answering",
+            on_partial=lambda event, s=slot, r=run: self._partial(s, r, event),
+            on_result=lambda _v, s=slot, r=run: self._finished(s, r, stopped=False),
+            on_cancelled=lambda s=slot, r=run: self._finished(s, r, stopped=True),
+            on_error=lambda msg, _tb, s=slot, r=run: self._failed(s, r, msg),
+            on_finished=self._update_buttons)
+        if not self.flush_timer.isActive():
+            self.flush_timer.start()
+
+    def _partial(self, slot: Slot, run: int, event: dict) -> None:
+        # Only queue here: drawing happens in _flush, a few times a second for all columns at once.
+        if run == slot.run:
+            slot.pending.append(event)
+
+    def _flush(self) -> None:
+        for slot in self.slots:
+            if not slot.pending:
+                continue
+            events, slot.pending = slot.pending, []
+            if "prompt" in events[0]:
+                first = events.pop(0)
+                slot.n_prompt = first["n_prompt"]
+                slot.column.start_answer(first["prompt"])
+            if events:
+                slot.column.add_tokens(events)
+            if slot.task is not None and not slot.task.done:
+                slot.column.set_status(f"Writing… {len(slot.column.tokens)} tokens")
+        if not self.busy() and not any(s.pending for s in self.slots):
+            self.flush_timer.stop()
+
+    def _finished(self, slot: Slot, run: int, stopped: bool) -> None:
+        if run != slot.run:
+            return
+        self._flush()
+        n = len(slot.column.tokens)
+        seconds = max(time.perf_counter() - slot.started, 1e-6)
+        if stopped:
+            why = "stopped"
+        elif n >= slot.settings.get("max_new_tokens", 0):
+            why = "hit the token limit"
+        elif slot.loaded and n + slot.n_prompt >= slot.loaded["context"]:
+            why = "its context is full"
+        else:
+            why = "it ended its answer"
+        slot.column.set_status(f"{n} tokens · {seconds:.2f} s · {n / seconds:.0f} tokens/s · {why}")
+        if self.auto_select and not self.busy():
+            self._select_first_answer()
+
+    def _failed(self, slot: Slot, run: int, message: str) -> None:
+        if run != slot.run:
+            return
+        slot.pending.clear()
+        slot.column.show_message(message)
+        slot.column.set_status("Could not answer", error=True)
+
+    def stop(self) -> None:
+        if self.busy():
+            self._cancel_tasks()
+            self.window.show_status("Stopped.")
+
+    def _cancel_tasks(self) -> None:
+        for slot in self.slots:
+            if slot.task is not None and not slot.task.done:
+                slot.task.cancel()
+
+    # ---- the probability view ---------------------------------------------------------------
+    def show_distribution(self, column_index: int, token_index: int) -> None:
+        slot = self.slots[column_index]
+        column = slot.column
+        if not 0 <= token_index < len(column.tokens):
+            return
+        self.auto_select = False
+        for other in self.columns:
+            if other is not column and other.selected is not None:
+                other.select(None)
+        column.select(token_index)
+        event = column.tokens[token_index]
+        name = column.title.text().replace("<b>", "").replace("</b>", "")
+        self.dist.show_step(model=name, position=token_index, chosen=event.get("piece", event.get("text", "")),
+                            dist=event.get("dist") or [], greedy=slot.settings.get("greedy", False),
+                            temperature=slot.settings.get("temperature", 1.0))
+
+    def _select_first_answer(self) -> None:
+        """After the first run, open the bars of the SFT model's first token: the view explains itself."""
+        self.auto_select = False
+        order = [1, 2, 0]
+        for i in order:
+            if self.columns[i].tokens:
+                index = 0
+                self.show_distribution(i, index)
+                self.auto_select = False
+                return
+
+    def shutdown(self) -> None:
+        self.flush_timer.stop()
+        self._cancel_tasks()
+
+
+def create_tab(window) -> QWidget:
+    return CompareTab(window)
