@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="studyapp", description="From base model to assistant: an offline course with a real tiny model.")
     parser.add_argument("--data-dir", type=Path, help="profile folder (default: the user data folder; env STUDYAPP_HOME)")
+    parser.add_argument("--profile", help="profile name inside the user data folder (default: default)")
     parser.add_argument("--theme", choices=["light", "dark", "system"], help="colour theme")
     parser.add_argument("--models-dir", type=Path, help="folder with base/sft/reward/rlhf models")
     parser.add_argument("--content-dir", type=Path, help="extra content pack folder")
@@ -53,7 +54,7 @@ DELEGATED = {
 }
 
 
-GLOBAL_WITH_VALUE = {"--data-dir", "--theme", "--models-dir", "--content-dir"}
+GLOBAL_WITH_VALUE = {"--data-dir", "--profile", "--theme", "--models-dir", "--content-dir"}
 
 
 def _command_index(argv: list[str]) -> int | None:
@@ -79,13 +80,13 @@ def main(argv: list[str] | None = None) -> int:
         import os
         # Delegates read settings through config.load_config(); global flags reach them as the
         # environment layer.
-        for key in ("data_dir", "theme", "models_dir", "content_dir"):
+        for key in ("data_dir", "profile", "theme", "models_dir", "content_dir"):
             if getattr(head, key) is not None:
                 os.environ[cfg.KEYS[key].env] = str(getattr(head, key))
         return importlib.import_module(DELEGATED[argv[index]][0]).main(argv[index + 1:])
     args = build_parser().parse_args(argv)
     try:
-        config = cfg.load_config({"data_dir": args.data_dir, "theme": args.theme,
+        config = cfg.load_config({"data_dir": args.data_dir, "profile": args.profile, "theme": args.theme,
                                   "models_dir": args.models_dir, "content_dir": args.content_dir})
     except cfg.ConfigError as exc:
         print(f"studyapp: {exc}", file=sys.stderr)

@@ -59,6 +59,13 @@ def _path(value: Any) -> str:
     return str(Path(os.path.expanduser(str(value))))
 
 
+def _profile_name(value: Any) -> str:
+    text = str(value).strip()
+    if not text or not all(c.isalnum() or c in "-_." for c in text) or text.startswith("."):
+        raise ValueError(f"a profile name uses letters, digits, '-', '_' and '.', got {value!r}")
+    return text
+
+
 def _int_between(lo: int, hi: int) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
         number = int(value)
@@ -80,7 +87,9 @@ class Key:
 # The documented keys. README.md lists the same table; tests check that the two agree.
 KEYS: dict[str, Key] = {k.name: k for k in [
     Key("data_dir", "", _path, "STUDYAPP_HOME",
-        "Folder of the learner's profile (database, backups). Empty: the platform's user data folder."),
+        "Folder of the learner's profile (database, backups). Empty: PROFILE in the user data folder."),
+    Key("profile", "default", _profile_name, "STUDYAPP_PROFILE",
+        "Name of the profile folder inside the user data folder (used when data_dir is empty)."),
     Key("theme", "system", _theme, "STUDYAPP_THEME", "light, dark or system."),
     Key("font_scale", 100, _int_between(50, 300), "STUDYAPP_FONT_SCALE",
         "Lesson text size in percent."),
@@ -100,6 +109,9 @@ KEYS: dict[str, Key] = {k.name: k for k in [
 
 LAYERS = ("default", "site", "user", "env", "flag")
 
+# Site-config entries that are not settings but rules for a classroom (see README, "For teachers").
+SITE_RULES = {"locked", "hidden_controls", "limits"}
+
 
 class ConfigError(Exception):
     """A config file or value that cannot be used; the message names the file and the key."""
@@ -110,6 +122,19 @@ class Config:
     values: dict[str, Any]
     sources: dict[str, str]
     warnings: list[str] = field(default_factory=list)
+    locked: frozenset[str] = frozenset()          # settings the site config fixes for everyone
+    hidden_controls: frozenset[str] = frozenset()  # e.g. "compare.own_models", "ppo.beta"
+    limits: dict[str, list[float]] = field(default_factory=dict)  # e.g. "ppo.steps": [1, 200]
+
+    def hidden(self, control: str) -> bool:
+        return control in self.hidden_controls
+
+    def limit(self, control: str, lo: float, hi: float) -> tuple[float, float]:
+        """The range a control may take: its own range, narrowed by the site config."""
+        site = self.limits.get(control)
+        if not site:
+            return lo, hi
+        return max(lo, site[0]), min(hi, site[1])
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -122,7 +147,9 @@ class Config:
 
     @property
     def data_path(self) -> Path:
-        return Path(self.values["data_dir"]) if self.values["data_dir"] else default_data_dir()
+        if self.values["data_dir"]:
+            return Path(self.values["data_dir"])
+        return default_data_dir() / self.values["profile"]
 
     @property
     def models_path(self) -> Path:
@@ -178,11 +205,20 @@ def load_config(
     values = {k.name: k.default for k in KEYS.values()}
     sources = {k.name: "default" for k in KEYS.values()}
     warnings: list[str] = []
+    site_where, site = layers[0][1], dict(layers[0][2])
+    rules = {name: site.pop(name) for name in list(site) if name in SITE_RULES}
+    layers[0] = ("site", site_where, site)
+    locked, hidden, limits = _site_rules(rules, site_where, warnings)
     for layer, where, data in layers:
         for name, raw in data.items():
             key = KEYS.get(name)
             if key is None:
                 warnings.append(f"{where}: unknown setting {name!r} ignored")
+                continue
+            if name in locked and layer != "site":
+                if layer != "user" or str(raw) != str(values[name]):
+                    warnings.append(f"{where}: setting {name!r} is locked by the site configuration "
+                                    f"({site_where}); keeping {values[name]!r}")
                 continue
             try:
                 values[name] = key.parse(raw)
@@ -190,4 +226,30 @@ def load_config(
                 warnings.append(f"{where}: setting {name!r}: {exc}; using {values[name]!r}")
                 continue
             sources[name] = layer
-    return Config(values, sources, warnings)
+    return Config(values, sources, warnings, locked, hidden, limits)
+
+
+def _site_rules(rules: dict, where: str, warnings: list[str]) -> tuple[frozenset, frozenset, dict]:
+    """Read `locked`, `hidden_controls` and `[limits]` from the site config, warning on bad ones."""
+    def names(key: str) -> frozenset[str]:
+        value = rules.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            warnings.append(f"{where}: {key!r} must be a list of names, e.g. {key} = [\"theme\"]")
+            return frozenset()
+        return frozenset(value)
+
+    locked = names("locked")
+    for name in sorted(locked - set(KEYS)):
+        warnings.append(f"{where}: cannot lock unknown setting {name!r}")
+    limits: dict[str, list[float]] = {}
+    raw_limits = rules.get("limits", {})
+    if not isinstance(raw_limits, dict):
+        warnings.append(f"{where}: [limits] must be a table such as \"ppo.steps\" = [1, 100]")
+        raw_limits = {}
+    for control, pair in raw_limits.items():
+        if (isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, (int, float)) for v in pair)
+                and pair[0] <= pair[1]):
+            limits[control] = [float(pair[0]), float(pair[1])]
+        else:
+            warnings.append(f"{where}: limit {control!r} must be [low, high], got {pair!r}")
+    return locked & set(KEYS), names("hidden_controls"), limits

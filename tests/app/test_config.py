@@ -60,3 +60,24 @@ def test_readme_documents_every_key():
     for key in cfg.KEYS.values():
         if key.env:
             assert key.env in readme
+
+
+def test_the_site_config_can_lock_settings_hide_controls_and_narrow_ranges(tmp_path):
+    site = write(tmp_path / "site.toml", 'allow_own_models = false\nlocked = ["allow_own_models"]\n'
+                 'hidden_controls = ["compare.own_models"]\n[limits]\n"ppo.steps" = [1, 50]\n')
+    user = write(tmp_path / "user.toml", "allow_own_models = true\n")
+    conf = cfg.load_config({"allow_own_models": True}, env={"STUDYAPP_ALLOW_OWN_MODELS": "1"},
+                           site_file=site, user_file=user)
+    assert conf.allow_own_models is False and conf.source("allow_own_models") == "site"
+    assert sum("locked" in w for w in conf.warnings) == 3   # user file, environment, flag
+    assert conf.hidden("compare.own_models") and not conf.hidden("ppo.beta")
+    assert conf.limit("ppo.steps", 1, 500) == (1, 50)
+    assert conf.limit("ppo.beta", 0.0, 1.0) == (0.0, 1.0)
+
+
+def test_profiles_live_in_named_folders(tmp_path, monkeypatch):
+    monkeypatch.setattr(cfg, "default_data_dir", lambda: tmp_path / "data")
+    conf = cfg.load_config(env={"STUDYAPP_PROFILE": "alice"}, site_file=tmp_path / "n", user_file=tmp_path / "m")
+    assert conf.data_path == tmp_path / "data" / "alice"
+    bad = cfg.load_config({"profile": "../etc"}, env={}, site_file=tmp_path / "n", user_file=tmp_path / "m")
+    assert bad.profile == "default" and any("profile" in w for w in bad.warnings)
