@@ -73,6 +73,11 @@ class Question:
             return bool(given) and given in {normalise(v) for v in self.accept}
         return frozenset(response) == self.correct_indices
 
+    def as_card(self) -> tuple[str, str]:
+        """The flashcard a missed question becomes: the question; the answer and the why."""
+        front = self.text if self.kind != "truefalse" else f"True or false? {self.text}"
+        return front, f"{self.right_answer_text()}\n\n{self.explanation}"
+
     def right_answer_text(self) -> str:
         if self.kind == "short":
             return self.answer or (self.accept[0] if self.accept else "")
@@ -140,6 +145,74 @@ def to_html(text: str) -> str:
     out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
     out = re.sub(r"\*\*(\S(?:.*?\S)?)\*\*", r"<b>\1</b>", out)
     return re.sub(r"(?<![\w*])\*(\S(?:[^*]*?\S)?)\*(?![\w*])", r"<i>\1</i>", out)
+
+
+LETTERS = "ABCDEFGHI"   # an option's letter, also its key
+
+
+def explanation_html(question: Question, link: str = "") -> str:
+    """The "why" shown after a question, with a "Read the section" link when one is given."""
+    text = f"<b>Why:</b> {to_html(question.explanation)}"
+    if link:
+        text += f" &nbsp;<a href='{html.escape(link)}'>Read the section →</a>"
+    return text
+
+
+def _answer_html(question: Question, answer: dict | None) -> str:
+    if answer is None:
+        return "<i>not answered</i>"
+    if answer.get("revealed"):
+        return "<i>asked to see the answer</i>"
+    response = decode(answer)
+    if isinstance(response, str):
+        return f"“{html.escape(response)}”"
+    return "; ".join(to_html(question.options[i].text) for i in sorted(response or ())
+                     if i < len(question.options)) or "<i>nothing</i>"
+
+
+def review_html(bank: Bank, attempt, *, colours: dict[str, str], link_for=lambda q: "",
+                cards_made: frozenset[str] | set[str] = frozenset()) -> str:
+    """Every question of an attempt: the learner's answer, the right one, the feedback on the
+    options chosen and the right ones, the explanation, and a card:ID link for each miss.
+
+    `attempt` is a store.quiz.Attempt (question_ids, mode, tries()); colours has right, wrong and
+    muted. A question removed from the bank since the attempt is named, not silently dropped.
+    (HTML for QTextBrowser, like the lessons' render(); the quiz tab shows it.)
+    """
+    right, wrong, muted = colours["right"], colours["wrong"], colours["muted"]
+    parts = []
+    for number, qid in enumerate(attempt.question_ids, start=1):
+        q, tries = bank.question(qid), attempt.tries(qid)
+        if q is None:
+            parts.append(f"<h3>{number}. (question {html.escape(qid)} is no longer in this quiz)</h3>")
+            continue
+        first = tries[0] if tries else None
+        ok = bool(first and first.correct)
+        mark = f"<span style='color:{right}'>✓</span>" if ok else f"<span style='color:{wrong}'>✗</span>"
+        parts.append(f"<h3>{mark} {number}. {to_html(q.text)}</h3>")
+        note = ""
+        if attempt.mode == "practice" and len(tries) > 1:
+            done = f"right at try {len(tries)}" if tries[-1].correct else f"{len(tries)} tries"
+            note = f" <span style='color:{muted}'>({done})</span>"
+        parts.append(f"<p><b>Your answer:</b> {_answer_html(q, first.answer if first else None)}{note}</p>")
+        if not ok:
+            parts.append(f"<p><b style='color:{right}'>Right answer:</b> {to_html(q.right_answer_text())}</p>")
+        chosen = decode(first.answer) if first else None
+        items = [to_html(q.feedback)] if q.kind == "short" else []
+        for i, option in enumerate(q.options):
+            picked = isinstance(chosen, frozenset) and i in chosen
+            if picked or option.correct:
+                tint = right if option.correct else wrong
+                items.append(f"<span style='color:{tint}'><b>{LETTERS[i]}</b> "
+                             f"({'you chose' if picked else 'right option'}):</span> "
+                             f"{to_html(option.text)} — <i>{to_html(option.feedback)}</i>")
+        parts.append("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
+        parts.append(f"<p>{explanation_html(q, link_for(q))}</p>")
+        if not ok:
+            parts.append(f"<p><span style='color:{muted}'>Flashcard made ✓</span></p>" if qid in cards_made
+                         else f"<p><a href='card:{html.escape(qid)}'>Make a flashcard</a></p>")
+        parts.append("<hr>")
+    return "".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
