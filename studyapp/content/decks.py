@@ -148,3 +148,19 @@ def load_decks(*folders: Path, known: dict[str, set[str]] | None = None) -> tupl
             if deck is not None:
                 by_id[deck.id] = deck
     return list(by_id.values()), errors
+
+
+def card_html(text: str) -> str:
+    """A card side (Markdown: `code`, **bold**, lists) as HTML, for the app and for Anki.
+
+    Raw HTML in the text is shown as typed, not interpreted: a card saying "p < 0.05" or
+    "<|endoftext|>" must read exactly so. One paragraph comes back without its <p> wrapper.
+    """
+    import markdown
+    md = markdown.Markdown(extensions=["sane_lists"])
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    out = md.convert(text)
+    if out.count("<p>") == 1 and out.startswith("<p>") and out.endswith("</p>"):
+        out = out[3:-4]
+    return out

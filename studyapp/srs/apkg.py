@@ -13,7 +13,8 @@ import zlib
 from pathlib import Path
 
 import genanki
-import markdown
+
+from studyapp.content.decks import card_html
 
 from .cards import Cards
 
@@ -38,11 +39,7 @@ def deck_number(deck_id: str) -> int:
 
 
 def to_html(text: str) -> str:
-    out = markdown.markdown(text, extensions=["sane_lists"])
-    # One paragraph needs no <p> wrapper in Anki; several keep theirs.
-    if out.count("<p>") == 1 and out.startswith("<p>") and out.endswith("</p>"):
-        out = out[3:-4]
-    return out
+    return card_html(text)
 
 
 def export_apkg(cards: Cards, path: Path, deck_id: str | None = None) -> int:

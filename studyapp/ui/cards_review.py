@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import markdown
 from PySide6.QtCore import QElapsedTimer, Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
 )
 
+from studyapp.content.decks import card_html as to_html
 from studyapp.srs.review import Reviewer
 from studyapp.srs.scheduling import RATING_NAMES, RATINGS, format_interval
 
@@ -37,8 +37,7 @@ CARD_STYLE = """
 
 def card_html(text: str) -> str:
     """Card text is Markdown (`code`, **bold**, lists); QLabel draws the HTML."""
-    html = markdown.markdown(text, extensions=["sane_lists"])
-    return html.replace("<code>", "<code style='font-family: DejaVu Sans Mono, monospace;'>")
+    return to_html(text).replace("<code>", "<code style='font-family: DejaVu Sans Mono, monospace;'>")
 
 
 def _rating_button(rating: int) -> QPushButton:

@@ -175,7 +175,10 @@ class StatsPage(QWidget):
 
         wx = [float(w) for w in stats.weeks]
         wy = [r * 100 if r is not None else float("nan") for r in stats.retention]
-        self.retention_curve.setData(wx, wy)
+        if any(y == y for y in wy):
+            self.retention_curve.setData(wx, wy)
+        else:
+            self.retention_curve.setData([], [])   # no learned-card reviews yet: an empty plot
         low = min([y for y in wy if y == y] + [stats.desired_retention * 100]) - 5
         self.retention.setYRange(max(0, min(50, low)), 101, padding=0)
         self.retention.setXRange(wx[0] - 0.5, 0.5, padding=0)

@@ -1,0 +1,64 @@
+"""Fixtures for the flashcard tests: a profile on a clock the test moves, with the course deck."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from studyapp.content.decks import load_decks
+from studyapp.content.lessons import load_lessons
+from studyapp.srs.cards import Cards
+from studyapp.store import open_profile
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        # Mid-day UTC, so the 4 o'clock day boundary is far away in any test time zone we run in.
+        self.now = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def lessons():
+    found, errors = load_lessons(REPO / "resources" / "lessons")
+    assert not errors
+    return found
+
+
+@pytest.fixture(scope="session")
+def known(lessons) -> dict[str, set[str]]:
+    return {l.slug: {s.id for s in l.sections} for l in lessons}
+
+
+@pytest.fixture(scope="session")
+def course_decks(known):
+    decks, errors = load_decks(REPO / "resources" / "decks", known=known)
+    assert errors == []
+    return decks
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    opened = open_profile(tmp_path / "profile", clock=clock)
+    yield opened.store
+    opened.store.close(backup=False)
+
+
+@pytest.fixture
+def cards(store, course_decks) -> Cards:
+    cards = Cards(store)
+    cards.sync_decks(course_decks)
+    return cards
