@@ -377,9 +377,7 @@ def parse_bank(path: Path) -> tuple[Bank, list[QuizError]]:
             blocks.append([(index + 1, line)])
         elif blocks:
             blocks[-1].append((index + 1, line))
-        elif line.strip() and not line.startswith("#"):
-            # Prose before the first question is a note to other teachers; headings are titles.
-            pass
+        # Anything before the first question (a title, a note to other teachers) is not shown.
     seen: dict[str, int] = {}
     for number, block in enumerate(blocks, start=1):
         try:

@@ -185,7 +185,8 @@ class QuestionPage(QWidget):
         self.answer_box.textChanged.connect(lambda _: self._update_buttons())
         self.verdict, self.short_feedback, self.explanation = label(size=12.5, bold=True), label(), label()
         self.explanation.linkActivated.connect(self.open_section.emit)
-        self.card_button = QPushButton("Make a flashcard", clicked=lambda: self.make_card.emit(self.session.current))
+        self.card_button = QPushButton("Make a flashcard",
+                                       clicked=lambda: self.make_card.emit(self.session.current))
         self.card_button.setToolTip("Turn this question into a flashcard linked to its lesson section")
         self.feedback = QFrame(objectName="feedback")
         lay(QVBoxLayout, self.verdict, self.short_feedback, self.explanation,
@@ -281,8 +282,8 @@ class QuestionPage(QWidget):
             response = self.response()
             if response is None:
                 return
-            if self.shown and q.kind == "short" and response == s.last.get(q.id):
-                return        # the same wrong text again is not a new try
+            if self.shown and response == s.last.get(q.id):
+                return        # Enter again on the same wrong answer is not a new try
             outcome = s.submit(response)
             if s.mode == "practice":
                 return self.show_outcome(outcome.correct)
@@ -309,7 +310,8 @@ class QuestionPage(QWidget):
         if revealed:
             verdict = f"<span style='color:{c['right']}'>The answer</span>"
         elif correct:
-            verdict = f"<span style='color:{c['right']}'>✓ Right{'' if tries == 1 else f' (at try {tries})'}</span>"
+            at = "" if tries == 1 else f" (at try {tries})"
+            verdict = f"<span style='color:{c['right']}'>✓ Right{at}</span>"
         else:
             missing = q.kind == "multiple" and self.picked and self.picked < q.correct_indices
             verdict = (f"<span style='color:{c['wrong']}'>✗ Not quite. "
@@ -377,7 +379,8 @@ class ReviewPage(QWidget):
         total = int(attempt.max_score or len(attempt.question_ids))
         if attempt.finished:
             first = " the first time" if attempt.mode == "practice" else ""
-            self.heading.setText(f"{int(attempt.score or 0)} of {total} right{first} · {percent(attempt.fraction)}")
+            right = int(attempt.score or 0)
+            self.heading.setText(f"{right} of {total} right{first} · {percent(attempt.fraction)}")
         else:
             answered = len({a.question_id for a in attempt.answers})
             self.heading.setText(f"Unfinished attempt · {answered} of {total} answered")

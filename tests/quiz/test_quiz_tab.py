@@ -147,3 +147,15 @@ def test_create_tab_reads_the_shipped_banks_and_routes_links(qtbot, store, lesso
                                                    "preferences-and-rewards", "ppo-and-kl", "hhh"]
     widget.question_page.open_section.emit("studyapp://lessons?lesson=hhh#summary")
     assert opened == ["studyapp://lessons?lesson=hhh#summary"]
+
+
+def test_broken_questions_are_listed_on_the_start_page(qtbot, store, lessons, bank_dir):
+    (bank_dir / "broken.md").write_text("---\nlesson: hhh\n---\n### 1. single\nNo options.\n\n"
+                                        "**Explanation:** e\n", encoding="utf-8")
+    widget = QuizTab(store, lessons, [bank_dir])
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitUntil(lambda: bool(widget.banks), timeout=5000)
+    assert [b.id for b in widget.banks] == ["small"]        # the good bank still loads
+    assert widget.start_page.errors.isVisible()
+    assert "broken.md, line 4: a choice question needs at least two options" in widget.start_page.errors.text()
