@@ -67,6 +67,7 @@ class Legend(QWidget):
         self.row.setContentsMargins(6, 0, 6, 0)
 
     def set_runs(self, entries: list[tuple[str, str]], x_label: str) -> None:
+        self.entries = entries
         while self.row.count():
             item = self.row.takeAt(0)
             if item.widget():

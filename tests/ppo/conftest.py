@@ -68,6 +68,8 @@ def make_window(tmp_path, models_dir):
         return FakeWindow(SimpleNamespace(config=config, store=store))
 
     yield _make
+    from studyapp.ui import worker
+    worker.cancel_all(wait_ms=30_000)   # before the profile closes under a run that is still writing
     for store in stores:
         if store.conn is not None:
             store.close(backup=False)
