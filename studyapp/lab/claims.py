@@ -308,6 +308,8 @@ def format_value(value: Any, fmt: str = "num") -> str:
         return " · ".join(format_value(v, fmt) for v in value) if value else "none"
     if isinstance(value, dict):
         return " · ".join(f"{k} {format_value(v, fmt)}" for k, v in value.items()) if value else "none"
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "-∞"   # a ratio over a zero KL, say
     number = _num(value)
     if number is None:
         return str(value) if isinstance(value, str) else "not a number"
@@ -316,7 +318,7 @@ def format_value(value: Any, fmt: str = "num") -> str:
     if fmt == "int":
         return f"{number:,.0f}"
     if fmt == "ratio":
-        return "∞" if number > 1e12 else f"{number:.3g}×"
+        return f"{number:.3g}×"
     return _short(number)
 
 
