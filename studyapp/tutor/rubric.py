@@ -1,0 +1,289 @@
+"""Teach-it-back rubrics: hand-written markdown files under resources/rubrics/ (or a content pack).
+
+A rubric file looks like this (see resources/rubrics/README.md for the full description):
+
+    ---
+    title: From base model to assistant
+    ---
+    The prompt the learner answers: every line before the first `##` heading.
+
+    ## Pretraining only teaches continuation
+    core: yes
+    weight: 2
+    lesson: base-models#what-pretraining-actually-trains
+    - A reference sentence, written the way a learner might say it.
+    - Another way of saying the same point.
+
+    ## Misconception: Fine-tuning adds new facts
+    feedback: Fine-tuning changes how existing knowledge is used; new facts need more pretraining.
+    - Fine-tuning teaches the model new facts.
+
+The rubric id is the file name without `.md` (the learner's attempts are stored under it, so do
+not rename a shipped rubric). A file that cannot be used becomes a RubricError naming the file
+and the line, and the other rubrics load as usual. Pure Python; no Qt, no torch.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FIELD = re.compile(r"^([A-Za-z][\w ]*?)\s*:\s*(.*)$")
+BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
+LINK = re.compile(r"^([a-z0-9][a-z0-9-]*)(?:#([a-z0-9][a-z0-9-]*))?$")
+MISCONCEPTION = re.compile(r"^misconception\s*:\s*(.+)$", re.IGNORECASE)
+MIN_REFERENCES, MAX_REFERENCES = 1, 5
+POINT_FIELDS = ("core", "weight", "lesson", "id")
+YES, NO = {"yes", "true", "1"}, {"no", "false", "0"}
+
+
+@dataclass(frozen=True)
+class Section:
+    """Where a point is taught: a lesson slug and a `##` heading's anchor ('' = the lesson)."""
+    lesson: str
+    section: str = ""
+
+    @property
+    def link(self) -> str:
+        return f"studyapp://lessons?lesson={self.lesson}" + (f"#{self.section}" if self.section else "")
+
+
+@dataclass(frozen=True)
+class KeyPoint:
+    id: str
+    title: str
+    references: tuple[str, ...]
+    weight: float = 1.0
+    core: bool = False
+    taught_in: tuple[Section, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Misconception:
+    id: str
+    title: str
+    statements: tuple[str, ...]
+    feedback: str
+    line: int = 0
+
+
+@dataclass
+class Rubric:
+    id: str
+    title: str
+    prompt: str
+    points: list[KeyPoint]
+    misconceptions: list[Misconception] = field(default_factory=list)
+    path: Path | None = None
+
+    @property
+    def total_weight(self) -> float:
+        return sum(p.weight for p in self.points)
+
+    def point(self, point_id: str) -> KeyPoint | None:
+        return next((p for p in self.points if p.id == point_id), None)
+
+
+@dataclass
+class RubricError:
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path.name}, line {self.line}: {self.message}"
+
+
+class _Invalid(Exception):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+
+def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
+    """The `---` block's key: value pairs and the index of the first line after it."""
+    if not lines or lines[0].strip() != "---":
+        raise _Invalid(1, "the file must start with a front-matter block opened by '---'")
+    meta: dict[str, str] = {}
+    for index in range(1, len(lines)):
+        line = lines[index].strip()
+        if line == "---":
+            if not meta.get("title"):
+                raise _Invalid(1, "front matter: 'title' is missing")
+            return meta, index + 1
+        if not line or line.startswith("#"):
+            continue
+        pair = FIELD.match(line)
+        if not pair:
+            raise _Invalid(index + 1, f"expected 'key: value' in the front matter, got {line!r}")
+        meta[pair.group(1).strip().lower()] = pair.group(2).strip()
+    raise _Invalid(1, "the front-matter block is never closed with '---'")
+
+
+def _parse_links(value: str, line: int) -> tuple[Section, ...]:
+    sections = []
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        match = LINK.match(part)
+        if not match:
+            raise _Invalid(line, f"'lesson' must be LESSON-SLUG or LESSON-SLUG#section-anchor, got {part!r}")
+        sections.append(Section(match.group(1), match.group(2) or ""))
+    if not sections:
+        raise _Invalid(line, "'lesson' is empty")
+    return tuple(sections)
+
+
+def _parse_block(heading: str, line: int, body: list[tuple[int, str]]) -> KeyPoint | Misconception:
+    """One `##` section: its `key: value` fields and its bullet list of reference sentences."""
+    fields: dict[str, tuple[int, str]] = {}
+    bullets: list[str] = []
+    for number, text in body:
+        stripped = text.strip()
+        if not stripped or stripped.startswith("<!--"):
+            continue
+        bullet = BULLET.match(text)
+        if bullet:
+            sentence = bullet.group(1).strip()
+            if not sentence:
+                raise _Invalid(number, "an empty reference sentence")
+            bullets.append(sentence)
+            continue
+        pair = FIELD.match(stripped)
+        if pair and not bullets:
+            key = pair.group(1).strip().lower()
+            if key in fields:
+                raise _Invalid(number, f"'{key}' is given twice")
+            fields[key] = (number, pair.group(2).strip())
+            continue
+        if bullets and not pair:
+            # A wrapped reference sentence: the continuation of the previous bullet.
+            bullets[-1] = f"{bullets[-1]} {stripped}"
+            continue
+        raise _Invalid(number, f"expected 'key: value' or a '- ' reference sentence, got {stripped!r}")
+
+    misconception = MISCONCEPTION.match(heading)
+    if misconception:
+        title = misconception.group(1).strip()
+        unknown = set(fields) - {"feedback", "id"}
+        if unknown:
+            key = sorted(unknown)[0]
+            raise _Invalid(fields[key][0], f"unknown field '{key}' for a misconception (use 'feedback')")
+        if "feedback" not in fields or not fields["feedback"][1]:
+            raise _Invalid(line, f"misconception {title!r} needs a 'feedback:' line")
+        if not bullets:
+            raise _Invalid(line, f"misconception {title!r} needs at least one '- ' statement")
+        return Misconception(fields.get("id", (0, slugify(title)))[1], title, tuple(bullets),
+                             fields["feedback"][1], line)
+
+    unknown = set(fields) - set(POINT_FIELDS)
+    if unknown:
+        key = sorted(unknown)[0]
+        raise _Invalid(fields[key][0], f"unknown field '{key}' (use {', '.join(POINT_FIELDS)})")
+    weight = 1.0
+    if "weight" in fields:
+        number, value = fields["weight"]
+        try:
+            weight = float(value)
+        except ValueError:
+            raise _Invalid(number, f"'weight' must be a positive number, got {value!r}") from None
+        if not weight > 0 or weight > 100:
+            raise _Invalid(number, f"'weight' must be a positive number up to 100, got {value!r}")
+    core = False
+    if "core" in fields:
+        number, value = fields["core"]
+        if value.lower() not in YES | NO:
+            raise _Invalid(number, f"'core' must be yes or no, got {value!r}")
+        core = value.lower() in YES
+    if "lesson" not in fields:
+        raise _Invalid(line, f"key point {heading!r} needs a 'lesson:' line naming the section that teaches it")
+    taught_in = _parse_links(fields["lesson"][1], fields["lesson"][0])
+    if not MIN_REFERENCES <= len(bullets) <= MAX_REFERENCES:
+        raise _Invalid(line, f"key point {heading!r} has {len(bullets)} reference sentences; "
+                             f"give {MIN_REFERENCES} to {MAX_REFERENCES} (2-3 work best)")
+    point_id = fields["id"][1] if "id" in fields else slugify(heading)
+    return KeyPoint(point_id, heading, tuple(bullets), weight, core, taught_in, line)
+
+
+def parse_rubric_text(text: str, rubric_id: str, path: Path | None = None) -> Rubric:
+    """Parse one rubric; raises _Invalid(line, message) on the first problem."""
+    lines = text.splitlines()
+    meta, start = _front_matter(lines)
+    prompt_lines: list[str] = []
+    blocks: list[tuple[str, int, list[tuple[int, str]]]] = []
+    for index in range(start, len(lines)):
+        line = lines[index]
+        if line.startswith("## "):
+            blocks.append((line[3:].strip().rstrip("#").strip(), index + 1, []))
+        elif line.startswith("#") and not line.startswith("##") and not blocks:
+            continue   # a `# Title` above the prompt is decoration
+        elif blocks:
+            blocks[-1][2].append((index + 1, line))
+        else:
+            prompt_lines.append(line)
+    prompt = "\n".join(prompt_lines).strip()
+    if not prompt:
+        raise _Invalid(start + 1, "the prompt (the text before the first '## ' key point) is empty")
+    points: list[KeyPoint] = []
+    misconceptions: list[Misconception] = []
+    seen: dict[str, int] = {}
+    for heading, line, body in blocks:
+        if not heading:
+            raise _Invalid(line, "a '## ' heading without a title")
+        item = _parse_block(heading, line, body)
+        if item.id in seen:
+            raise _Invalid(line, f"{item.title!r} has the same id as the heading on line {seen[item.id]}")
+        seen[item.id] = line
+        (points if isinstance(item, KeyPoint) else misconceptions).append(item)
+    if not points:
+        raise _Invalid(start + 1, "a rubric needs at least one key point ('## ' heading)")
+    return Rubric(rubric_id, meta["title"], prompt, points, misconceptions, path)
+
+
+def parse_rubric(path: Path) -> Rubric:
+    return parse_rubric_text(Path(path).read_text(encoding="utf-8"), Path(path).stem, Path(path))
+
+
+def load_rubrics(*folders: Path) -> tuple[list[Rubric], list[RubricError]]:
+    """Every *.md rubric of the folders (README.md excepted), sorted by title. A later folder's
+    rubric with the same id replaces an earlier one (a content pack may override a built-in)."""
+    by_id: dict[str, Rubric] = {}
+    errors: list[RubricError] = []
+    for folder in folders:
+        if not folder or not Path(folder).is_dir():
+            continue
+        for path in sorted(Path(folder).glob("*.md")):
+            if path.name.lower() == "readme.md":
+                continue
+            try:
+                rubric = parse_rubric(path)
+            except _Invalid as exc:
+                errors.append(RubricError(path, exc.line, str(exc)))
+                continue
+            except (OSError, UnicodeDecodeError) as exc:
+                errors.append(RubricError(path, 1, f"cannot read the file ({exc})"))
+                continue
+            by_id[rubric.id] = rubric
+    return sorted(by_id.values(), key=lambda r: r.title), errors
+
+
+def check_links(rubric: Rubric, lessons) -> list[RubricError]:
+    """Sections a rubric names that no lesson has (lessons: content.lessons.Lesson objects)."""
+    anchors = {lesson.slug: {s.id for s in lesson.sections} for lesson in lessons}
+    problems = []
+    for point in rubric.points:
+        for where in point.taught_in:
+            if where.lesson not in anchors:
+                problems.append(RubricError(rubric.path or Path(rubric.id), point.line,
+                                            f"no lesson '{where.lesson}' (in {point.title!r})"))
+            elif where.section and where.section not in anchors[where.lesson]:
+                problems.append(RubricError(rubric.path or Path(rubric.id), point.line,
+                                            f"lesson '{where.lesson}' has no section "
+                                            f"'{where.section}' (in {point.title!r})"))
+    return problems
