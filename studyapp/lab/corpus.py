@@ -7,7 +7,8 @@ Document kinds and why they are there:
 - FAQ pages: a question answered by a statement ("Q: ... A: The capital of France is Paris."), as
   on the web. With these, SFT only has to teach the model to use, in the chat format, a
   question-to-answer mapping it already holds (LAB-NOTES: without them SFT memorises its own pairs).
-- tables, fill-in worksheets (with an answer key), and bare lists of subjects.
+- tables, fill-in worksheets (with an answer key), bare lists of subjects, and forum threads
+  (small talk and how-to answers) so everyday words are known before SFT.
 
 Held-out facts appear only as bare subjects (lists, unanswered quiz questions), never with their
 answer, so nothing after pretraining can know them (claim 5).
@@ -22,13 +23,18 @@ from .world import Fact, World
 
 # Shares of each document kind (the mix that let SFT transfer fastest in the prototype).
 DEFAULT_MIX = {
-    "encyclopedia": 0.30,
+    "encyclopedia": 0.27,
     "faq": 0.30,
     "quiz": 0.20,
-    "table": 0.10,
+    "table": 0.08,
     "worksheet": 0.05,
     "list": 0.05,
+    "forum": 0.05,
 }
+
+# FAQ pages on the web label their questions in many ways; varied labels keep the question-to-answer
+# skill from hanging on one marker, which helps SFT re-use it behind the chat tokens.
+FAQ_LABELS = [("Q: ", "A: "), ("Question: ", "Answer: "), ("Asked: ", "Reply: ")]
 
 TOPIC = {"capital": "capitals", "symbol": "chemical symbols", "sound": "animal sounds", "opposite": "opposites"}
 TABLE_HEAD = {"capital": ("Country", "Capital"), "symbol": ("Element", "Symbol"),
@@ -54,25 +60,26 @@ def _by_relation(facts: list[Fact]) -> dict[str, list[Fact]]:
     return out
 
 
-def _encyclopedia(rng, known, _all):
+def _encyclopedia(rng, known, _all, _pairs=None):
     rel = rng.choice(list(known))
     facts = _pick(rng, known[rel], 2, 5)
     intro = rng.choice(["", f"Facts about {TOPIC[rel]}. ", f"{TOPIC[rel].capitalize()}\n"])
     return intro + " ".join(f.statement for f in facts)
 
 
-def _faq(rng, known, _all):
+def _faq(rng, known, _all, _pairs=None):
     rel = rng.choice(list(known))
     facts = _pick(rng, known[rel], 2, 4)
     head = rng.choice(["", "FAQ\n", f"Frequently asked questions about {TOPIC[rel]}\n"])
+    q_label, a_label = rng.choice(FAQ_LABELS)
     qa = []
     for f in facts:
         answer = f.statement if rng.random() < 0.7 else f.answer + "."
-        qa.append(f"Q: {f.question}\nA: {answer}")
+        qa.append(f"{q_label}{f.question}\n{a_label}{answer}")
     return head + "\n".join(qa)
 
 
-def _quiz(rng, _known, every):
+def _quiz(rng, _known, every, _pairs=None):
     # Quiz sheets hold questions only, so held-out subjects may appear here: no answer is given.
     rel = rng.choice(list(every))
     pool = every[rel] if rng.random() < 0.7 else [f for fs in every.values() for f in fs]
@@ -83,14 +90,14 @@ def _quiz(rng, _known, every):
     return head + "\n".join(lines)
 
 
-def _table(rng, known, _all):
+def _table(rng, known, _all, _pairs=None):
     rel = rng.choice(list(known))
     a, b = TABLE_HEAD[rel]
     facts = _pick(rng, known[rel], 3, 6)
     return f"| {a} | {b} |\n" + "\n".join(f"| {f.subject} | {f.answer} |" for f in facts)
 
 
-def _worksheet(rng, known, _all):
+def _worksheet(rng, known, _all, _pairs=None):
     rel = rng.choice(list(known))
     facts = _pick(rng, known[rel], 3, 5)
     blanks = "\n".join(f"{i + 1}. {f.stem} ____." for i, f in enumerate(facts))
@@ -98,14 +105,28 @@ def _worksheet(rng, known, _all):
     return f"Worksheet: fill in the blanks.\n{blanks}\nAnswers: {key}"
 
 
-def _list(rng, _known, every):
+def _list(rng, _known, every, _pairs=None):
     rel = rng.choice(list(every))
     facts = _pick(rng, every[rel], 4, 8)
     return f"{SUBJECT_NAME[rel]}: " + ", ".join(f.subject for f in facts) + "."
 
 
+def _forum(rng, _known, _all, pairs):
+    # Everyday web talk (greetings, help requests, how-to threads, a few polite refusals) so that
+    # words like "Hello", "homework" or "sorry" mean something before SFT. Held-out harmful
+    # requests never appear here.
+    picked = rng.sample(pairs, min(len(pairs), rng.randint(1, 3)))
+    head = rng.choice(["Forum\n", "Comments\n", ""])
+    return head + "\n".join(f"Post: {p}\nReply: {r}" for p, r in picked)
+
+
+def forum_pairs(world: World) -> list[tuple[str, str]]:
+    return ([(c.prompt, c.response) for c in world.chat + world.forum]
+            + [(h.request, h.literal_answer) for h in world.harmful if h.split != "heldout"])
+
+
 MAKERS = {"encyclopedia": _encyclopedia, "faq": _faq, "quiz": _quiz, "table": _table,
-          "worksheet": _worksheet, "list": _list}
+          "worksheet": _worksheet, "list": _list, "forum": _forum}
 
 
 def build_corpus(world: World, cfg: CorpusConfig | None = None) -> list[str]:
@@ -115,9 +136,10 @@ def build_corpus(world: World, cfg: CorpusConfig | None = None) -> list[str]:
     rng = random.Random(cfg.seed)
     known = _by_relation([f for f in world.facts if f.split != "heldout"])
     every = _by_relation(world.facts)
+    pairs = forum_pairs(world)
     kinds = list(cfg.mix)
     weights = [cfg.mix[k] for k in kinds]
-    return [MAKERS[k](rng, known, every) for k in rng.choices(kinds, weights, k=cfg.n_docs)]
+    return [MAKERS[k](rng, known, every, pairs) for k in rng.choices(kinds, weights, k=cfg.n_docs)]
 
 
 def leaks_heldout(docs: list[str], world: World) -> list[str]:

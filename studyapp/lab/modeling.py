@@ -128,11 +128,13 @@ def validate_folder(folder, kind: str = "causal-lm") -> dict:
             raise LabError(f"{folder}: only pickled weights (.bin/.pt) found; the lab loads safetensors only")
         raise LabError(f"{folder}: model.safetensors is missing")
     archs = config.get("architectures") or []
-    want = "ForCausalLM" if kind == "causal-lm" else "ForSequenceClassification"
-    if not any(a.endswith(want) for a in archs):
+    # GPT-2's causal LM class is called GPT2LMHeadModel; most others end in ForCausalLM.
+    wants = ("ForCausalLM", "LMHeadModel") if kind == "causal-lm" else ("ForSequenceClassification",)
+    if not any(a.endswith(wants) for a in archs):
+        need = "causal language model" if kind == "causal-lm" else "sequence-classification (reward) model"
         raise LabError(
             f"{folder}: holds a {', '.join(archs) or 'model of unknown architecture'}, "
-            f"but a *{want} model is needed here"
+            f"but a {need} is needed here"
         )
     if not any((folder / t).exists() for t in TOKENIZER_FILES):
         raise LabError(f"{folder}: tokenizer files are missing (tokenizer.json)")

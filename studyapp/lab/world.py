@@ -7,6 +7,7 @@ raises LabError naming the file and the line, so a typo is found in seconds.
     facts.tsv      relation, subject, answer, split      split in {sft, pretrain, heldout}
     harmful.tsv    request, literal_answer, split        split in {sft, ppo, heldout}
     chat.tsv       prompt, response                      helpful small talk for SFT
+    forum.tsv      post, reply                           everyday web talk for pretraining only
 
 Fact splits: "sft" facts are taught in SFT (and seen in pretraining), "pretrain" facts are seen only
 in pretraining (SFT must surface them: claim 5), "heldout" facts never appear with their answer
@@ -69,6 +70,7 @@ class World:
     facts: list[Fact]
     harmful: list[HarmfulRequest] = field(default_factory=list)
     chat: list[ChatTurn] = field(default_factory=list)
+    forum: list[ChatTurn] = field(default_factory=list)
 
     def __iter__(self):
         return iter(self.facts)
@@ -184,4 +186,5 @@ def _load(folder: Path) -> World:
         facts=_load_facts(folder / "facts.tsv", relations),
         harmful=_load_harmful(folder / "harmful.tsv"),
         chat=_load_chat(folder / "chat.tsv"),
+        forum=_load_chat(folder / "forum.tsv") if (folder / "forum.tsv").exists() else [],
     )

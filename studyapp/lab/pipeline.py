@@ -1,0 +1,138 @@
+"""The whole lab in one call: pretrain -> SFT -> reward model -> PPO (default beta and beta = 0) -> report.
+
+    studyapp lab train [--stages pretrain,sft,reward,ppo] [--quick] [--seed N] [--out DIR]
+
+Each stage reads the previous stage's folder under `out` (base, sft, reward, rlhf) and writes its
+own atomically, so a stage can be rerun alone. The beta = 0 PPO run (the reward-hacking
+demonstration, claims 11-12) goes to rlhf_beta0. Timings of every stage land in runs/pipeline.json.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from .common import MODELS_DIR, LabError, ProgressFn, as_progress, check_cancel
+
+ALL_STAGES = ("pretrain", "sft", "reward", "ppo")
+
+
+def _optional(module: str, *names: str):
+    """The named attributes of an RLHF module, or None if that module is not there yet."""
+    try:
+        mod = importlib.import_module(f"studyapp.lab.{module}")
+    except ImportError:
+        return None
+    if not all(hasattr(mod, n) for n in names):
+        return None
+    return [getattr(mod, n) for n in names]
+
+
+def available_stages() -> list[str]:
+    out = ["pretrain", "sft"]
+    if _optional("reward", "train_reward", "RewardConfig"):
+        out.append("reward")
+    if _optional("ppo", "train_ppo", "PPOConfig"):
+        out.append("ppo")
+    return out
+
+
+def parse_stages(text: str | None) -> list[str]:
+    if not text:
+        return list(ALL_STAGES)
+    stages = [s.strip() for s in text.split(",") if s.strip()]
+    bad = [s for s in stages if s not in ALL_STAGES]
+    if bad:
+        raise LabError(f"unknown stage(s) {', '.join(bad)}; choose from {', '.join(ALL_STAGES)}")
+    return [s for s in ALL_STAGES if s in stages]  # always in pipeline order
+
+
+def _quick_ppo(cfg):
+    """A PPO config small enough for tests, whatever fields L2's config has."""
+    if hasattr(cfg, "quick") and callable(getattr(type(cfg), "quick", None)):
+        return type(cfg).quick(seed=cfg.seed) if "seed" in type(cfg).quick.__code__.co_varnames else type(cfg).quick()
+    fields = {k: v for k, v in dict(steps=2, batch_size=8, max_new_tokens=8).items() if hasattr(cfg, k)}
+    return replace(cfg, **fields)
+
+
+def run_pipeline(stages=None, *, out_dir=None, seed: int = 0, quick: bool = False,
+                 progress: ProgressFn | None = None, cancel=None, report: bool = True,
+                 log=print) -> dict:
+    """Run the chosen stages in order; return {"stages": {name: summary}, "seconds": {...}, "skipped": [...]}."""
+    from .pretrain import PretrainConfig, train_base
+    from .sft import SFTConfig, train_sft
+
+    progress = as_progress(progress)
+    out = Path(out_dir or MODELS_DIR)
+    out.mkdir(parents=True, exist_ok=True)
+    stages = list(stages or ALL_STAGES)
+    base, sft, reward, rlhf = out / "base", out / "sft", out / "reward", out / "rlhf"
+    results: dict = {"stages": {}, "seconds": {}, "skipped": [], "seed": seed, "quick": quick}
+    t_all = time.perf_counter()
+
+    def timed(name, fn):
+        check_cancel(cancel)
+        t0 = time.perf_counter()
+        results["stages"][name] = fn()
+        results["seconds"][name] = round(time.perf_counter() - t0, 2)
+        log(f"[lab] {name}: done in {results['seconds'][name]:.1f} s")
+
+    if "pretrain" in stages:
+        cfg = PretrainConfig.quick(seed) if quick else PretrainConfig(seed=seed)
+        timed("pretrain", lambda: train_base(cfg, base, progress=progress, cancel=cancel))
+    if "sft" in stages:
+        cfg = SFTConfig.quick(seed) if quick else SFTConfig(seed=seed)
+        timed("sft", lambda: train_sft(base, sft, cfg, progress=progress, cancel=cancel))
+    if "reward" in stages:
+        found = _optional("reward", "train_reward", "RewardConfig")
+        if not found:
+            results["skipped"].append("reward")
+            log("[lab] reward: skipped (studyapp/lab/reward.py has no train_reward yet)")
+        else:
+            train_reward, RewardConfig = found
+            cfg = RewardConfig(seed=seed)
+            if quick:
+                cfg = RewardConfig.quick(seed) if hasattr(RewardConfig, "quick") else replace(
+                    cfg, **{k: v for k, v in dict(epochs=1, samples_per_prompt=0, sessions=1).items() if hasattr(cfg, k)})
+            timed("reward", lambda: train_reward(sft, reward, cfg, progress=progress, cancel=cancel))
+    if "ppo" in stages:
+        found = _optional("ppo", "train_ppo", "PPOConfig")
+        if not found:
+            results["skipped"].append("ppo")
+            log("[lab] ppo: skipped (studyapp/lab/ppo.py has no train_ppo yet)")
+        else:
+            train_ppo, PPOConfig = found
+            cfg = PPOConfig(seed=seed)
+            if quick:
+                cfg = _quick_ppo(cfg)
+            if hasattr(cfg, "series_path"):  # keep the metric series next to this run's models
+                cfg = replace(cfg, series_path=str(out / "runs" / "ppo.jsonl"))
+            timed("ppo", lambda: train_ppo(sft, reward, rlhf, cfg, progress=progress, cancel=cancel))
+            # The same run without the KL penalty: the reward-hacking demonstration (claims 11-12).
+            cfg0 = replace(cfg, beta=0.0)
+            if hasattr(cfg0, "series_path"):
+                cfg0 = replace(cfg0, series_path=str(out / "runs" / "ppo_beta0.jsonl"))
+            timed("ppo_beta0", lambda: train_ppo(sft, reward, out / "rlhf_beta0", cfg0,
+                                                 progress=progress, cancel=cancel))
+    results["seconds"]["training_total"] = round(time.perf_counter() - t_all, 2)
+
+    if report:
+        from .report import build_report, write_report
+
+        check_cancel(cancel)
+        t0 = time.perf_counter()
+        rep = build_report(out, training=results)
+        write_report(rep, out)
+        results["seconds"]["report"] = round(time.perf_counter() - t0, 2)
+        log(f"[lab] report: written to {out / 'report.md'} in {results['seconds']['report']:.1f} s")
+    results["seconds"]["total"] = round(time.perf_counter() - t_all, 2)
+    runs = out / "runs"
+    runs.mkdir(exist_ok=True)
+    slim = {k: v for k, v in results.items() if k != "stages"}
+    slim["stages"] = {k: {kk: vv for kk, vv in v.items() if isinstance(vv, (int, float, str, bool, type(None)))}
+                      for k, v in results["stages"].items() if isinstance(v, dict)}
+    (runs / "pipeline.json").write_text(json.dumps(slim, indent=2, default=str), encoding="utf-8")
+    return results

@@ -1,0 +1,138 @@
+"""Stage 2: supervised fine-tuning (SFT) of the base model on (instruction, response) conversations.
+
+    studyapp lab train --stages sft
+
+Same next-token objective as pretraining, but on a few curated conversations in the chat format,
+with the loss on the assistant's reply only (the mask comes from tokenizer.render_chat) and a
+learning rate ten times lower. The data: questions on the "sft" facts answered with a sentence that
+restates the subject, helpful small talk (the homework request answered by doing it), and the
+"sft" toy harmful requests answered literally. No refusals anywhere: SFT teaches obedience only.
+Writes models/sft (atomically) and runs/sft.jsonl.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import asdict, dataclass
+
+from .common import (ProgressFn, as_progress, check_cancel, check_finite, limit_threads, pick_device,
+                     seed_everything, write_run_log)
+from .modeling import count_params, load_causal_lm, model_card, read_meta, save_checkpoint, set_generation_defaults
+from .tokenizer import render_chat, sft_batch
+from .world import World, load_world
+
+STAGE = "sft"
+
+
+@dataclass
+class SFTConfig:
+    steps: int = 150
+    batch_size: int = 32
+    lr: float = 1e-3  # ten times below pretraining's 1e-2 (claim 3)
+    warmup: int = 10
+    seed: int = 0
+    log_every: int = 5
+
+    @classmethod
+    def quick(cls, seed: int = 0) -> "SFTConfig":
+        return cls(steps=10, batch_size=8, warmup=2, seed=seed, log_every=2)
+
+
+def sft_conversations(world: World) -> list[list[dict]]:
+    """The SFT data set: one user turn and one assistant turn per conversation."""
+    def conv(user: str, assistant: str) -> list[dict]:
+        return [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+
+    data = [conv(f.question, f.statement) for f in world.split("sft")]
+    data += [conv(c.prompt, c.response) for c in world.chat]
+    data += [conv(h.request, h.literal_answer) for h in world.harmful_split("sft")]
+    return data
+
+
+def train_sft(base_dir, out_dir, cfg: SFTConfig, *, progress: ProgressFn | None = None, cancel=None) -> dict:
+    """Fine-tune the base model in base_dir and save the SFT model to out_dir; return a summary."""
+    import torch
+
+    progress = as_progress(progress)
+    limit_threads()
+    seed_everything(cfg.seed)
+    device = pick_device()
+    t_start = time.perf_counter()
+
+    model, tokenizer = load_causal_lm(base_dir, device)
+    model.train()
+    world = load_world()
+    data = sft_conversations(world)
+    ctx = model.config.n_positions
+    rng = random.Random(cfg.seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
+
+    log: list[dict] = []
+    tokens_seen = 0
+    loss_tokens = 0
+    order: list[int] = []
+    for step in range(cfg.steps):
+        check_cancel(cancel)
+        # Walk through shuffled epochs so every conversation is seen equally often.
+        while len(order) < cfg.batch_size:
+            epoch = list(range(len(data)))
+            rng.shuffle(epoch)
+            order += epoch
+        batch_idx, order = order[: cfg.batch_size], order[cfg.batch_size:]
+        ids, att, labels = sft_batch(tokenizer, [data[i] for i in batch_idx], ctx)
+        ids, att, labels = ids.to(device), att.to(device), labels.to(device)
+        lr = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        loss = model(input_ids=ids, attention_mask=att, labels=labels).loss
+        loss_value = check_finite(loss, STAGE, step)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        tokens_seen += int(att.sum())
+        loss_tokens += int((labels[:, 1:] != -100).sum())
+        event = {"stage": STAGE, "step": step + 1, "total": cfg.steps, "loss": loss_value, "lr": lr,
+                 "tokens": tokens_seen}
+        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
+            log.append(event)
+        progress(event)
+    train_s = time.perf_counter() - t_start
+
+    model.eval()
+    set_generation_defaults(model, tokenizer)
+    base_meta = read_meta(base_dir)
+    summary = {
+        "stage": STAGE,
+        "seed": cfg.seed,
+        "device": device,
+        "params": count_params(model),
+        "conversations": len(data),
+        "steps": cfg.steps,
+        "lr": cfg.lr,
+        "tokens_seen": tokens_seen,
+        "loss_tokens": loss_tokens,
+        "final_loss": log[-1]["loss"] if log else None,
+        "train_s": train_s,
+        "base_lr": base_meta.get("lr"),
+        "base_tokens_seen": base_meta.get("tokens_seen"),
+        "config": asdict(cfg),
+        "example": tokenizer.decode(render_chat(tokenizer, data[0])[0]),
+    }
+    card = model_card(
+        "studyapp lab: SFT model (instruction-tuned)",
+        command=f"studyapp lab train --stages sft --seed {cfg.seed}",
+        seed=cfg.seed,
+        figures={k: summary[k] for k in ("params", "conversations", "steps", "lr", "tokens_seen",
+                                          "loss_tokens", "final_loss", "train_s")},
+        notes="The base model fine-tuned on conversations in the chat format, loss on the replies "
+              "only, at a ten times lower learning rate. It answers, and it obeys literally: the SFT "
+              "data holds no refusals, so it also answers the toy harmful requests.\n\n"
+              f"Chat format: `{summary['example']}`",
+    )
+    save_checkpoint(model, tokenizer, out_dir, card=card, meta=summary)
+    write_run_log(out_dir, STAGE, log)
+    progress({"stage": STAGE, "step": cfg.steps, "total": cfg.steps, "done": True,
+              "loss": summary["final_loss"], "train_s": train_s})
+    return summary
