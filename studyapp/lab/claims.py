@@ -14,6 +14,7 @@ A claim whose figures the report lacks says so; it never shows a number that was
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class Claim:
     # or None (cannot tell); only claims with a clear numeric test have one.
     verdict: Callable[[dict], bool | None] | None = None
     unmeasured: str = "The lab's report does not measure this claim."
+    stages: tuple[str, ...] = ()          # report sections it needs; their "missing" reason is quoted
 
 
 def _k(*paths: str) -> tuple[tuple[str, ...], ...]:
@@ -52,6 +54,26 @@ def _k(*paths: str) -> tuple[tuple[str, ...], ...]:
 
 def _ge(label: str, limit: float) -> Callable[[dict], bool | None]:
     return lambda v: None if _num(v.get(label)) is None else _num(v[label]) >= limit
+
+
+def _verdict_3(v: dict) -> bool | None:
+    tokens, lr = _num(v.get("Pretraining tokens per SFT token")), _num(v.get("Pretraining LR / SFT LR"))
+    if tokens is None and lr is None:
+        return None
+    return (tokens is None or tokens > 1) and (lr is None or lr > 1)
+
+
+def _verdict_4(v: dict) -> bool | None:
+    """Later transformer blocks moved more than the first one (embeddings and norms left aside)."""
+    change = v.get("Relative change per layer")
+    if isinstance(change, dict):
+        blocks = [_num(x) for k, x in change.items() if str(k).startswith("block")]
+    elif isinstance(change, (list, tuple)):
+        blocks = [_num(x) for x in change]
+    else:
+        return None
+    blocks = [b for b in blocks if b is not None]
+    return None if len(blocks) < 2 else blocks[-1] > blocks[0]
 
 
 def _verdict_5(v: dict) -> bool | None:
@@ -124,12 +146,14 @@ CLAIMS: tuple[Claim, ...] = (
            FigureSpec("Tokens seen in pretraining", _k("sft.base_tokens_seen", "pretrain.tokens_seen", "base.tokens_seen"), "int"),
            FigureSpec("Tokens seen in SFT", _k("sft.tokens_seen"), "int"),
            FigureSpec("Pretraining learning rate", _k("sft.base_lr", "pretrain.lr", "base.lr")),
-           FigureSpec("SFT learning rate", _k("sft.lr")))),
+           FigureSpec("SFT learning rate", _k("sft.lr"))),
+          _verdict_3),
     Claim(4, "SFT moves later layers more than earlier ones.",
           "Relative weight change from base to SFT, layer by layer (first layer on the left).",
           "studyapp://lessons?lesson=instruction-tuning#what-changes-inside-the-model", "Read what SFT changes inside",
           (FigureSpec("Relative change per layer", _k("layer_change", "relative_change_per_layer", "weight_change_per_layer",
-                                                      "sft.layer_change", "layers.relative_change")),)),
+                                                      "sft.layer_change", "layers.relative_change")),),
+          _verdict_4),
     Claim(5, "SFT does not add facts: facts held out of pretraining stay unknown.",
           "After SFT the model answers facts it saw in pretraining, but not the ones it never saw.",
           "studyapp://compare?prompt=france&mode=chat", "Ask the SFT model in the chat format",
@@ -200,10 +224,17 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(14, "Helpful, honest and harmless pull against each other.",
           "The rater scores each reply per criterion; weighting them differently changes which reply wins.",
           "studyapp://hhh?scenario=homework", "Open the homework scenario",
-          (FigureSpec("Scenarios where the criteria disagree", _k("hhh.conflicts", "hhh.disagreements"), "int"),
-           FigureSpec("Rater's harmlessness, RLHF", _k("rlhf.rater_heldout_harmful", "ppo.rater_heldout_harmful"))),
+          (FigureSpec("Scenarios where the criteria disagree", _k("hhh.conflicts", "hhh.disagreements"), "int"),),
           unmeasured="The report has no single figure for this trade-off; the HHH explorer shows it scenario by scenario."),
 )
+
+
+# Which report sections each claim's figures come from: when the report lists one of them under
+# "missing" (a model folder absent, a measurement that failed), the card quotes the reason.
+_STAGES = {1: ("base",), 2: ("sft",), 3: ("sft", "sft_extra"), 4: ("sft", "sft_extra"), 5: ("sft",), 6: ("sft",),
+           7: ("reward",), 8: ("reward",), 9: ("reward",), 10: ("ppo", "rlhf"), 11: ("ppo", "rlhf"),
+           12: ("ppo", "rlhf"), 13: ("rlhf", "sft")}
+CLAIMS = tuple(dataclasses.replace(c, stages=_STAGES.get(c.number, ())) for c in CLAIMS)
 
 
 def claim(number: int) -> Claim:
@@ -348,13 +379,14 @@ def evaluate(report: dict | None, problem: str = "") -> list[ClaimResult]:
                 for c in CLAIMS]
     flat = flatten(report)
     explicit = report.get("claims") if isinstance(report.get("claims"), dict) else {}
-    return [_evaluate_one(c, flat, explicit.get(str(c.number)) or explicit.get(c.number)) for c in CLAIMS]
+    missing = report.get("missing") if isinstance(report.get("missing"), dict) else {}
+    return [_evaluate_one(c, flat, explicit.get(str(c.number)) or explicit.get(c.number), missing) for c in CLAIMS]
 
 
-def _evaluate_one(c: Claim, flat: dict, explicit: Any) -> ClaimResult:
+def _evaluate_one(c: Claim, flat: dict, explicit: Any, missing: dict) -> ClaimResult:
     result = ClaimResult(c)
     values: dict[str, Any] = {}
-    if isinstance(explicit, dict) and isinstance(explicit.get("figures"), dict):
+    if isinstance(explicit, dict) and isinstance(explicit.get("figures"), dict) and explicit["figures"]:
         for label, value in explicit["figures"].items():
             spec = next((f for f in c.figures if f.label == label), None)
             values[label] = value
@@ -368,8 +400,12 @@ def _evaluate_one(c: Claim, flat: dict, explicit: Any) -> ClaimResult:
                 values[spec.label] = value
                 result.figures.append(Figure(spec.label, value, format_value(value, spec.fmt), ".".join(path)))
     note = explicit.get("note", "") if isinstance(explicit, dict) else ""
+    reasons = [f"{stage}: {missing[stage]}" for stage in c.stages if stage in missing]
     if not result.figures:
-        result.status, result.note = "not measured", note or c.unmeasured
+        result.status = "not measured"
+        # A failed measurement's reason comes first: a note written for figures that are not
+        # there would describe a result nobody measured.
+        result.note = ("The report could not measure this. " + "; ".join(reasons)) if reasons else (note or c.unmeasured)
         return result
     shown = explicit.get("shown") if isinstance(explicit, dict) and isinstance(explicit.get("shown"), bool) else None
     if shown is None and c.verdict is not None:

@@ -120,7 +120,7 @@ class ClaimsTab(QWidget):
             self.header.setText(f"{intro}<br><span style='color:#b26a00'><b>No figures yet.</b> "
                                 f"{_esc(problem)}</span>")
         else:
-            when = report.get("created_at") or report.get("date") or ""
+            when = report.get("created") or report.get("created_at") or ""
             self.header.setText(f"{intro}<br>Report: {_esc(str(self.report_path))}"
                                 f"{' (' + _esc(str(when)) + ')' if when else ''} · measured {measured} of "
                                 f"{len(self.results)} claims, {shown} shown clearly.")

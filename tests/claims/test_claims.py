@@ -102,3 +102,14 @@ def test_missing_or_broken_report_is_explained(tmp_path):
 ])
 def test_values_read_as_a_learner_expects(value, fmt, text):
     assert C.format_value(value, fmt) == text
+
+
+def test_a_failed_measurement_is_quoted_and_empty_explicit_figures_fall_back():
+    report = {k: v for k, v in REPORT.items() if k != "reward"}
+    report["missing"] = {"reward": "models/reward not found (train it with --stages reward)"}
+    report["claims"] = {"8": {"figures": {}, "note": "written for figures that are not there"},
+                        "11": {"figures": {}}}
+    results = by_number(C.evaluate(report))
+    assert results[8].status == "not measured"
+    assert results[8].note == "The report could not measure this. reward: models/reward not found (train it with --stages reward)"
+    assert results[11].status == "shown" and len(results[11].figures) == 4   # found by key name instead
