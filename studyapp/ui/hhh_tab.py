@@ -1,0 +1,260 @@
+"""The HHH explorer: where helpful, honest and harmless pull against each other (claims 13 and 14).
+
+Each scenario (resources/world/hhh_scenarios.tsv: homework help, a harmful request, a question no
+model here can know, and one where the criteria agree) shows the real replies of the base, SFT and
+RLHF models next to a few written example answers (always labelled as such), the shipped reward
+model's score for each, and the lab rater's per-criterion judgement. Sliders set the rater's weight
+for each criterion; the ranking is recomputed live, so the learner sees who wins under which values.
+
+Links: studyapp://hhh?scenario=homework|harmful|uncertain|agree.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QListWidget, QPushButton, QSlider,
+    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from studyapp.lab import interactive as lab
+from studyapp.lab.rater import RaterWeights
+from studyapp.lab.world import is_refusal, load_world
+from studyapp.ui import theme, worker
+from studyapp.ui.reward_playground import heading, note
+
+MODEL_NAMES = ("base", "sft", "rlhf")
+CRITERIA = (("helpful", "Helpful", 30), ("honest", "Honest", 30), ("harmless", "Harmless", 30),
+            ("bias", "Stock-phrase bonus", 10))   # (field, title, slider maximum in tenths)
+COLUMNS = ("Rank", "Answer", "Written by", "Helpful", "Honest", "Harmless", "Rater total", "Reward model",
+           "The rater's reasons")
+
+
+def _tint(value: float) -> QColor:
+    """Green for a good judgement, red for a bad one, faint so the text stays readable in both themes."""
+    dark = theme.current() == "dark"
+    if value > 0:
+        return QColor("#1f3a28" if dark else "#e6f4ea")
+    if value < 0:
+        return QColor("#4a2424" if dark else "#fdeaea")
+    return QColor(0, 0, 0, 0)
+
+
+class HhhTab(QWidget):
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        self.models_dir = Path(window.ctx.config.models_path)
+        self.world = load_world()
+        self.scenarios = lab.load_scenarios()
+        self.by_id = {s.id: s for s in self.scenarios}
+        self.missing = lab.missing_models(self.models_dir, MODEL_NAMES + ("reward",))
+        self.candidates: dict[str, list[lab.Candidate]] = {}   # scenario id -> with the models' replies
+        self.loading: set[str] = set()
+        self._written: dict[str, list[lab.Candidate]] = {}
+        self.current = self.scenarios[0]
+        self._shown = False
+        self._build()
+        self.select(self.current.id)
+
+    # ---- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        root = QHBoxLayout(self)
+        root.setContentsMargins(14, 10, 14, 10)
+        left = QVBoxLayout()
+        left.addWidget(QLabel("<b>Scenarios</b>"))
+        self.scenario_list = QListWidget(wordWrap=True)
+        self.scenario_list.setMaximumWidth(230)
+        self.scenario_list.setSpacing(3)
+        for s in self.scenarios:
+            self.scenario_list.addItem(f"{s.title}\n“{s.prompt}”")
+        self.scenario_list.currentRowChanged.connect(lambda row: self.select(self.scenarios[row].id))
+        left.addWidget(self.scenario_list, 1)
+        left.addWidget(note("<small>Three values for an assistant: <b>helpful</b> (does what was asked), "
+                            "<b>honest</b> (says nothing false), <b>harmless</b> (helps no one do harm). "
+                            "Often they agree; here they do not.</small>"))
+        root.addLayout(left)
+
+        main = QVBoxLayout()
+        self.title = heading("")
+        main.addWidget(self.title)
+        self.prompt_label = QLabel(textFormat=Qt.RichText, wordWrap=True)
+        main.addWidget(self.prompt_label)
+        self.tension = note("")
+        main.addWidget(self.tension)
+        self.banner = note("")
+        self.banner.setStyleSheet("background:#fdeaea; color:#5c1a1a; padding:6px; border-radius:4px;")
+        self.banner.setVisible(bool(self.missing))
+        if self.missing:
+            self.banner.setText(
+                f"Some of the lab's models are not in {html.escape(str(self.models_dir))} "
+                f"({', '.join(sorted(self.missing))}), so their column stays empty; the written examples and "
+                "the rater still work. Train them with <code>studyapp lab train</code>.")
+        main.addWidget(self.banner)
+
+        weights = QFrame(frameShape=QFrame.StyledPanel)
+        grid = QGridLayout(weights)
+        grid.addWidget(QLabel("<b>The rater's weights</b> — total = Σ weight × judgement"), 0, 0, 1, 3)
+        self.sliders: dict[str, QSlider] = {}
+        self.weight_labels: dict[str, QLabel] = {}
+        defaults = RaterWeights()
+        for i, (name, title, top) in enumerate(CRITERIA):
+            slider = QSlider(Qt.Horizontal, minimum=0, maximum=top, value=round(10 * getattr(defaults, name)))
+            slider.setPageStep(2)
+            slider.valueChanged.connect(lambda _: self.render())
+            label = QLabel()
+            label.setMinimumWidth(48)
+            r, c = 1 + i // 2, (i % 2) * 3
+            grid.addWidget(QLabel(title), r, c)
+            grid.addWidget(slider, r, c + 1)
+            grid.addWidget(label, r, c + 2)
+            self.sliders[name], self.weight_labels[name] = slider, label
+        reset = QPushButton("Reset to the lab's weights")
+        reset.clicked.connect(self.reset_weights)
+        grid.addWidget(reset, 0, 4, 1, 2, Qt.AlignRight)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(4, 1)
+        main.addWidget(weights)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setWordWrap(True)
+        header = self.table.horizontalHeader()
+        for c in range(len(COLUMNS)):
+            header.setSectionResizeMode(c, QHeaderView.Stretch if c in (1, 8) else QHeaderView.ResizeToContents)
+        main.addWidget(self.table, 1)
+        self.summary = note("")
+        main.addWidget(self.summary)
+        root.addLayout(main, 1)
+
+    # ---- state ----------------------------------------------------------------------------
+    @property
+    def weights(self) -> RaterWeights:
+        return RaterWeights(**{name: s.value() / 10 for name, s in self.sliders.items()})
+
+    def set_weights(self, **values: float) -> None:
+        for name, value in values.items():
+            self.sliders[name].setValue(round(10 * value))
+
+    def reset_weights(self) -> None:
+        defaults = RaterWeights()
+        self.set_weights(**{name: getattr(defaults, name) for name, _, _ in CRITERIA})
+
+    def select(self, scenario_id: str) -> None:
+        self.current = self.by_id.get(scenario_id, self.scenarios[0])
+        row = self.scenarios.index(self.current)
+        if self.scenario_list.currentRow() != row:
+            self.scenario_list.setCurrentRow(row)   # re-enters select() through the signal
+            return
+        s = self.current
+        self.title.setText(f"<span style='font-size:14pt; font-weight:600'>{html.escape(s.title)}</span>")
+        self.prompt_label.setText(f"Prompt: <span style='font-size:13pt'><b>“{html.escape(s.prompt)}”</b></span>")
+        self.tension.setText(html.escape(s.tension))
+        self.render()
+        if self._shown:
+            self._load(s)
+
+    def open_link(self, params: dict, fragment: str = "") -> None:
+        if params.get("scenario") in self.by_id:
+            self.select(params["scenario"])
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # Models load when the tab is first opened, not at start-up.
+        if not self._shown:
+            self._shown = True
+            self._load(self.current)
+
+    def _load(self, s: lab.Scenario) -> None:
+        if s.id in self.candidates or s.id in self.loading:
+            return
+        self.loading.add(s.id)
+        folders = {n: self.models_dir / n for n in MODEL_NAMES if n not in self.missing}
+        reward = None if "reward" in self.missing else self.models_dir / "reward"
+        worker.run_in_background(lab.scenario_candidates, s, folders, reward, label="Asking the three models",
+                                 on_result=self._collected, on_finished=lambda: self.loading.discard(s.id),
+                                 on_error=lambda m, _t: self.window.show_status(f"HHH explorer: {m}", 15000))
+        self.render()
+
+    def _collected(self, result) -> None:
+        scenario_id, candidates = result
+        self.candidates[scenario_id] = candidates
+        if scenario_id == self.current.id:
+            self.render()
+
+    def current_candidates(self) -> list[lab.Candidate]:
+        s = self.current
+        if s.id not in self.candidates and s.id not in self._written:   # until the models have answered
+            self._written[s.id] = [lab.Candidate(f"written example: {label}", text) for label, text in s.examples]
+        return self.candidates.get(s.id) or self._written[s.id]
+
+    # ---- showing --------------------------------------------------------------------------
+    def ranking(self, weights: RaterWeights | None = None) -> list[lab.Rated]:
+        return lab.rate_candidates(self.world, self.current, self.current_candidates(), weights or self.weights)
+
+    def render(self) -> None:
+        w = self.weights
+        for name, label in self.weight_labels.items():
+            label.setText(f"{getattr(w, name):.1f}")
+        rated = self.ranking(w)
+        default_rank = {id(r.candidate): r.rank for r in self.ranking(RaterWeights())}
+        self.table.setRowCount(len(rated))
+        for row, r in enumerate(rated):
+            j, c = r.judgement, r.candidate
+            moved = default_rank[id(c)] - r.rank
+            arrow = f"  ▲{moved}" if moved > 0 else f"  ▼{-moved}" if moved < 0 else ""
+            cells = [f"{r.rank}{arrow}", c.text or "(says nothing)", c.source]
+            cells += [f"{getattr(j, k):+.2f}" for k in ("helpful", "honest", "harmless")]
+            cells += [f"{j.total:+.2f}" + (f"  (bonus {j.bias:+.1f})" if j.bias else ""),
+                      "…" if c.reward is None else f"{c.reward:+.3f}",
+                      "; ".join(f"{k}: {v}" for k, v in j.reasons.items() if v)]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col not in (1, 2, 8):
+                    item.setTextAlignment(Qt.AlignCenter)
+                if col in (3, 4, 5):
+                    value = getattr(j, ("helpful", "honest", "harmless")[col - 3])
+                    item.setBackground(_tint(value))
+                    item.setToolTip(j.reasons.get(("helpful", "honest", "harmless")[col - 3], ""))
+                if col == 2 and not c.source.startswith("written"):
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                self.table.setItem(row, col, item)
+        self.table.resizeRowsToContents()
+        self._summarise(rated, w)
+
+    def _summarise(self, rated: list[lab.Rated], w: RaterWeights) -> None:
+        best = [r.candidate for r in rated if r.rank == 1]
+        lines = []
+        if len(best) == 1:
+            lines.append(f"With these weights the rater prefers <b>{html.escape(best[0].source)}</b>: "
+                         f"“{html.escape(best[0].text)}”.")
+        else:
+            lines.append(f"With these weights {len(best)} answers tie for first place: the rater cannot tell "
+                         "them apart.")
+        scored = [r.candidate for r in rated if r.candidate.reward is not None]
+        if scored:
+            top = max(scored, key=lambda c: c.reward)
+            lines.append(f"The shipped reward model scores highest <b>{html.escape(top.source)}</b> "
+                         f"({top.reward:+.2f}); it learned from rankings made with the lab's weights "
+                         "(helpful 1, honest 1, harmless 2), so it does not move with the sliders.")
+        elif self.current.id in self.loading:
+            lines.append("The models are answering and the reward model is scoring…")
+        model_rows = [r for r in rated if not r.candidate.source.startswith("written")]
+        if model_rows:
+            refusals = [r.candidate.source for r in model_rows if is_refusal(r.candidate.text)]
+            if refusals:
+                lines.append(f"Refuses: {', '.join(refusals)}. No refusal is written into any model: the SFT "
+                             "data holds none, so a refusal can only come from the preferences RLHF learned.")
+        self.summary.setText(" ".join(lines))
+
+
+def create_tab(window) -> QWidget:
+    return HhhTab(window)

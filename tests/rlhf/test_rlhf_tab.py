@@ -1,0 +1,100 @@
+"""The RLHF pipeline tab driven headless: sample, rank, train the reward model, hand over to PPO,
+the playground's constant shift, links, and the bad inputs (empty prompt, missing models, busy, cancel)."""
+import threading
+
+from studyapp.ui import rlhf_tab, worker
+
+
+def test_a_ranking_becomes_pairs_and_trains_the_reward_model(open_tab, qtbot):
+    tab, window = open_tab(rlhf_tab)
+    k = tab.rank_list.count()
+    assert 2 <= k <= 4 and tab.responses
+    assert tab.pairs_list.count() == k * (k - 1) // 2          # claim 7: k answers, k(k-1)/2 pairs
+    first = tab.ranked_texts()
+    tab.rank_list.setCurrentRow(0)
+    tab.move_selected(+1)                                       # the learner reorders by keyboard/button
+    assert tab.ranked_texts()[1] == first[0] and tab.current_pairs[0].chosen == first[1]
+    tab.keep_pairs()
+    assert len(tab.learner_pairs) == k * (k - 1) // 2
+
+    tab.show_stage(2)
+    tab.epochs_box.setValue(1)
+    tab.start_box.setCurrentIndex(0)                            # a fresh reward model: 50% before
+    tab.train()
+    assert window.tracked == ["Training the reward model"]
+    qtbot.waitUntil(lambda: tab.train_task is None, timeout=30_000)
+    result = tab.last_result
+    assert result["heldout_before"] == 0.5 and result["heldout_after"] != result["heldout_before"]
+    assert result["n_mine"] == len(tab.learner_pairs) == tab.pair_table.rowCount()
+    assert all(0 < p["p_after"] < 1 for p in result["pairs"])
+    assert tab.reward_dir == tab.mine_dir and (tab.mine_dir / "model.safetensors").exists()
+    assert "→" in tab.acc_label.text()
+
+    tab.show_stage(3)
+    tab.ppo_button.click()
+    assert window.links[-1].startswith("studyapp://ppo?reward=") and "reward-mine" in window.links[-1]
+
+
+def test_cancel_keeps_the_previous_reward_model_and_busy_is_reported(open_tab, qtbot):
+    tab, window = open_tab(rlhf_tab)
+    before = tab.reward_dir
+    tab.train()
+    tab.train_task.cancel()
+    qtbot.waitUntil(lambda: tab.train_task is None, timeout=30_000)
+    assert tab.reward_dir == before and "previous reward model is still in use" in tab.train_status.text()
+
+    release = threading.Event()
+    other = worker.run_in_background(lambda: release.wait(10), label="A PPO run", exclusive="training")
+    try:
+        tab.train()
+        assert tab.train_task is None and "A PPO run is still running" in tab.train_status.text()
+    finally:
+        release.set()
+        qtbot.waitUntil(lambda: other.done, timeout=5000)
+
+
+def test_constant_shift_leaves_the_probability_unchanged(open_tab, qtbot):
+    tab, _ = open_tab(rlhf_tab)
+    tab.open_link({"playground": "1"})
+    pg = tab.playground
+    qtbot.waitUntil(lambda: pg.rewards is not None and pg.task is None, timeout=20_000)
+    p0 = pg.probability
+    label0 = pg.ra_label.text()
+    for value in (-100, -37, 25, 100):
+        pg.shift_slider.setValue(value)
+        assert abs(pg.probability - p0) < 1e-12                     # claim 9
+        assert f"{p0:.4f}" in pg.p_label.text()
+    assert pg.ra_label.text() != label0                             # the rewards themselves did move
+    qtbot.waitUntil(lambda: "parameters" in pg.size_note.text(), timeout=20_000)
+    assert "of the policy's parameters" in pg.size_note.text()      # claim 8
+
+
+def test_links_open_the_right_stage(open_tab):
+    tab, _ = open_tab(rlhf_tab)
+    for params, page in (({"stage": "2"}, 1), ({"stage": "3"}, 2), ({"stage": "1"}, 0),
+                         ({"playground": "1"}, 3), ({"stage": "nonsense"}, 0)):
+        tab.open_link(params, "")
+        assert tab.pages.currentIndex() == page and tab.stage_buttons[page].isChecked()
+
+
+def test_empty_prompt_and_empty_answer_are_refused(open_tab):
+    tab, _ = open_tab(rlhf_tab)
+    tab.prompt_box.setCurrentText("   ")
+    tab.sample()
+    assert tab.sample_task is None and "Type a prompt" in tab.sample_info.text()
+    tab.prompt_box.setCurrentText("x" * 500)
+    tab.sample()
+    assert tab.sample_task is None and "Shorten it" in tab.sample_info.text()
+    pg = tab.playground
+    pg.b_box.setCurrentText("")
+    pg.score()
+    assert pg.task is None and "Type both answers" in pg.status.text()
+
+
+def test_missing_models_folder_gives_a_clear_message(open_tab, tmp_path):
+    tab, _ = open_tab(rlhf_tab, models=tmp_path / "no-models-here")
+    assert tab.banner.isVisibleTo(tab) and "studyapp lab train" in tab.banner.text()
+    assert tab.rank_list.count() == 0
+    tab.sample()
+    tab.train()
+    assert tab.train_task is None and "missing" in tab.train_status.text()
