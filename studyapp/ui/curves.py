@@ -8,10 +8,12 @@ Each run is drawn twice, the raw series faint and the smoothed one solid, as Ten
 """
 from __future__ import annotations
 
+import html
+
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from studyapp.lab.runs import METRICS, RATER_KEY, Run
 
@@ -58,26 +60,25 @@ class Chart(QFrame):
         self.empty.setPos(rect.center())
 
 
-class Legend(QWidget):
-    """The runs on show, each with its colour, plus the key to the dashed line. Part of the PNG."""
+class Legend(QLabel):
+    """The runs on show, each with its colour, plus the key to the line styles. Part of the PNG.
+
+    One word-wrapped rich-text label, so many runs flow onto a second line instead of overlapping."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.row = QHBoxLayout(self)
-        self.row.setContentsMargins(6, 0, 6, 0)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.RichText)
+        self.entries: list[tuple[str, str]] = []
 
     def set_runs(self, entries: list[tuple[str, str]], x_label: str) -> None:
         self.entries = entries
-        while self.row.count():
-            item = self.row.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
-        for name, colour in entries:
-            self.row.addWidget(QLabel(f"<span style='color:{colour}; font-size:16px'>&#9644;</span> {name}"))
-        if not entries:
-            self.row.addWidget(QLabel("<i>No run selected: tick a run in the list on the left.</i>"))
-        self.row.addStretch(1)
-        self.row.addWidget(QLabel(f"solid: smoothed · faint: raw · dashed: the rater's true score · x: {x_label}"))
+        runs = "&nbsp;&nbsp; ".join(
+            f"<span style='color:{colour}; font-size:16px'>&#9644;</span>&nbsp;{html.escape(name, quote=False)}"
+            for name, colour in entries) or "<i>No run selected: tick a run in the list on the left.</i>"
+        muted = self.palette().color(QPalette.PlaceholderText).name()
+        self.setText(f"{runs}&nbsp;&nbsp;&nbsp; <span style='color:{muted}'>solid: smoothed · faint: raw · "
+                     f"dashed: the rater's true score · x: {x_label}</span>")
 
 
 class CurveGrid(QWidget):

@@ -13,13 +13,14 @@ Links: studyapp://ppo?preset=default|beta0, studyapp://ppo?reward=FOLDER, studya
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-    QHeaderView, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QSlider, QSpinBox,
+    QHeaderView, QLabel, QListWidget, QListWidgetItem, QPushButton, QSlider, QSpinBox,
     QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
@@ -208,6 +209,7 @@ class PPOTab(QWidget):
             buttons.addWidget(button)
 
         self.run_list = QListWidget(toolTip="Tick runs to overlay them; select one to read its replies")
+        self.run_list.setTextElideMode(Qt.ElideRight)
         self.run_list.itemChanged.connect(self._item_ticked)
         self.run_list.currentItemChanged.connect(lambda *_: self._show_samples_of_current())
         self.delete_button = QPushButton("Delete run")
@@ -291,9 +293,9 @@ class PPOTab(QWidget):
 
     def _label(self, run: R.Run) -> str:
         if run.source == "shipped":
-            return f"{run.name}  ({len(run)} steps)"
+            return f"{run.name}\n    {len(run)} steps, shipped with the app"
         steps = len(run) or run.config.get("steps_stored", 0)
-        return f"#{run.run_id} {run.name}  [{run.status}, {steps} steps]"
+        return f"#{run.run_id} {run.name}\n    {run.status}, {steps} steps"
 
     def _add_run(self, run: R.Run, visible: bool, top: bool = False) -> None:
         colour = self.curves.add_run(run, visible=visible)
@@ -369,6 +371,8 @@ class PPOTab(QWidget):
         if run is None or run.source == "shipped" or run is self.live:
             return
         self.labruns.delete(run.run_id)
+        # The policy it trained goes with it (a few MB per run in the profile folder).
+        shutil.rmtree(Path(self.ctx.config.data_path) / "lab" / f"ppo-{run.run_id}", ignore_errors=True)
         self.stored.pop(run.run_id, None)
         self.curves.remove_run(run)
         self.run_list.takeItem(self.run_list.row(self.items.pop(id(run))))
@@ -424,7 +428,7 @@ class PPOTab(QWidget):
                 self.window.show_status(problem)
                 return
         settings = self.settings.values()
-        name = f"beta {settings['beta']:g}, clip {settings['cliprange']:g}, lr {settings['lr']:g}"
+        name = f"beta {settings['beta']:g}, clip {settings['cliprange']:g}, lr {self.settings.lr.currentText()}"
         config = {**settings, "sft": str(sft_dir), "reward": str(self.reward_dir)}
         run_id = self.labruns.create("ppo", name, config)
         lab_dir = Path(self.ctx.config.data_path) / "lab"
