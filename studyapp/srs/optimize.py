@@ -25,19 +25,22 @@ def extra_installed() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("torch", "pandas", "tqdm"))
 
 
-def review_count(store) -> int:
-    return store.db.execute("SELECT count(*) FROM review_log").fetchone()[0]
+def review_count(store, cap: int | None = None) -> int:
+    """Reviews in the log; with `cap`, counting stops there (a million rows take ~60 ms)."""
+    if cap is None:
+        return store.db.execute("SELECT count(*) FROM review_log").fetchone()[0]
+    return store.db.execute("SELECT count(*) FROM (SELECT 1 FROM review_log LIMIT ?)", [cap]).fetchone()[0]
 
 
 def availability(store) -> tuple[bool, str]:
     """(can run, the reason shown next to the button)."""
-    count = review_count(store)
+    count = review_count(store, cap=MIN_REVIEWS)
     if not extra_installed():
         return False, ('The optimizer is not installed. Install it with: pip install "fsrs[optimizer]" '
                        f"(you have {count} reviews; it needs {MIN_REVIEWS}).")
     if count < MIN_REVIEWS:
         return False, f"The optimizer needs {MIN_REVIEWS} reviews to learn from; you have {count}."
-    return True, f"Ready: {count} reviews to learn from."
+    return True, f"Ready: at least {MIN_REVIEWS} reviews to learn from."
 
 
 def load_review_logs(path: Path) -> list:

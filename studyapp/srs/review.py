@@ -22,7 +22,7 @@ from fsrs import Rating
 from studyapp.store.timeutil import from_text, to_text
 
 from .cards import CardRow
-from .scheduling import NEW, SCHEDULE_COLUMNS, Options, Preview, Schedule, previews, study_day_start, utc
+from .scheduling import SCHEDULE_COLUMNS, Options, Preview, Schedule, previews, study_day_start, utc
 
 LEARN_AHEAD = timedelta(minutes=20)
 
@@ -70,25 +70,32 @@ class Reviewer:
                    "state_before = 2) FROM review_log WHERE reviewed_at >= ?")
         return tuple(self.store.db.execute(sql, [start, *args]).fetchone())  # type: ignore[return-value]
 
-    def _first(self, state_sql: str, due_before: str | None, extra: list) -> CardRow | None:
+    def _first(self, states: tuple[int, ...], due_before: str | None) -> CardRow | None:
+        """The card due first among `states`. One index seek per state: "state IN (1, 3) ORDER
+        BY due" would sort every due learning card instead. Ties on `due` (cards added in one
+        transaction) come out in index order, which ends in the rowid, so oldest first."""
         deck, args = self._deck()
         due = "AND due <= ?" if due_before else ""
-        sql = (f"SELECT * FROM card WHERE {state_sql} {due} {deck} AND deleted_at IS NULL "
-               f"ORDER BY due, id LIMIT 1")
-        row = next(self.store.db.query(sql, [*extra, *([due_before] if due_before else []), *args]), None)
-        return None if row is None else CardRow.from_row(row)
+        best = None
+        for state in states:
+            sql = (f"SELECT * FROM card WHERE state = ? {due} {deck} AND deleted_at IS NULL "
+                   f"ORDER BY due LIMIT 1")
+            row = next(self.store.db.query(sql, [state, *([due_before] if due_before else []), *args]), None)
+            if row is not None and (best is None or row["due"] < best["due"]):
+                best = row
+        return None if best is None else CardRow.from_row(best)
 
     def next_card(self, now: datetime | None = None) -> CardRow | None:
         now = now or self.now()
         stamp = to_text(now)
         new_done, reviews_done = self.done_today(now)
-        card = self._first("state IN (1, 3)", stamp, [])
+        card = self._first((1, 3), stamp)
         if card is None and reviews_done < self.options.reviews_per_day:
-            card = self._first("state = 2", stamp, [])
+            card = self._first((2,), stamp)
         if card is None and new_done < self.options.new_per_day:
-            card = self._first("state = 0", None, [])
+            card = self._first((0,), None)
         if card is None:
-            card = self._first("state IN (1, 3)", to_text(now + LEARN_AHEAD), [])
+            card = self._first((1, 3), to_text(now + LEARN_AHEAD))
         return card
 
     def counts(self, now: datetime | None = None) -> QueueCounts:
@@ -113,9 +120,11 @@ class Reviewer:
     def next_due_at(self) -> datetime | None:
         """When the next card of any kind falls due (for "come back at ..."), ignoring limits."""
         deck, args = self._deck()
-        row = self.store.db.execute(
-            f"SELECT min(due) FROM card WHERE state > 0 {deck} AND deleted_at IS NULL", args).fetchone()
-        return from_text(row[0]) if row and row[0] else None
+        found = [self.store.db.execute(   # per state: each min() is one index seek
+            f"SELECT min(due) FROM card WHERE state = ? {deck} AND deleted_at IS NULL",
+            [state, *args]).fetchone()[0] for state in (1, 2, 3)]
+        found = [due for due in found if due]
+        return from_text(min(found)) if found else None
 
     # ---- answering ------------------------------------------------------------------------
     def previews(self, card: CardRow, now: datetime | None = None) -> list[Preview]:
@@ -170,7 +179,3 @@ class Reviewer:
             if row is not None:
                 return row[0]
         return None
-
-
-def is_new(card: CardRow) -> bool:
-    return card.schedule.state == NEW

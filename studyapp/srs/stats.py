@@ -32,16 +32,9 @@ class Stats:
     measured_retention: float | None      # over the whole window
     measured_count: int
     counts: dict[str, int] = field(default_factory=dict)   # new / learning / young / mature / total
-    reviews_total: int = 0
+    reviews_total: int = 0               # over the `days` window (counting the whole log is slow)
     reviews_today: int = 0
     elapsed_ms: float = 0.0
-
-
-def _shift(now: datetime, hour: int) -> str:
-    """SQLite date() modifier that maps a UTC stamp onto the study day it belongs to."""
-    offset = now.astimezone().utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60) - hour * 60
-    return f"{minutes:+d} minutes"
 
 
 def compute_stats(path: Path, options: Options, now: datetime, *, days: int = 30,
@@ -56,43 +49,43 @@ def compute_stats(path: Path, options: Options, now: datetime, *, days: int = 30
         conn.close()
 
 
+def _day_edges(today_start: datetime, first: int, count: int, step: int = 1) -> list[str]:
+    """Stamps of study-day boundaries: today_start + (first + i*step) days, i = 0..count."""
+    return [to_text(today_start + timedelta(days=first + i * step)) for i in range(count + 1)]
+
+
 def _compute(conn: sqlite3.Connection, options: Options, now: datetime, days: int,
              forecast_days: int, weeks: int, started: float) -> Stats:
     import time
-    shift = _shift(now, options.day_starts_hour)
     today_start = study_day_start(now, options.day_starts_hour)
-    today = conn.execute("SELECT date(?, ?)", [to_text(now), shift]).fetchone()[0]
-    today_jd = conn.execute("SELECT julianday(?)", [today]).fetchone()[0]
-
+    # One small index range query per day (or week) rather than one query that computes a date
+    # for each of the million rows: the boundaries are worked out here, in local time, once.
     # ---- reviews per day (covering index on reviewed_at, state_before, rating)
     learned, reviewed, relearned = [0] * days, [0] * days, [0] * days
-    since = to_text(today_start - timedelta(days=days - 1))
-    for day, state, count in conn.execute(
-            "SELECT julianday(date(reviewed_at, ?)), state_before, count(*) FROM review_log "
-            "WHERE reviewed_at >= ? GROUP BY 1, 2", [shift, since]):
-        index = days - 1 - int(round(today_jd - day))
-        if 0 <= index < days:
+    edges = _day_edges(today_start, -(days - 1), days)
+    for index in range(days):
+        for state, count in conn.execute(
+                "SELECT state_before, count(*) FROM review_log WHERE reviewed_at >= ? "
+                "AND reviewed_at < ? GROUP BY state_before", edges[index:index + 2]):
             target = learned if state == 0 else reviewed if state == 2 else relearned
             target[index] += count
 
     # ---- forecast: cards falling due per day; overdue ones count for today
     forecast = [0] * forecast_days
-    until = to_text(today_start + timedelta(days=forecast_days))
-    for day, count in conn.execute(
-            "SELECT julianday(date(due, ?)), count(*) FROM card WHERE state IN (1, 2, 3) "
-            "AND due < ? AND deleted_at IS NULL GROUP BY 1", [shift, until]):
-        index = max(0, int(round(day - today_jd)))
-        if index < forecast_days:
-            forecast[index] += count
+    edges = _day_edges(today_start, 0, forecast_days)
+    edges[0] = ""    # "" sorts before every stamp: today's bucket holds the overdue cards too
+    for index in range(forecast_days):
+        forecast[index] = conn.execute(
+            "SELECT count(*) FROM card WHERE state IN (1, 2, 3) AND due >= ? AND due < ? "
+            "AND deleted_at IS NULL", edges[index:index + 2]).fetchone()[0]
 
     # ---- retention: review-state reviews passed (not Again), per week
     passed, total = [0] * weeks, [0] * weeks
-    since_weeks = to_text(today_start - timedelta(days=7 * weeks - 1))
-    for day, good, count in conn.execute(
-            "SELECT julianday(date(reviewed_at, ?)), rating > 1, count(*) FROM review_log "
-            "WHERE reviewed_at >= ? AND state_before = 2 GROUP BY 1, 2", [shift, since_weeks]):
-        index = weeks - 1 - int((today_jd - day) // 7)
-        if 0 <= index < weeks:
+    edges = _day_edges(today_start, -(7 * weeks - 1), weeks, 7)
+    for index in range(weeks):
+        for good, count in conn.execute(
+                "SELECT rating > 1, count(*) FROM review_log WHERE reviewed_at >= ? AND "
+                "reviewed_at < ? AND state_before = 2 GROUP BY 1", edges[index:index + 2]):
             total[index] += count
             passed[index] += count if good else 0
     retention = [p / t if t else None for p, t in zip(passed, total)]
@@ -102,16 +95,14 @@ def _compute(conn: sqlite3.Connection, options: Options, now: datetime, days: in
         SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state IN (1, 3)),
                count(*) FILTER (WHERE state = 2 AND coalesce(interval_days, 0) < {MATURE_DAYS}),
                count(*) FILTER (WHERE state = 2 AND interval_days >= {MATURE_DAYS}), count(*)
-        FROM card WHERE deleted_at IS NULL""").fetchone()
+        FROM card INDEXED BY card_queue WHERE deleted_at IS NULL""").fetchone()
     counts = dict(zip(("new", "learning", "young", "mature", "total"), row))
-    reviews_total = conn.execute("SELECT count(*) FROM review_log").fetchone()[0]
-    reviews_today = conn.execute("SELECT count(*) FROM review_log WHERE reviewed_at >= ?",
-                                 [to_text(today_start)]).fetchone()[0]
+    reviews_today = sum(x[-1] for x in (learned, reviewed, relearned))
     return Stats(
         days=list(range(-days + 1, 1)), learned=learned, reviewed=reviewed, relearned=relearned,
         forecast_days=list(range(forecast_days)), forecast=forecast,
         weeks=list(range(-weeks + 1, 1)), retention=retention, retention_counts=total,
         desired_retention=options.desired_retention,
         measured_retention=all_passed / all_total if all_total else None, measured_count=all_total,
-        counts=counts, reviews_total=reviews_total, reviews_today=reviews_today,
-        elapsed_ms=(time.perf_counter() - started) * 1000)
+        counts=counts, reviews_total=sum(learned) + sum(reviewed) + sum(relearned),
+        reviews_today=reviews_today, elapsed_ms=(time.perf_counter() - started) * 1000)

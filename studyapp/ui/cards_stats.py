@@ -70,7 +70,7 @@ class StatsPage(QWidget):
         for key, title in (("cards", "cards (new · learning · young · mature)"),
                            ("today", "reviews today"),
                            ("retention", "measured retention, last 12 weeks"),
-                           ("total", "reviews in your log")):
+                           ("total", "reviews in the last 30 days")):
             box, value, note = _tile(title)
             self.tiles[key] = (value, note)
             tiles.addWidget(box, 2 if key == "cards" else 1)
@@ -185,5 +185,5 @@ class StatsPage(QWidget):
         self.desired_line.setValue(stats.desired_retention * 100)
 
         seconds = time.perf_counter() - self._asked_at if self._asked_at else 0.0
-        self.status.setText(f"Computed in {stats.elapsed_ms:.0f} ms from {stats.reviews_total:,} reviews.")
+        self.status.setText(f"Computed in {stats.elapsed_ms:.0f} ms.")
         self.ready.emit(seconds)

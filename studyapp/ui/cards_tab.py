@@ -335,8 +335,8 @@ class CardsTab(QWidget):
             self.browse.refresh()
 
     def _changed(self) -> None:
-        """A review or an edit changed counts: keep the deck list honest, redraw stats lazily."""
-        self._fill_decks()
+        """A review was saved or undone. Deck sizes do not change and the statistics are
+        recomputed when next shown, so nothing runs here: each review stays a few ms."""
 
     def open_link(self, params: dict, fragment: str = "") -> None:
         deck = params.get("deck")
