@@ -36,6 +36,8 @@ STAGES = ("1  Collect preferences", "2  Train the reward model", "3  Optimise th
           "Reward model playground")
 ROLE_RESPONSE = Qt.UserRole
 FIRST_PROMPT = "What is the capital of Germany?"   # seen in pretraining only: SFT's answers vary
+LIST_STYLE = ("QListWidget::item { padding: 6px 4px; border-bottom: 1px solid palette(midlight); } "
+              "QListWidget::item:selected { background: palette(highlight); color: palette(highlighted-text); }")
 STEP_STYLE = ("QPushButton { padding: 4px 16px; } "
               "QPushButton:checked { background: palette(highlight); color: palette(highlighted-text); "
               "border-radius: 4px; }")
@@ -132,7 +134,7 @@ class RlhfTab(QWidget):
         self.count_box = QSpinBox(minimum=2, maximum=4, value=4, suffix=" answers")
         self.temp_box = QDoubleSpinBox(minimum=0.1, maximum=2.0, singleStep=0.1, value=1.0, prefix="temperature ")
         self.temp_box.setToolTip("Higher: more varied (and more often wrong) answers")
-        self.sample_button = QPushButton("Sample answers from the SFT model", default=True)
+        self.sample_button = QPushButton("① Sample answers from the SFT model", default=True)
         self.sample_button.clicked.connect(self.sample)
         for w, stretch in ((QLabel("Prompt:"), 0), (self.prompt_box, 1), (self.count_box, 0), (self.temp_box, 0),
                            (self.sample_button, 0)):
@@ -145,11 +147,14 @@ class RlhfTab(QWidget):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 6, 0)
-        ll.addWidget(QLabel("<b>Your ranking</b> — drag to reorder, best at the top (or Ctrl+↑ / Ctrl+↓)"))
+        ll.addWidget(QLabel("<b>② Your ranking</b> — drag to reorder, best at the top (or Ctrl+↑ / Ctrl+↓)"))
         self.rank_list = QListWidget(wordWrap=True, alternatingRowColors=True)
         self.rank_list.setDragDropMode(QAbstractItemView.InternalMove)
         self.rank_list.setDefaultDropAction(Qt.MoveAction)
-        self.rank_list.setSpacing(2)
+        self.rank_list.setStyleSheet(LIST_STYLE)
+        font = self.rank_list.font()
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        self.rank_list.setFont(font)
         self.rank_list.model().rowsMoved.connect(lambda *_: QTimer.singleShot(0, self._ranking_changed))
         ll.addWidget(self.rank_list, 1)
         buttons = QHBoxLayout()
@@ -178,13 +183,14 @@ class RlhfTab(QWidget):
         rl.addWidget(self.pairs_title)
         self.pairs_list = QListWidget(wordWrap=True, alternatingRowColors=True)
         self.pairs_list.setSelectionMode(QAbstractItemView.NoSelection)
+        self.pairs_list.setStyleSheet(LIST_STYLE)
         rl.addWidget(self.pairs_list, 1)
         split.addWidget(right)
         split.setSizes([600, 500])
         lay.addWidget(split, 1)
 
         bottom = QHBoxLayout()
-        self.keep_button = QPushButton("Add these pairs to my preference data")
+        self.keep_button = QPushButton("③ Add these pairs to my preference data")
         self.keep_button.clicked.connect(self.keep_pairs)
         self.data_label = QLabel()
         self.clear_button = QPushButton("Clear my data")
@@ -467,6 +473,7 @@ class RlhfTab(QWidget):
         k = len(texts)
         pairs = lab.ranking_pairs(getattr(self, "prompt", ""), texts) if k else []
         self.current_pairs = pairs
+        self.keep_button.setText(f"③ Add these {len(pairs)} pairs to my preference data")
         self.pairs_title.setText(f"<b>Pairs</b> — {k} answers → {k}·{max(k - 1, 0)}/2 = {len(pairs)} pairs "
                                  "(chosen &gt; rejected)" if k else "<b>Pairs</b> — sample some answers first")
         number = {t: i + 1 for i, t in enumerate(texts)}

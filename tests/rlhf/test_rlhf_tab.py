@@ -2,6 +2,8 @@
 the playground's constant shift, links, and the bad inputs (empty prompt, missing models, busy, cancel)."""
 import threading
 
+from PySide6.QtCore import QModelIndex
+
 from studyapp.ui import rlhf_tab, worker
 
 
@@ -14,6 +16,11 @@ def test_a_ranking_becomes_pairs_and_trains_the_reward_model(open_tab, qtbot):
     tab.rank_list.setCurrentRow(0)
     tab.move_selected(+1)                                       # the learner reorders by keyboard/button
     assert tab.ranked_texts()[1] == first[0] and tab.current_pairs[0].chosen == first[1]
+    # A drop of a dragged row moves it in the model; the numbering and the pairs follow.
+    last = tab.ranked_texts()[-1]
+    tab.rank_list.model().moveRow(QModelIndex(), k - 1, QModelIndex(), 0)
+    qtbot.waitUntil(lambda: tab.rank_list.item(0).text().startswith(f"1.  {last}"), timeout=2000)
+    assert tab.current_pairs[0].chosen == last
     tab.keep_pairs()
     assert len(tab.learner_pairs) == k * (k - 1) // 2
 
