@@ -201,6 +201,32 @@ def load_jsonl(path: Path, name: str | None = None) -> Run:
     return run
 
 
+# The policy folder each shipped series trained: its lab.json holds the run's config and the final
+# policy's greedy replies, which the series itself does not keep.
+POLICY_OF_SERIES = {"ppo": "rlhf", "ppo_beta0": "rlhf_beta0"}
+
+
+def attach_policy(run: Run, folder: Path) -> None:
+    """Add the trained policy's beta and its greedy replies (at the last step, marked final) to a
+    shipped run. A missing or unreadable lab.json leaves the run as it was."""
+    try:
+        meta = json.loads((Path(folder) / "lab.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    result = meta.get("result") if isinstance(meta.get("result"), dict) else {}
+    for key in PPO_DEFAULTS:
+        if key in config:
+            run.config[key] = config[key]
+    step = run.steps[-1] if run.steps else 0
+    for key in ("examples_heldout_harmful", "examples_facts"):
+        for example in result.get(key) or []:
+            if isinstance(example, dict) and "prompt" in example:
+                run.samples.append({"step": step, "prompt": str(example["prompt"]),
+                                    "response": str(example.get("response", "")), "final": True})
+    run.version += 1
+
+
 def shipped_runs(models_dir: Path) -> list[Run]:
     """Every models_dir/runs/*.jsonl, the default run first; an unreadable file is left out."""
     folder = Path(models_dir) / "runs"
@@ -212,6 +238,8 @@ def shipped_runs(models_dir: Path) -> list[Run]:
         except OSError:
             continue
         if len(run):
+            if path.stem in POLICY_OF_SERIES:
+                attach_policy(run, Path(models_dir) / POLICY_OF_SERIES[path.stem])
             runs.append(run)
     return runs
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
@@ -229,6 +229,12 @@ class CurveGrid(QWidget):
 
     def _refresh_legend(self) -> None:
         self.legend.set_runs([(r.name, self.colours[id(r)]) for r in self.visible_runs()], self.x_label())
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.PaletteChange:   # the learner switched between light and dark
+            self.apply_palette()
+            self._refresh_legend()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

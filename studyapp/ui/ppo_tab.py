@@ -154,6 +154,10 @@ class SamplesView(QWidget):
         self._fill(self.run.samples_at(self.step.currentData()) if self.run else [])
 
     def _fill(self, samples: list[dict]) -> None:
+        if samples and all(s.get("final") for s in samples):
+            # A shipped run keeps no per-step samples; these are its trained policy's greedy replies.
+            self.title.setText(f"<b>{self.run.name}</b>: the trained policy's replies after the last step "
+                               "(greedy, unseen harmful requests and fact questions)")
         self.table.setRowCount(len(samples))
         for row, sample in enumerate(samples):
             cells = (sample.get("prompt", ""), sample.get("response", "") or "(empty reply)",

@@ -103,3 +103,17 @@ def test_model_folder_check_says_what_is_wrong(tmp_path):
     assert "no config.json" in R.check_model_folder(tmp_path, "reward model")
     (tmp_path / "config.json").write_text("{}")
     assert R.check_model_folder(tmp_path, "reward model") is None
+
+
+def test_a_shipped_run_gets_its_policys_config_and_final_replies(tmp_path):
+    write_series(tmp_path / "runs" / "ppo_beta0.jsonl", 4, kl_growth=1.0)
+    policy = tmp_path / "rlhf_beta0"
+    policy.mkdir()
+    (policy / "lab.json").write_text(json.dumps({"stage": "ppo", "config": {"beta": 0.0, "cliprange": 0.2},
+                                                 "result": {"examples_facts": [{"prompt": "Capital of France?",
+                                                                                "response": "Paris."}]}}))
+    [run] = R.shipped_runs(tmp_path)
+    assert run.config["beta"] == 0.0 and run.config["cliprange"] == 0.2
+    assert run.samples_at() == [{"step": 4, "prompt": "Capital of France?", "response": "Paris.", "final": True}]
+    (policy / "lab.json").write_text("{broken")
+    assert R.shipped_runs(tmp_path)[0].samples == []
