@@ -1,0 +1,137 @@
+"""The Progress tab and its export: a read lesson, a quiz score, cards and a teach-it-back
+attempt show up per lesson, and the CSV/JSON files a teacher gets are valid and complete."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from studyapp import config as cfg
+from studyapp.app import build_context, create_window
+from studyapp.store.quiz import QuizHistory
+from studyapp.store.teach import TeachAttempts
+from studyapp.ui import progress_tab
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    config = cfg.load_config({"data_dir": tmp_path / "profile"}, env={},
+                             site_file=tmp_path / "no-site.toml", user_file=tmp_path / "no-user.toml")
+    ctx = build_context(config)
+    win = create_window(ctx)
+    qtbot.addWidget(win)
+    yield win, ctx
+    win.close()
+    ctx.store.close(backup=False)
+
+
+def fill(ctx):
+    """Read all of lesson 1 and half of lesson 2, one quiz at 12/16, one teach-it-back attempt."""
+    lessons = {lesson.slug: lesson for lesson in ctx.lessons}
+    for section in lessons["base-models"].sections:
+        ctx.progress.mark_section_read("base-models", section.id)
+    ctx.progress.set_completed("base-models")
+    for section in lessons["instruction-tuning"].sections[:3]:
+        ctx.progress.mark_section_read("instruction-tuning", section.id)
+    history = QuizHistory(ctx.store)
+    attempt = history.start("base-models", "base-models", "test", [str(i) for i in range(16)])
+    for i in range(16):
+        history.record_answer(attempt, str(i), {"choices": [0]}, correct=i < 12)
+    history.finish(attempt)
+    points = [{"id": "a", "status": "covered", "lessons": ["ppo-and-kl"]},
+              {"id": "b", "status": "partly", "lessons": ["ppo-and-kl"]},
+              {"id": "c", "status": "missing", "lessons": ["hhh"]}]
+    TeachAttempts(ctx.store).add("base-to-assistant", "my text",
+                                 {"coverage": 0.5, "grader": "g", "band": "Good", "points": points})
+
+
+def shown(qtbot, win):
+    tab = win.show_tab("progress")
+    win.show()
+    qtbot.waitUntil(lambda: tab.report is not None and tab.task is None, timeout=10_000)
+    return tab
+
+
+def row_of(tab, slug):
+    for row in range(tab.table.rowCount()):
+        if tab.table.item(row, 0).data(0x0100) == slug:   # Qt.UserRole
+            return row
+    raise AssertionError(slug)
+
+
+def test_progress_shows_reading_quiz_cards_and_teach_back(window, qtbot):
+    win, ctx = window
+    fill(ctx)
+    tab = shown(qtbot, win)
+    first = row_of(tab, "base-models")
+    assert "✔ completed" in tab.table.item(first, 0).text()
+    total = len(next(l for l in ctx.lessons if l.slug == "base-models").sections)
+    assert tab.table.cellWidget(first, 1).format() == f"{total} of {total} sections"
+    assert tab.table.cellWidget(first, 1).value() == 100
+    assert tab.table.cellWidget(first, 2).format() == "best 75%"
+    second = row_of(tab, "instruction-tuning")
+    assert tab.table.cellWidget(second, 1).format().startswith("3 of ")
+    assert tab.table.cellWidget(second, 2).format() == "no quiz taken yet"
+    ppo = row_of(tab, "ppo-and-kl")
+    assert tab.table.cellWidget(ppo, 4).format() == "1.5 of 2 key points"
+    assert "1 of 5" in tab.summary.text() and "best <b>50%</b>" in tab.summary.text()
+    assert "glossary" not in [tab.table.item(r, 0).data(0x0100) for r in range(tab.table.rowCount())]
+
+
+def test_progress_refreshes_when_shown_again(window, qtbot):
+    win, ctx = window
+    tab = shown(qtbot, win)
+    assert tab.table.cellWidget(row_of(tab, "base-models"), 2).format() == "no quiz taken yet"
+    fill(ctx)
+    win.show_tab("lessons")
+    tab = shown(qtbot, win)
+    qtbot.waitUntil(lambda: tab.table.cellWidget(row_of(tab, "base-models"), 2).format() == "best 75%",
+                    timeout=10_000)
+
+
+def test_double_click_opens_the_lesson(window, qtbot):
+    win, ctx = window
+    tab = shown(qtbot, win)
+    tab.table.cellDoubleClicked.emit(row_of(tab, "ppo-and-kl"), 0)
+    assert win.current_tab_name() == "lessons"
+    assert win.tab_widgets["lessons"].current.slug == "ppo-and-kl"
+
+
+def test_export_writes_valid_csv_and_json(window, qtbot, tmp_path):
+    win, ctx = window
+    fill(ctx)
+    tab = shown(qtbot, win)
+    tab.export("csv", tmp_path / "results.csv")
+    tab.export("json", tmp_path / "results.json")
+    with open(tmp_path / "results.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == progress_tab.CSV_COLUMNS
+    assert [r["lesson"] for r in rows] == [l.slug for l in tab.lessons]
+    first = rows[0]
+    assert (first["lesson"], first["completed"], first["best_quiz"]) == ("base-models", "True", "0.75")
+    assert rows[1]["best_quiz"] == "" and rows[1]["sections_read"] == "3"
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert data["format"] == "studyapp-results/1"
+    assert data["lessons"][0]["best_quiz"] == 0.75 and data["lessons"][0]["completed"] is True
+    (attempt,) = data["teach_attempts"]
+    assert (attempt["coverage"], attempt["covered"], attempt["missing"]) == (0.5, ["a"], ["c"])
+    assert data["quiz_attempts"][0]["score"] == 12 and data["quiz_attempts"][0]["finished"]
+
+
+def test_export_to_an_unwritable_place_says_so(window, qtbot, tmp_path):
+    win, ctx = window
+    tab = shown(qtbot, win)
+    messages = []
+    tab.status.connect(messages.append)
+    tab.export("csv", tmp_path / "no-such-folder" / "results.csv")
+    assert messages and messages[0].startswith("Could not export")
+
+
+def test_report_on_an_empty_profile(window):
+    win, ctx = window
+    report = progress_tab.collect(ctx.store, [l for l in ctx.lessons if l.slug != "glossary"])
+    assert all(r.sections_read == 0 and r.best_quiz is None and r.teach_coverage is None
+               for r in report.lessons)
+    assert report.notes == []

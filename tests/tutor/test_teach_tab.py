@@ -1,0 +1,116 @@
+"""The Teach tab driven like a learner: type, Ctrl+Enter, see the checklist, find the attempt
+stored and reviewable; the draft survives a restart; the tab never imports torch by itself."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from studyapp import config as cfg
+from studyapp.app import build_context, create_window
+from studyapp.store.teach import TeachAttempts
+from tests.tutor.explanations import GOOD, PARTIAL
+
+
+def make_config(tmp_path: Path) -> cfg.Config:
+    return cfg.load_config({"data_dir": tmp_path / "profile"}, env={},
+                           site_file=tmp_path / "no-site.toml", user_file=tmp_path / "no-user.toml")
+
+
+@pytest.fixture
+def open_tab(qtbot, tmp_path, embedder):   # embedder: the model is already loaded once
+    opened = []
+
+    def _open():
+        ctx = build_context(make_config(tmp_path))
+        window = create_window(ctx)
+        qtbot.addWidget(window)
+        window.show()
+        tab = window.show_tab("teach")
+        opened.append((window, ctx))
+        return window, ctx, tab
+
+    yield _open
+    for window, ctx in opened:
+        if ctx.store.conn is not None:
+            window.close()
+            ctx.store.close(backup=False)
+
+
+def check(qtbot, tab, text):
+    tab.editor.setFocus()
+    tab.editor.setPlainText(text)
+    assert tab.check.isEnabled()
+    qtbot.keyClick(tab.editor, Qt.Key_Return, Qt.ControlModifier)
+    assert tab.task is not None and not tab.check.isEnabled()   # running, button off meanwhile
+    qtbot.waitUntil(lambda: tab.task is None, timeout=60_000)
+
+
+def test_ctrl_enter_grades_shows_the_checklist_and_stores_the_attempt(open_tab, qtbot):
+    window, ctx, tab = open_tab()
+    check(qtbot, tab, PARTIAL["partial-pretraining-only"])
+    assert tab.editor.toPlainText() == PARTIAL["partial-pretraining-only"]   # Ctrl+Enter adds no line
+    shown = tab.result.toPlainText()
+    assert "of the key points covered" in shown
+    assert "Covered (" in shown and "Missing: read these sections" in shown
+    assert "You wrote:" in shown and "predict the next word" in shown
+    html = tab.result.toHtml()
+    assert "studyapp://lessons?lesson=ppo-and-kl#the-kl-penalty-stay-near-the-sft-model" in html
+    (attempt,) = TeachAttempts(ctx.store).history()
+    assert attempt.text == PARTIAL["partial-pretraining-only"] and 0.1 < attempt.coverage < 0.6
+    assert tab.history.count() == 1 and tab.history.currentRow() == 0
+
+    check(qtbot, tab, GOOD["good-compact"])
+    assert tab.history.count() == 2
+    newest, older = TeachAttempts(ctx.store).history()
+    assert newest.coverage > older.coverage
+    # Reviewing the older attempt shows its grade and its text.
+    tab.history.setCurrentRow(1)
+    assert "Attempt of" in tab.result_title.text() and tab.back_to_latest.isVisibleTo(tab)
+    assert "Your explanation" in tab.result.toPlainText()
+    tab.back_to_latest.click()
+    assert tab.result_title.text() == "<b>Latest check</b>"
+
+
+def test_missing_point_links_open_the_lesson_section(open_tab, qtbot):
+    window, ctx, tab = open_tab()
+    check(qtbot, tab, PARTIAL["partial-short"] + " It just predicts words, nothing more than that.")
+    from PySide6.QtCore import QUrl
+    tab.result.anchorClicked.emit(QUrl("studyapp://lessons?lesson=ppo-and-kl#reward-hacking"))
+    assert window.current_tab_name() == "lessons"
+    assert window.tab_widgets["lessons"].current.slug == "ppo-and-kl"
+
+
+def test_draft_is_saved_and_back_after_a_restart(open_tab, qtbot):
+    window, ctx, tab = open_tab()
+    assert not tab.check.isEnabled()                     # nothing to check yet
+    qtbot.keyClicks(tab.editor, "A base model only continues text")
+    qtbot.waitUntil(lambda: TeachAttempts(ctx.store).draft(tab.rubric.id).startswith("A base"),
+                    timeout=3000)
+    assert "write at least" in tab.words.text()
+    window.close()
+    ctx.store.close(backup=False)
+    window2, ctx2, tab2 = open_tab()
+    assert tab2.editor.toPlainText() == "A base model only continues text"
+
+
+def test_open_link_shows_an_attempt(open_tab, qtbot):
+    window, ctx, tab = open_tab()
+    attempts = TeachAttempts(ctx.store)
+    old = attempts.add(tab.rubric.id, "old text here", {"coverage": 0.2, "grader": "g", "points": [],
+                                                          "band": "Needs another pass"})
+    attempts.add(tab.rubric.id, "new text here", {"coverage": 0.5, "grader": "g", "points": []})
+    tab.fill_history()
+    window.open_link(f"studyapp://teach?attempt={old}")
+    assert tab.history.currentRow() == 1
+    assert "old text here" in tab.result.toPlainText()
+
+
+def test_the_teach_tab_does_not_import_torch():
+    code = ("import sys, studyapp.app, studyapp.ui.teach_tab, studyapp.ui.progress_tab; "
+            "print('torch' in sys.modules, 'transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
