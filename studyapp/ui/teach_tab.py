@@ -15,13 +15,13 @@ import html
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPlainTextEdit,
+    QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPlainTextEdit,
     QProgressBar, QPushButton, QSplitter, QTextBrowser, QVBoxLayout, QWidget,
 )
 
 from studyapp.store.teach import TeachAttempts
 from studyapp.store.timeutil import for_people
-from studyapp.tutor.rubric import Rubric, RubricError, check_links, load_rubrics
+from studyapp.tutor.rubric import Rubric, check_links, load_rubrics
 from studyapp.ui import theme, worker
 
 SAVE_DELAY_MS = 700          # the draft is written this long after the last keystroke
@@ -148,6 +148,7 @@ class TeachTab(QWidget):
             self.errors.extend(check_links(rubric, lessons))
         self.rubric: Rubric | None = None
         self.task: worker.Task | None = None
+        self._preloading = False
         self._theme = theme.current()
         self._build()
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS, timeout=self.save_draft)
@@ -314,6 +315,20 @@ class TeachTab(QWidget):
     def _text_changed(self) -> None:
         self._save_timer.start()
         self._update_button()
+        self._preload()
+
+    def _preload(self) -> None:
+        """Load the model while the learner is still writing, so the first check is quick."""
+        from studyapp.tutor import embedder
+
+        if self._preloading or embedder.loaded() or not self.isVisible():
+            return
+        self._preloading = True
+        try:
+            worker.run_in_background(embedder.load_embedder, label="Loading the tutor",
+                                     exclusive="teach-model", on_error=lambda *_: None)
+        except worker.Busy:
+            pass   # already loading; a failure shows when the learner checks (grade_job)
 
     def save_draft(self) -> None:
         self._save_timer.stop()
