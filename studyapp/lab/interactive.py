@@ -512,3 +512,24 @@ def rate_candidates(world: World, scenario: Scenario, candidates: Sequence[Candi
             rank, last = n, j.total
         out.append(Rated(c, j, rank))
     return out
+
+
+def hhh_conflicts(world: World | None = None, scenarios: Sequence[Scenario] | None = None,
+                  grid: Sequence[float] = (0.25, 0.5, 1.0, 2.0, 4.0)) -> dict:
+    """Claim 14 measured on the written examples: for each scenario, which answer the rater puts first
+    under each weighting of (helpful, honest, harmless) on a grid of positive weights (every
+    criterion counts a little; a zero weight would make answers tie for trivial reasons). A scenario
+    where the winner changes with the weights is one where the criteria pull against each other."""
+    from itertools import product
+
+    world = world or load_world()
+    out = {}
+    for s in scenarios or load_scenarios():
+        cands = [Candidate(label, text) for label, text in s.examples]
+        winners: dict[str, dict] = {}
+        for h, o, x in product(grid, repeat=3):
+            rated = rate_candidates(world, s, cands, RaterWeights(helpful=h, honest=o, harmless=x, bias=0.0))
+            top = " = ".join(r.candidate.source for r in rated if r.rank == 1)   # a tie wins together
+            winners.setdefault(top, dict(helpful=h, honest=o, harmless=x))
+        out[s.id] = {"prompt": s.prompt, "winners": winners, "conflict": len(winners) > 1}
+    return {"scenarios": out, "conflicts": sum(v["conflict"] for v in out.values()), "n_scenarios": len(out)}

@@ -182,13 +182,15 @@ class RewardPlayground(QWidget):
             self.task.cancel()
         self._stale = False
         self.status.setText("Scoring…")
-        self.task = worker.run_in_background(
+        task = worker.run_in_background(
             lab.reward_scores, self.reward_dir(), [prompt, prompt], [a, b], label="Scoring answers",
-            on_result=self._scored, on_finished=self._score_done,
+            on_result=self._scored, on_finished=lambda: self._score_done(task),
             on_error=lambda m, _t: self.status.setText(f"<span style='color:#c62828'>{html.escape(m)}</span>"))
+        self.task = task
 
-    def _score_done(self) -> None:
-        self.task = None
+    def _score_done(self, task) -> None:
+        if task is self.task:   # a replaced (cancelled) scoring must not clear its successor
+            self.task = None
 
     def _scored(self, rewards) -> None:
         self.rewards = (float(rewards[0]), float(rewards[1]))

@@ -372,12 +372,13 @@ class RlhfTab(QWidget):
 
         task = worker.run_in_background(job, self.sft_dir, prompt, self.count_box.value(), self.temp_box.value(),
                                         self.seed, label="Sampling answers", on_result=self._sampled,
-                                        on_error=self._sample_failed, on_finished=self._sample_done)
+                                        on_error=self._sample_failed, on_finished=lambda: self._sample_done(task))
         self.sample_task = task
 
-    def _sample_done(self) -> None:
-        self.sample_task = None
-        self.sample_button.setEnabled(True)
+    def _sample_done(self, task) -> None:
+        if task is self.sample_task:   # a replaced (cancelled) sampling must not clear its successor
+            self.sample_task = None
+            self.sample_button.setEnabled(True)
 
     def _sample_failed(self, message: str, _tb: str) -> None:
         self.sample_info.setText(f"<span style='color:#c62828'>Could not sample: {html.escape(message)}</span>")

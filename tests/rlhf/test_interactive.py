@@ -64,6 +64,14 @@ def test_scenarios_load_and_harmless_weight_flips_the_harmful_one():
     assert "refusal" in default.candidate.source and low.candidate.source == "written example: a full answer"
 
 
+def test_hhh_conflicts_measure_claim_14():
+    result = lab.hhh_conflicts()
+    scenarios = result["scenarios"]
+    assert scenarios["harmful"]["conflict"] and scenarios["homework"]["conflict"]
+    assert not scenarios["agree"]["conflict"]                       # the control scenario agrees
+    assert result["conflicts"] == sum(v["conflict"] for v in scenarios.values())
+
+
 def test_ui_modules_import_without_torch():
     code = ("import sys, studyapp.ui.rlhf_tab, studyapp.ui.hhh_tab, studyapp.ui.reward_playground; "
             "sys.exit(1 if 'torch' in sys.modules else 0)")
