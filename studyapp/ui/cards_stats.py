@@ -185,5 +185,6 @@ class StatsPage(QWidget):
         self.desired_line.setValue(stats.desired_retention * 100)
 
         seconds = time.perf_counter() - self._asked_at if self._asked_at else 0.0
-        self.status.setText(f"Computed in {stats.elapsed_ms:.0f} ms.")
+        empty = "No reviews yet: the plots fill in as you study. " if not stats.reviews_total else ""
+        self.status.setText(f"{empty}All decks. Computed in {stats.elapsed_ms:.0f} ms.")
         self.ready.emit(seconds)

@@ -302,6 +302,7 @@ class CardsTab(QWidget):
     def show_view(self, name: str) -> None:
         index = VIEWS.index(name) if name in VIEWS else 0
         self.segments.button(index).setChecked(True)
+        self.deck_box.setVisible(name != "stats")   # the statistics cover every deck
         if name == "stats":
             self._ensure_stats()
             self.pages.setCurrentWidget(self.stats_holder)

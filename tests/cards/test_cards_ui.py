@@ -146,3 +146,21 @@ def test_optimizer_is_offered_only_with_the_extra_and_enough_reviews(store, monk
     assert optimize.availability(store) == (False, "The optimizer needs 400 reviews to learn from; you have 0.")
     monkeypatch.setattr(optimize, "MIN_REVIEWS", 0)
     assert optimize.availability(store)[0]
+
+
+def test_add_card_through_the_dialog_links_a_lesson_section(tab, qtbot, store):
+    from PySide6.QtWidgets import QApplication
+    from studyapp.ui.cards_dialogs import CardDialog
+    tab.add_card()
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, CardDialog) and w.isVisible())
+    dialog.accept()                                   # empty: refused, with a message
+    assert dialog.isVisible() and dialog.error.isVisible()
+    dialog.front.setPlainText("Why clip the ratio?")
+    dialog.back.setPlainText("So one update cannot move a probability far.")
+    dialog.lesson.setCurrentIndex(dialog.lesson.findData("ppo-and-kl"))
+    dialog.section.setCurrentIndex(dialog.section.findData("ppo-clipping-many-small-steps"))
+    dialog.accept()
+    (row,) = tab.cards.search("Why clip")
+    assert (row["deck_id"], row["lesson_id"], row["section_id"]) == \
+        ("my-cards", "ppo-and-kl", "ppo-clipping-many-small-steps")
+    assert tab.window_.statuses[-1].startswith("Card added")
