@@ -1,0 +1,1 @@
+"""Tests of the flashcards feature (studyapp/srs, the Flashcards tab, decks, import/export)."""
