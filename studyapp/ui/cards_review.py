@@ -7,7 +7,7 @@ which is why they run on the GUI thread: the order "saved, then next card" is th
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from PySide6.QtCore import QElapsedTimer, Qt, Signal
 from PySide6.QtGui import QKeySequence
@@ -200,7 +200,7 @@ class ReviewPage(QWidget):
         lines = []
         if due is not None:
             local = due.astimezone()
-            wait = due - datetime.now(timezone.utc)
+            wait = due - self.reviewer.now()
             when = local.strftime("%H:%M") if wait.days < 1 else local.strftime("%A %d %B")
             lines.append(f"The next card is due at <b>{when}</b>"
                          + (f" (in {format_interval(wait)})." if wait.total_seconds() > 0 else "."))
