@@ -91,7 +91,7 @@ class HhhTab(QWidget):
         if self.missing:
             self.banner.setText(
                 f"Some of the lab's models are not in {html.escape(str(self.models_dir))} "
-                f"({', '.join(sorted(self.missing))}), so their column stays empty; the written examples and "
+                f"({', '.join(sorted(self.missing))}), so what they would say is left out; the written examples and "
                 "the rater still work. Train them with <code>studyapp lab train</code>.")
         main.addWidget(self.banner)
 
@@ -204,6 +204,7 @@ class HhhTab(QWidget):
             label.setText(f"{getattr(w, name):.1f}")
         rated = self.ranking(w)
         default_rank = {id(r.candidate): r.rank for r in self.ranking(RaterWeights())}
+        no_score = "no model" if "reward" in self.missing else "…"
         self.table.setRowCount(len(rated))
         for row, r in enumerate(rated):
             j, c = r.judgement, r.candidate
@@ -212,7 +213,7 @@ class HhhTab(QWidget):
             cells = [f"{r.rank}{arrow}", c.text or "(says nothing)", c.source]
             cells += [f"{getattr(j, k):+.2f}" for k in ("helpful", "honest", "harmless")]
             cells += [f"{j.total:+.2f}" + (f"  (bonus {j.bias:+.1f})" if j.bias else ""),
-                      "…" if c.reward is None else f"{c.reward:+.3f}",
+                      no_score if c.reward is None else f"{c.reward:+.3f}",
                       "; ".join(f"{k}: {v}" for k, v in j.reasons.items() if v)]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)

@@ -148,7 +148,7 @@ class RewardPlayground(QWidget):
     def activate(self) -> None:
         """Called when the page is shown: score the current pair and measure the two models once."""
         self.active = True
-        if self.missing:
+        if "reward" in self.missing or "sft" in self.missing:
             self.status.setText("The reward model is missing: see the message at the top of the tab.")
             return
         if self.rewards is None or self._stale:
@@ -167,7 +167,7 @@ class RewardPlayground(QWidget):
             self.activate()
 
     def score(self) -> None:
-        if self.missing:
+        if "reward" in self.missing:
             return
         try:
             prompt = lab.check_prompt(self.prompt_box.currentText())

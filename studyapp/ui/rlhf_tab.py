@@ -101,8 +101,9 @@ class RlhfTab(QWidget):
         self.banner.setVisible(bool(self.missing))
         if self.missing:
             self.banner.setText(
-                f"<b>The lab's models are not in {html.escape(str(self.models_dir))}.</b> This tab needs the SFT "
-                "and reward models. Train them with <code>studyapp lab train</code>, or point the app at a "
+                f"<b>The lab's {' and '.join(sorted(self.missing))} model(s) are not in "
+                f"{html.escape(str(self.models_dir))}.</b> This tab needs the SFT model to write answers and "
+                "the reward model (with its preference pairs) to train on. Train them with <code>studyapp lab train</code>, or point the app at a "
                 "folder holding them (<code>--models-dir</code> or <code>models_dir</code> in the settings). "
                 "Details: " + html.escape("; ".join(self.missing.values())))
         root.addWidget(self.banner)
@@ -345,7 +346,7 @@ class RlhfTab(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         # The first sample waits until the tab is opened: no model work for a learner reading lessons.
-        if not self._started and not self.missing:
+        if not self._started and "sft" not in self.missing:
             self._started = True
             self.sample()
 
@@ -356,7 +357,7 @@ class RlhfTab(QWidget):
         except LabError as exc:
             self.sample_info.setText(f"<span style='color:#c62828'>{html.escape(str(exc))}</span>")
             return
-        if self.missing:
+        if "sft" in self.missing:
             self.sample_info.setText("The SFT model is missing (see the message above).")
             return
         if self.sample_task is not None:
