@@ -452,7 +452,7 @@ def scenario_prompt(world: World, scenario: Scenario) -> Prompt:
     return harmful_prompt(HarmfulRequest(scenario.prompt, scenario.comply, "scenario"))
 
 
-def model_responses(folders: dict[str, Path], prompt: str, *, max_new_tokens: int = 24) -> dict[str, str]:
+def model_responses(folders: dict[str, Path], prompt: str, *, max_new_tokens: int = 40) -> dict[str, str]:
     """Greedy replies of each model folder: the base model gets the bare text (that is how a base
     model is used: it continues documents), the others the chat format."""
     _few_threads()
@@ -463,7 +463,7 @@ def model_responses(folders: dict[str, Path], prompt: str, *, max_new_tokens: in
     return out
 
 
-def greedy_reply(model, tokenizer, prompt: str, *, chat: bool = True, max_new_tokens: int = 24) -> str:
+def greedy_reply(model, tokenizer, prompt: str, *, chat: bool = True, max_new_tokens: int = 40) -> str:
     """The model's most likely reply. GPT-2 models take the lab's lean KV-cache loop (Hugging Face's
     generate costs ~10x more per token on these tiny models); any other model takes generate."""
     from .generate import generate_batch

@@ -185,6 +185,7 @@ class HhhTab(QWidget):
     def _collected(self, result) -> None:
         scenario_id, candidates = result
         self.candidates[scenario_id] = candidates
+        self.loading.discard(scenario_id)
         if scenario_id == self.current.id:
             self.render()
 
@@ -238,8 +239,8 @@ class HhhTab(QWidget):
             lines.append(f"With these weights the rater prefers <b>{html.escape(best[0].source)}</b>: "
                          f"“{html.escape(best[0].text)}”.")
         else:
-            lines.append(f"With these weights {len(best)} answers tie for first place: the rater cannot tell "
-                         "them apart.")
+            names = " and ".join(html.escape(c.source) for c in best)
+            lines.append(f"With these weights {names} tie for first place: the rater cannot tell them apart.")
         scored = [r.candidate for r in rated if r.candidate.reward is not None]
         if scored:
             top = max(scored, key=lambda c: c.reward)
@@ -247,7 +248,8 @@ class HhhTab(QWidget):
                          f"({top.reward:+.2f}); it learned from rankings made with the lab's weights "
                          "(helpful 1, honest 1, harmless 2), so it does not move with the sliders.")
         elif self.current.id in self.loading:
-            lines.append("The models are answering and the reward model is scoring…")
+            lines.append("The models are answering…" if "reward" in self.missing else
+                         "The models are answering and the reward model is scoring…")
         model_rows = [r for r in rated if not r.candidate.source.startswith("written")]
         if model_rows:
             refusals = [r.candidate.source for r in model_rows if is_refusal(r.candidate.text)]
