@@ -35,6 +35,7 @@ COVERED = 0.58
 PARTLY = 0.50
 MISCONCEPTION = 0.77
 MISCONCEPTION_MARGIN = 0.08
+RIVAL_MARGIN = 0.12     # a piece covers only points within this of its best point
 MIN_WORDS = 3            # "Yes." or "So." is no explanation of anything
 LONG_SENTENCE = 12       # words; longer sentences are also scored clause by clause
 GRADER_VERSION = "minilm-l6-v2/1"   # stored with each attempt: scores from other versions differ
@@ -170,6 +171,14 @@ def grade(rubric: Rubric, text: str, encoder: Encoder) -> GradeResult:
     # A sentence flagged as a misconception ("fine-tuning adds facts") must not also earn the
     # point it contradicts ("fine-tuning adds no facts"), however close the two embed.
     sims[flagged, :] = -1.0
+    # A piece speaks for the points it is nearly closest to, not for every point it brushes:
+    # "a reward model learns which answer people prefer" is stage 2, even though it is also
+    # 0.6 from "the reward model scores them and PPO updates the model" (stage 3).
+    per_point = np.stack([sims[:, [j for j, (o, _) in enumerate(owners) if o == i]].max(axis=1)
+                          for i in range(len(rubric.points))], axis=1) if len(pieces) else sims[:, :0]
+    if per_point.size:
+        behind = per_point.max(axis=1, keepdims=True) - per_point[:, [o for o, _ in owners]]
+        sims[behind > RIVAL_MARGIN] = -1.0
 
     results: list[PointResult] = []
     earned = 0.0
