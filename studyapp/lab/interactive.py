@@ -159,6 +159,21 @@ def rater_ranking(world: World, prompt: str, texts: Sequence[str],
     return sorted(scored, key=lambda s: -s[1].total)
 
 
+def rater_agreement(world: World, pairs: Sequence[Pair]) -> dict:
+    """How many of the learner's pairs the rater would have ordered the same way. The held-out test
+    is the rater's, so pairs that disagree with it teach the reward model to score lower there."""
+    rater = Rater(world)
+    out = {"agree": 0, "disagree": 0, "tie": 0, "unjudged": 0}
+    for p in pairs:
+        judged = judged_prompt(world, p.prompt)
+        if judged is None:
+            out["unjudged"] += 1
+            continue
+        d = rater.score(judged, p.chosen) - rater.score(judged, p.rejected)
+        out["agree" if d > 1e-9 else "disagree" if d < -1e-9 else "tie"] += 1
+    return out
+
+
 # ----------------------------------------------------------------------------- models, loaded once
 
 
@@ -383,6 +398,7 @@ def finetune_reward(reward_dir, learner_pairs: Sequence[Pair], out_dir, cfg: Fin
         "mine_before": mine_before, "mine_after": mine_after, "n_mine": len(learner_pairs),
         "n_shipped": len(data["train"]), "n_earlier_mine": len(old_learner), "learner_weight": cfg.learner_weight,
         "steps": step, "loss": history, "fresh": cfg.fresh, "params_reward": count_params(rm),
+        "rater_agreement": rater_agreement(load_world(), learner_pairs),
         "pairs": [dict(prompt=p.prompt, chosen=p.chosen, rejected=p.rejected, p_before=a, p_after=b)
                   for p, a, b in zip(learner_pairs, p_before, p_after)],
     }

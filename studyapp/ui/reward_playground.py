@@ -3,7 +3,8 @@
 It shows claim 9 with the real reward model: P(A beats B) = σ(r(A) − r(B)), and a slider that adds
 the same constant to every reward leaves that probability exactly where it was (only differences
 of rewards mean anything). It also shows claim 8: the reward model's size next to the policy's.
-A page of the RLHF tab (studyapp://rlhf?playground=1); scoring runs through the worker.
+A page of the RLHF tab (studyapp://rlhf?playground=1); scoring runs through the worker. The small
+widget helpers the RLHF and HHH tabs share (heading, note, button) live here too.
 """
 from __future__ import annotations
 
@@ -35,6 +36,14 @@ def note(text: str) -> QLabel:
     label = QLabel(text, wordWrap=True, textFormat=Qt.RichText)
     label.setTextInteractionFlags(Qt.TextSelectableByMouse)
     return label
+
+
+def button(text: str, slot=None, **props) -> QPushButton:
+    """A push button wired to `slot` (the tabs build many)."""
+    b = QPushButton(text, **props)
+    if slot is not None:
+        b.clicked.connect(slot)
+    return b
 
 
 def _big(text: str) -> str:

@@ -30,7 +30,7 @@ from studyapp.lab.common import LabError
 from studyapp.lab.world import load_world
 from studyapp.ui import worker
 from studyapp.ui.links import make_link
-from studyapp.ui.reward_playground import RewardPlayground, heading, note
+from studyapp.ui.reward_playground import RewardPlayground, button, heading, note
 
 STAGES = ("1  Collect preferences", "2  Train the reward model", "3  Optimise the policy (PPO)",
           "Reward model playground")
@@ -82,14 +82,14 @@ class RlhfTab(QWidget):
         self.stage_group = QButtonGroup(self)
         self.stage_buttons = []
         for i, title in enumerate(STAGES):
-            button = QPushButton(title, checkable=True)
-            button.setMinimumHeight(34)
-            button.setStyleSheet(STEP_STYLE)
-            button.setToolTip(f"Alt+{i + 1}")
+            step = QPushButton(title, checkable=True)
+            step.setMinimumHeight(34)
+            step.setStyleSheet(STEP_STYLE)
+            step.setToolTip(f"Alt+{i + 1}")
             QShortcut(QKeySequence(f"Alt+{i + 1}"), self, lambda i=i: self.show_stage(i + 1))
-            self.stage_group.addButton(button, i)
-            self.stage_buttons.append(button)
-            steps.addWidget(button)
+            self.stage_group.addButton(step, i)
+            self.stage_buttons.append(step)
+            steps.addWidget(step)
             if i < 2:
                 steps.addWidget(QLabel("→"))
             elif i == 2:
@@ -135,8 +135,7 @@ class RlhfTab(QWidget):
         self.count_box = QSpinBox(minimum=2, maximum=4, value=4, suffix=" answers")
         self.temp_box = QDoubleSpinBox(minimum=0.1, maximum=2.0, singleStep=0.1, value=1.0, prefix="temperature ")
         self.temp_box.setToolTip("Higher: more varied (and more often wrong) answers")
-        self.sample_button = QPushButton("① Sample answers from the SFT model", default=True)
-        self.sample_button.clicked.connect(self.sample)
+        self.sample_button = button("① Sample answers from the SFT model", self.sample, default=True)
         for w, stretch in ((QLabel("Prompt:"), 0), (self.prompt_box, 1), (self.count_box, 0), (self.temp_box, 0),
                            (self.sample_button, 0)):
             row.addWidget(w, stretch)
@@ -156,19 +155,16 @@ class RlhfTab(QWidget):
         font = self.rank_list.font()
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self.rank_list.setFont(font)
-        self.rank_list.model().rowsMoved.connect(lambda *_: QTimer.singleShot(0, self._ranking_changed))
+        self.rank_list.model().rowsMoved.connect(lambda *_: QTimer.singleShot(0, self._render_ranking))
         ll.addWidget(self.rank_list, 1)
         buttons = QHBoxLayout()
-        self.up_button = QPushButton("▲ Better")
-        self.down_button = QPushButton("▼ Worse")
-        self.up_button.clicked.connect(lambda: self.move_selected(-1))
-        self.down_button.clicked.connect(lambda: self.move_selected(+1))
+        self.up_button = button("▲ Better", lambda: self.move_selected(-1))
+        self.down_button = button("▼ Worse", lambda: self.move_selected(+1))
         QShortcut(QKeySequence("Ctrl+Up"), self.rank_list, lambda: self.move_selected(-1))
         QShortcut(QKeySequence("Ctrl+Down"), self.rank_list, lambda: self.move_selected(+1))
         self.reveal_button = QPushButton("Reveal the rater's ranking", checkable=True)
         self.reveal_button.toggled.connect(lambda _: self._render_ranking())
-        self.adopt_button = QPushButton("Use the rater's order")
-        self.adopt_button.clicked.connect(self.adopt_rater_order)
+        self.adopt_button = button("Use the rater's order", self.adopt_rater_order)
         for b in (self.up_button, self.down_button, self.reveal_button, self.adopt_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
@@ -191,18 +187,15 @@ class RlhfTab(QWidget):
         lay.addWidget(split, 1)
 
         bottom = QHBoxLayout()
-        self.keep_button = QPushButton("③ Add these pairs to my preference data")
-        self.keep_button.clicked.connect(self.keep_pairs)
+        self.keep_button = button("③ Add these pairs to my preference data", self.keep_pairs)
         self.data_label = QLabel()
-        self.clear_button = QPushButton("Clear my data")
-        self.clear_button.clicked.connect(self.clear_pairs)
-        to2 = QPushButton("Next: train the reward model →")
-        to2.clicked.connect(lambda: self.show_stage(2))
-        for w in (self.keep_button, self.data_label):
-            bottom.addWidget(w)
-        bottom.addStretch(1)
-        bottom.addWidget(self.clear_button)
-        bottom.addWidget(to2)
+        self.clear_button = button("Clear my data", self.clear_pairs)
+        for w in (self.keep_button, self.data_label, None, self.clear_button,
+                  button("Next: train the reward model →", lambda: self.show_stage(2))):
+            if w is None:
+                bottom.addStretch(1)
+            else:
+                bottom.addWidget(w)
         lay.addLayout(bottom)
         self._update_data_label()
         self._render_ranking()
@@ -224,10 +217,8 @@ class RlhfTab(QWidget):
         self.epochs_box = QSpinBox(minimum=1, maximum=6, value=2, suffix=" epochs")
         self.weight_box = QSpinBox(minimum=1, maximum=50, value=8, prefix="each of your pairs counts ×")
         self.weight_box.setToolTip("Your pairs are a handful among hundreds; this is how loudly they speak")
-        self.train_button = QPushButton("Train the reward model")
-        self.train_button.clicked.connect(self.train)
-        self.cancel_button = QPushButton("Cancel", enabled=False)
-        self.cancel_button.clicked.connect(lambda: self.train_task and self.train_task.cancel())
+        self.train_button = button("Train the reward model", self.train)
+        self.cancel_button = button("Cancel", lambda: self.train_task and self.train_task.cancel(), enabled=False)
         for w in (QLabel("Start from"), self.start_box, self.epochs_box, self.weight_box, self.train_button,
                   self.cancel_button):
             opts.addWidget(w)
@@ -270,13 +261,10 @@ class RlhfTab(QWidget):
         lay.addWidget(self.pair_table, 1)
         bottom = QHBoxLayout()
         self.in_use_label = QLabel(wordWrap=True)
-        self.shipped_button = QPushButton("Use the shipped reward model")
-        self.shipped_button.clicked.connect(self.use_shipped)
-        to3 = QPushButton("Next: PPO →")
-        to3.clicked.connect(lambda: self.show_stage(3))
+        self.shipped_button = button("Use the shipped reward model", self.use_shipped)
         bottom.addWidget(self.in_use_label, 1)
         bottom.addWidget(self.shipped_button)
-        bottom.addWidget(to3)
+        bottom.addWidget(button("Next: PPO →", lambda: self.show_stage(3)))
         lay.addLayout(bottom)
         self._show_results(None)
         return page
@@ -315,9 +303,7 @@ class RlhfTab(QWidget):
                                + ", ".join(p for p in parts if p) + "."))
         self.ppo_label = note("")
         lay.addWidget(self.ppo_label)
-        self.ppo_button = QPushButton("Open the PPO tab with this reward model →")
-        self.ppo_button.setMinimumHeight(40)
-        self.ppo_button.clicked.connect(self.hand_over_to_ppo)
+        self.ppo_button = button("Open the PPO tab with this reward model →", self.hand_over_to_ppo, minimumHeight=40)
         row = QHBoxLayout()
         row.addWidget(self.ppo_button)
         row.addStretch(1)
@@ -414,7 +400,7 @@ class RlhfTab(QWidget):
         item = self.rank_list.takeItem(row)
         self.rank_list.insertItem(new, item)
         self.rank_list.setCurrentRow(new)
-        self._ranking_changed()
+        self._render_ranking()
 
     def adopt_rater_order(self) -> None:
         if not self.rater_order:
@@ -425,9 +411,6 @@ class RlhfTab(QWidget):
             self.rank_list.addItem(by_text.pop(self.responses[index].text))
         for it in by_text.values():
             self.rank_list.addItem(it)
-        self._ranking_changed()
-
-    def _ranking_changed(self) -> None:
         self._render_ranking()
 
     def _render_ranking(self) -> None:
@@ -574,9 +557,13 @@ class RlhfTab(QWidget):
             f"Held-out accuracy ({result['n_heldout']} pairs)<br>"
             + big.format(f"{percent(result['heldout_before'])} → {percent(result['heldout_after'])}")
             + ("<br><small>a fresh model has no opinion: 50% is chance</small>" if result["fresh"] else ""))
+        agree = result["rater_agreement"]
+        judged = agree["agree"] + agree["disagree"]
         self.mine_label.setText(
             f"Your {result['n_mine']} pairs ranked your way<br>"
-            + big.format(f"{percent(result['mine_before'])} → {percent(result['mine_after'])}"))
+            + big.format(f"{percent(result['mine_before'])} → {percent(result['mine_after'])}")
+            + (f"<br><small>the rater agrees with {agree['agree']} of the {judged} it can judge; the held-out "
+               "test is the rater's, so pairs against it pull that accuracy down</small>" if judged else ""))
         rows = result["pairs"]
         self.pair_table.setRowCount(len(rows))
         for r, p in enumerate(rows):
