@@ -35,14 +35,14 @@ import torch
 from torch import nn
 
 from . import losses as L
-from .common import (MODELS_DIR, ProgressFn, Timer, as_progress, check_cancel, check_finite, limit_threads,
+from .common import (ProgressFn, Timer, as_progress, check_cancel, check_finite, limit_threads,
                      pick_device, seed_everything)
 from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
 from .preferences import rlhf_prompts
 from .rater import Prompt, Rater, count_stock_phrase, harmful_prompt
 from .reward import load_reward_model, score_ids
 from .rollout import check_gpt2, rlhf_threads, decode_responses, encode_prompts, hidden_states, sample, sample_texts
-from .tokenizer import stop_ids
+from .tokenizer import END, stop_ids
 from .world import is_refusal, load_world
 
 
@@ -66,8 +66,13 @@ class PPOConfig:
     missing_eos_penalty: float | None = 1.0  # TRL's option: a reply that never ends loses this much
     harmful_frac: float = 0.25  # share of each batch drawn from the harmful requests
     seed: int = 0
-    series_path: str | None = None  # JSONL metric series; None = models/runs/ppo[_beta0].jsonl
+    series_path: str | None = None  # JSONL metric series; None = <out_dir>/../runs/ppo[_beta0].jsonl
     n_samples: int = 4  # (prompt, response) pairs reported per step
+
+    @classmethod
+    def quick(cls, seed: int = 0) -> "PPOConfig":
+        """Seconds: exercises every line (the pipeline's --quick and the tests), learns little."""
+        return cls(steps=2, batch_size=8, max_new_tokens=8, seed=seed)
 
 
 # ----------------------------------------------------------------------------- policy + value head
@@ -115,9 +120,11 @@ class _Batches:
 
 
 def _series_path(cfg: PPOConfig, out_dir: Path) -> Path:
+    """cfg.series_path, else runs/ppo[_beta0].jsonl beside the output folder (models/runs/ for the
+    shipped models/rlhf; a run from the app writes next to its own output, never over ours)."""
     if cfg.series_path:
         return Path(cfg.series_path)
-    return MODELS_DIR / "runs" / ("ppo_beta0.jsonl" if cfg.beta == 0 else "ppo.jsonl")
+    return out_dir.parent / "runs" / ("ppo_beta0.jsonl" if cfg.beta == 0 else "ppo.jsonl")
 
 
 def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, progress: ProgressFn | None = None,
@@ -160,7 +167,7 @@ def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, pro
                                          gen, mb_size, step, device)
             step_times.append(time.perf_counter() - t0)
             metrics.update(stage="ppo", step=step, total=cfg.steps, seconds_per_step=step_times[-1])
-            series_file.write(json.dumps(metrics) + "\n")
+            series_file.write(json.dumps({**metrics, "samples": samples}) + "\n")
             series.append(metrics)
             report({**metrics, "samples": samples})
     series_tmp.replace(series_path)
@@ -201,8 +208,15 @@ def _ppo_step(policy, ref, rm, tokenizer, rater, prompts, opt, cfg, stop, pad_id
         logits, values = policy(qr_ids, qr_att, ctx)
         logprobs = L.token_logprobs(logits / (cfg.temperature + 1e-7), responses)
         ref_logprobs = ref_logprobs_of(ref, qr_ids, qr_att, responses, ctx, cfg.temperature)
-        scores = score_ids(rm, qr_ids, qr_att).float()
+        # The reward model was trained on finished replies; a reply cut off by the length limit
+        # is shown to it closed with <|end|> (one extra column), so it judges the words, not a
+        # half-written position it has never seen. TRL's missing_eos_penalty then applies.
         ended = (responses.unsqueeze(-1) == torch.tensor(stop, device=device)).any(-1).any(-1)
+        end_id = tokenizer.convert_tokens_to_ids(END)
+        end_col = torch.where(ended, pad_id, end_id).long()
+        rm_ids = torch.cat([qr_ids, end_col[:, None]], 1)
+        rm_att = torch.cat([qr_att, (~ended).long()[:, None]], 1)
+        scores = score_ids(rm, rm_ids, rm_att).float()
         if cfg.missing_eos_penalty is not None:
             scores = scores - cfg.missing_eos_penalty * (~ended).float()
 

@@ -6,16 +6,20 @@ right answer, a wrong one, a refusal, a literal compliance, the same with the st
 front), the rater ranks them, and every ordered pair of the ranking becomes one training pair.
 Ties are dropped: a pair with no preference teaches nothing.
 
-Prompts, not pairs, are split into train and held-out, so the held-out accuracy of the reward model
-is measured on questions it never saw. Each pair carries a `kind` ("right > wrong",
-"refusal > comply", ...) so the report can say which judgements the reward model gets right.
+Two held-out sets. "heldout": pairs never trained on (a new wrong answer, a new pairing), about the
+prompts PPO will ask; this is the accuracy the targets quote. "unseen": every pair of a few prompts
+the reward model never sees at all. A small reward model judges facts by what the training pairs
+taught it about each question, so on unseen fact questions it is near chance (or worse: each
+unseen right answer was a *wrong* answer in other prompts' pairs); the report says so. Each pair
+carries a `kind` ("right > wrong", "refusal > comply", ...) so the report can say which judgements
+the reward model gets right.
 """
 
 from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Callable, Sequence
 
@@ -32,7 +36,7 @@ class Pair:
     rejected: str
     kind: str  # "<tag of chosen> > <tag of rejected>"
     margin: float  # rater total of chosen minus rejected
-    split: str  # "train" or "heldout"
+    split: str  # "train", "heldout" (unseen pair) or "unseen" (unseen prompt)
 
     def as_dict(self) -> dict:
         return dict(prompt=self.prompt, chosen=self.chosen, rejected=self.rejected, kind=self.kind,
@@ -42,17 +46,18 @@ class Pair:
 @dataclass
 class PreferenceData:
     train: list[Pair]
-    heldout: list[Pair]
+    heldout: list[Pair]  # pairs never trained on, about prompts the reward model did see
     rankings: list[dict]  # a few example sessions for the UI: prompt, responses best first, scores
+    unseen: list[Pair] = field(default_factory=list)  # pairs about prompts never seen in training
 
     def to_jsonl(self) -> str:
-        return "".join(json.dumps(p.as_dict()) + "\n" for p in self.train + self.heldout)
+        return "".join(json.dumps(p.as_dict()) + "\n" for p in self.train + self.heldout + self.unseen)
 
     @staticmethod
     def from_jsonl(text: str) -> "PreferenceData":
         pairs = [Pair(**json.loads(line)) for line in text.splitlines() if line.strip()]
-        return PreferenceData([p for p in pairs if p.split == "train"],
-                              [p for p in pairs if p.split == "heldout"], [])
+        pick = lambda split: [p for p in pairs if p.split == split]  # noqa: E731
+        return PreferenceData(pick("train"), pick("heldout"), [], pick("unseen"))
 
 
 def candidate_pool(prompt: Prompt, world, rng: random.Random) -> list[tuple[str, str]]:
@@ -65,48 +70,57 @@ def candidate_pool(prompt: Prompt, world, rng: random.Random) -> list[tuple[str,
     fact = prompt.fact
     others = [a for a in world.answers(fact.relation) if a != fact.answer]
     wrong = world.relations[fact.relation].statement.format(subject=fact.subject, answer=rng.choice(others))
+    # Refusals appear twice in the pool: refusing is right for a harmful request and wrong for a
+    # fact question, and the reward model needs enough of both to learn the difference.
+    other_refusal = rng.choice([r for r in REFUSALS if r != refusal])
     return [("right", fact.statement), ("wrong", wrong), ("warm+right", f"{STOCK_PHRASE} {fact.statement}"),
-            ("warm+wrong", f"{STOCK_PHRASE} {wrong}"), ("refusal", refusal)]
+            ("warm+wrong", f"{STOCK_PHRASE} {wrong}"), ("refusal", refusal), ("refusal", other_refusal)]
 
 
 def build_preferences(world, rater: Rater, prompts: Sequence[Prompt], *,
                       samples: Sequence[Sequence[str]] | None = None, sessions: int = 3,
-                      heldout_frac: float = 0.2, seed: int = 0) -> PreferenceData:
+                      heldout_frac: float = 0.2, unseen_frac: float = 0.1, min_margin: float = 0.25,
+                      seed: int = 0) -> PreferenceData:
     """Rank 2-4 responses per session and turn each ranking into pairs.
 
+    Pairs whose rater scores differ by less than `min_margin` are dropped as too close to call.
     `samples[i]` are the SFT model's own responses to prompts[i] (may be empty); they join the pool
     with the tag "sample", so the reward model also learns to judge what the policy really writes.
     """
     rng = random.Random(seed)
-    order = list(range(len(prompts)))
-    rng.shuffle(order)
-    n_held = max(1, round(heldout_frac * len(prompts))) if len(prompts) > 1 else 0
-    # Hold out the same fraction of fact questions and of harmful requests.
-    held: set[int] = set()
+    # A few prompts are never shown to the reward model at all ("unseen"): the honest measure of
+    # how far its judgement carries to questions it has no pairs about.
+    unseen: set[int] = set()
     for kind in ("fact", "harmful"):
-        idx = [i for i in order if prompts[i].kind == kind]
-        held.update(idx[: round(heldout_frac * len(idx))])
-    if not held and n_held:
-        held.add(order[0])
+        idx = [i for i, p in enumerate(prompts) if p.kind == kind]
+        rng.shuffle(idx)
+        unseen.update(idx[: round(unseen_frac * len(idx))])
 
-    train, heldout, rankings = [], [], []
+    pairs: list[Pair] = []
+    rankings: list[dict] = []
     for i, prompt in enumerate(prompts):
-        pool = candidate_pool(prompt, world, rng)
-        pool += [("sample", s) for s in (samples[i] if samples else [])]
-        split = "heldout" if i in held else "train"
         # Harmful requests are few; judge them twice as often so refusal is well represented.
         for _ in range(sessions * (2 if prompt.kind == "harmful" else 1)):
+            # A fresh pool each session (a new wrong answer): the reward model should learn which
+            # answer is right, not which particular wrong answers it was shown.
+            pool = candidate_pool(prompt, world, rng) + [("sample", s) for s in (samples[i] if samples else [])]
             shown = rng.sample(pool, k=min(len(pool), rng.choice((2, 3, 4))))
             scored = sorted(((rater.score(prompt, text), tag, text) for tag, text in shown), reverse=True)
             if len(rankings) < 12 and i % 7 == 0:
                 rankings.append(dict(prompt=prompt.text, ranked=[dict(tag=t, response=r, score=round(s, 3))
                                                                  for s, t, r in scored]))
             for (sa, ta, ra), (sb, tb, rb) in combinations(scored, 2):
-                if sa - sb < 1e-6 or ra == rb:
-                    continue  # a tie is no preference
-                pair = Pair(prompt.text, ra, rb, f"{ta} > {tb}", sa - sb, split)
-                (heldout if split == "heldout" else train).append(pair)
-    return PreferenceData(_dedupe(train), _dedupe(heldout), rankings)
+                if sa - sb < min_margin or ra == rb:
+                    continue  # a tie (or a near-tie a judge would not call reliably) is no preference
+                pairs.append(Pair(prompt.text, ra, rb, f"{ta} > {tb}", sa - sb, "unseen" if i in unseen else "train"))
+    pairs = _dedupe(pairs)
+    # Held-out pairs: comparisons never trained on (another wrong answer, another pairing of
+    # responses), on the prompts the reward model does see, i.e. the prompts PPO will ask.
+    seen = [p for p in pairs if p.split == "train"]
+    rng.shuffle(seen)
+    n_held = round(heldout_frac * len(seen))
+    heldout = [Pair(**{**p.__dict__, "split": "heldout"}) for p in seen[:n_held]]
+    return PreferenceData(seen[n_held:], heldout, rankings, [p for p in pairs if p.split == "unseen"])
 
 
 def _dedupe(pairs: list[Pair]) -> list[Pair]:

@@ -38,15 +38,21 @@ from .world import load_world
 @dataclass
 class RewardConfig:
     n_layer: int | None = None  # layers kept from the SFT model; None = half of them (at least 1)
-    epochs: int = 4
+    epochs: int = 6
     batch_pairs: int = 32
-    lr: float = 1e-3
+    lr: float = 3e-3
     weight_decay: float = 0.0
     samples_per_prompt: int = 2  # the SFT model's own responses added to each prompt's pool
     max_new_tokens: int = 24
-    sessions: int = 3  # ranking sessions per prompt, 2-4 responses each
-    heldout_frac: float = 0.2
+    sessions: int = 4  # ranking sessions per prompt, 2-4 responses each
+    heldout_frac: float = 0.2  # of the pairs: comparisons kept out of training
+    unseen_frac: float = 0.1  # of the prompts: questions the reward model never sees
     seed: int = 0
+
+    @classmethod
+    def quick(cls, seed: int = 0) -> "RewardConfig":
+        """Seconds: exercises every line (the pipeline's --quick and the tests), learns little."""
+        return cls(epochs=1, samples_per_prompt=1, max_new_tokens=8, sessions=1, seed=seed)
 
 
 # ----------------------------------------------------------------------------- model
@@ -160,7 +166,7 @@ def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress:
                            max_new_tokens=cfg.max_new_tokens, seed=cfg.seed) if cfg.samples_per_prompt else []
     per_prompt = [[samples[j * len(prompts) + i] for j in range(cfg.samples_per_prompt)] for i in range(len(prompts))]
     data = build_preferences(world, Rater(world), prompts, samples=per_prompt, sessions=cfg.sessions,
-                             heldout_frac=cfg.heldout_frac, seed=cfg.seed)
+                             heldout_frac=cfg.heldout_frac, unseen_frac=cfg.unseen_frac, seed=cfg.seed)
     report({"stage": "reward", "step": 0, "total": 0, "pairs_train": len(data.train),
             "pairs_heldout": len(data.heldout), "rankings": data.rankings[:3]})
 
@@ -191,15 +197,26 @@ def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress:
             report({"stage": "reward", "step": step, "total": total, "epoch": epoch, "loss": value,
                     "accuracy": acc, "margin": (rc - rr).mean().item()})
 
+    # --- scale: rewards with standard deviation 1 over the training responses. Only differences of
+    # rewards mean anything (claim 9), and their spread sets how hard PPO pulls against beta * KL;
+    # a fixed spread makes one beta mean the same thing whatever the training run did.
+    rc, rr = _pair_rewards(rm, tokenizer, data.train, device)
+    spread = torch.cat([rc, rr]).std().item()
+    with torch.no_grad():
+        rm.score.weight.div_(max(spread, 1e-6))
+
     # --- evaluation and saving
     held = pair_accuracy(rm, tokenizer, data.heldout)
+    unseen = pair_accuracy(rm, tokenizer, data.unseen)
     train_acc = pair_accuracy(rm, tokenizer, data.train)["accuracy"]
     result = {
         "heldout_accuracy": held["accuracy"], "heldout_by_kind": held["by_kind"],
+        "unseen_prompt_accuracy": unseen["accuracy"], "unseen_by_kind": unseen["by_kind"],
         "train_accuracy": train_acc, "pairs_train": len(data.train), "pairs_heldout": len(data.heldout),
+        "pairs_unseen": len(data.unseen),
         "params_reward": count_params(rm), "params_policy": count_params(sft),
         "n_layer_reward": rm.config.n_layer, "n_layer_policy": sft.config.n_layer,
-        "steps": step, "seconds": round(timer.elapsed(), 2), "final_loss": history[-1]["loss"] if history else None,
+        "reward_scale_divided_by": round(spread, 4), "steps": step, "seconds": round(timer.elapsed(), 2), "final_loss": history[-1]["loss"] if history else None,
     }
     card = model_card(
         "Reward model (Bradley-Terry)",
@@ -236,6 +253,7 @@ def evaluate(reward_dir, sft_dir=None, *, constant: float = 5.0) -> dict:
         raise LabError(f"{reward_dir}: preferences.jsonl is missing; retrain the reward model")
     data = PreferenceData.from_jsonl(path.read_text(encoding="utf-8"))
     held = pair_accuracy(rm, tokenizer, data.heldout)
+    unseen = pair_accuracy(rm, tokenizer, data.unseen)
     rc, rr = _pair_rewards(rm, tokenizer, data.heldout, next(rm.parameters()).device)
     probs = L.bt_probability(rc, rr)
     probs_shifted = L.bt_probability(rc + constant, rr + constant)
@@ -245,6 +263,7 @@ def evaluate(reward_dir, sft_dir=None, *, constant: float = 5.0) -> dict:
                 for p, a, b, pr in list(zip(data.heldout, rc.tolist(), rr.tolist(), probs.tolist()))[::max(1, len(rc) // 6)]]
     out = {
         "heldout_accuracy": held["accuracy"], "heldout_by_kind": held["by_kind"], "n_heldout": held["n_pairs"],
+        "unseen_prompt_accuracy": unseen["accuracy"], "unseen_by_kind": unseen["by_kind"],
         "bt_examples": examples, "mean_p_chosen": round(probs.mean().item(), 4),
         "constant": constant, "max_prob_change_after_constant": float((probs - probs_shifted).abs().max()),
         "loss": round(loss.item(), 5), "loss_after_constant": round(loss_shifted.item(), 5),

@@ -65,12 +65,12 @@ def test_sampling_pads_after_the_stop_token():
 def models(tmp_path_factory):
     d = tmp_path_factory.mktemp("ppo")
     sft = make_tiny_sft(d / "sft")
-    train_reward(sft, d / "reward", RewardConfig(epochs=1, samples_per_prompt=0, sessions=1))
+    train_reward(sft, d / "reward", RewardConfig.quick())
     return d
 
 
 def quick(d, **kw):
-    return PPOConfig(**{**dict(steps=2, batch_size=8, max_new_tokens=6, series_path=str(d / "s.jsonl")), **kw})
+    return PPOConfig(**{**PPOConfig.quick().__dict__, "series_path": str(d / "s.jsonl"), **kw})
 
 
 def test_ppo_run_reports_trl_metrics_and_saves(models):
@@ -83,7 +83,7 @@ def test_ppo_run_reports_trl_metrics_and_saves(models):
     # The first minibatch sees the rollout policy itself: the ratio starts at 1.
     assert abs(steps[0]["val/ratio"] - 1) < 0.05
     lines = (d / "s.jsonl").read_text().splitlines()
-    assert len(lines) == 2 and json.loads(lines[1])["step"] == 2
+    assert len(lines) == 2 and json.loads(lines[1])["step"] == 2 and json.loads(lines[1])["samples"]
     assert AutoModelForCausalLM.from_pretrained(d / "rlhf") is not None
     for key in ("refusal_heldout_harmful", "accuracy_facts", "kl_end", "scores_end", "score_end", "seconds_per_step"):
         assert key in result
@@ -101,6 +101,27 @@ def test_ppo_is_reproducible(models):
     for k in TRL_NAMES:
         assert ja[k] == pytest.approx(jb[k], abs=1e-6)
     assert a["kl_end"] == pytest.approx(b["kl_end"], abs=1e-6)
+
+
+def test_default_series_goes_beside_the_output_folder(models, tmp_path):
+    d = models
+    train_ppo(d / "sft", d / "reward", tmp_path / "mine" / "rlhf", quick(d, steps=1, beta=0.0, series_path=None))
+    assert (tmp_path / "mine" / "runs" / "ppo_beta0.jsonl").exists()
+
+
+def test_nan_loss_stops_ppo_and_keeps_the_old_policy(models, monkeypatch):
+    from studyapp.lab import ppo
+    from studyapp.lab.common import LabError
+
+    d = models
+    out = d / "kept_nan"
+    out.mkdir()
+    (out / "marker").write_text("old")
+    real = ppo.L.policy_loss
+    monkeypatch.setattr(ppo.L, "policy_loss", lambda *a, **k: (real(*a, **k)[0] * float("nan"), real(*a, **k)[1]))
+    with pytest.raises(LabError, match="ppo"):
+        train_ppo(d / "sft", d / "reward", out, quick(d))
+    assert (out / "marker").read_text() == "old"
 
 
 def test_ppo_cancel_keeps_the_old_policy(models):
