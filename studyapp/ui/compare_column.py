@@ -72,13 +72,10 @@ class ModelColumn(QFrame):
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.view.setFont(font)
 
-        self.folder_label = QLabel()
-        self.folder_label.setStyleSheet("color: palette(placeholder-text);")
-        self.folder_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.folder_button = QPushButton("Choose folder…")
         self.folder_button.setToolTip("Load any local Hugging Face causal-LM folder into this column")
         self.folder_button.clicked.connect(self.choose_folder)
-        self.reset_button = QToolButton(text="Course model", autoRaise=True)
+        self.reset_button = QToolButton(text="↺ Course model", autoRaise=True)
         self.reset_button.setToolTip(f"Go back to the course's {spec.title.lower()}")
         self.reset_button.clicked.connect(self.reset_folder)
         self.folder_row = QWidget()
@@ -86,7 +83,7 @@ class ModelColumn(QFrame):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.folder_button)
         row.addWidget(self.reset_button)
-        row.addWidget(self.folder_label, 1)
+        row.addStretch(1)
         self.folder_row.hide()
 
         layout = QVBoxLayout(self)
@@ -104,17 +101,18 @@ class ModelColumn(QFrame):
         if own_folder is None:
             self.title.setText(f"<b>{self.spec.title}</b>")
             self.caption.setText(self.spec.caption)
-            self.folder_label.setText("")
         else:
             self.title.setText(f"<b>Your model:</b> {html.escape(own_folder.name)}")
             self.caption.setText(f"Loaded from {own_folder}. In place of the course's "
                                  f"{self.spec.title.lower()}.")
-            self.folder_label.setText("")
         self.reset_button.setEnabled(own_folder is not None)
 
     def set_status(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet("color: #c62828;" if error else "color: palette(placeholder-text);")
+        # A style sheet costs a restyle of the label: set it only when the kind of status changes.
+        if error != self.status.property("error"):
+            self.status.setProperty("error", error)
+            self.status.setStyleSheet("color: #c62828;" if error else "color: palette(placeholder-text);")
 
     # ---- the answer ------------------------------------------------------------------------
     def start_answer(self, prompt_shown: str) -> None:
@@ -138,9 +136,13 @@ class ModelColumn(QFrame):
         """Append a batch of streamed tokens at the end, without redrawing what is there."""
         cursor = QTextCursor(self.view.document())
         cursor.movePosition(QTextCursor.End)
+        # One edit block: the document lays itself out once per batch, not once per token.
+        cursor.beginEditBlock()
+        shades = self._shades()
         for event in events:
             self.tokens.append(event)
-            self._insert_token(cursor, len(self.tokens) - 1)
+            self._insert_token(cursor, len(self.tokens) - 1, shades)
+        cursor.endEditBlock()
         bar = self.view.verticalScrollBar()
         bar.setValue(bar.maximum())
 
@@ -151,27 +153,33 @@ class ModelColumn(QFrame):
     def answer_text(self) -> str:
         return "".join(t.get("text", "") for t in self.tokens)
 
+    def _shades(self) -> tuple[QColor, QColor, QColor, QColor]:
+        """Text colour, the two alternating token shades and the selected shade, for the theme now."""
+        name = theme.current()
+        return (self.palette().text().color(), QColor(SHADES[name][0]), QColor(SHADES[name][1]),
+                QColor(SELECTED[name]))
+
     def _redraw(self) -> None:
         self.view.clear()
         cursor = QTextCursor(self.view.document())
+        cursor.beginEditBlock()
         dim = QTextCharFormat()
         dim.setForeground(QColor("#8a8a8a"))
         cursor.insertText(self.prompt_shown, dim)
+        shades = self._shades()
         for i in range(len(self.tokens)):
-            self._insert_token(cursor, i)
+            self._insert_token(cursor, i, shades)
+        cursor.endEditBlock()
 
-    def _insert_token(self, cursor: QTextCursor, i: int) -> None:
+    def _insert_token(self, cursor: QTextCursor, i: int, shades: tuple) -> None:
         text = self.tokens[i].get("text", "")
         if not text:
             return   # half of a character; the next token carries it
-        name = theme.current()
         fmt = QTextCharFormat()
         fmt.setAnchor(True)
         fmt.setAnchorHref(f"token:{i}")
-        fmt.setForeground(self.palette().text().color())
-        shade = SELECTED[name] if i == self.selected else SHADES[name][i % 2]
-        fmt.setBackground(QColor(shade))
-        fmt.setToolTip(f"Token {i + 1} (id {self.tokens[i].get('id')}): click for its probabilities")
+        fmt.setForeground(shades[0])
+        fmt.setBackground(shades[3] if i == self.selected else shades[1 + i % 2])
         cursor.insertText(text.replace("\n", "↵\n"), fmt)
 
     def _anchor(self, url) -> None:

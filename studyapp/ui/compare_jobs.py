@@ -49,12 +49,19 @@ def load_model_job(folder: str, threads: int = 0) -> dict:
 
 
 def stream_job(loaded: dict, prompt: str, *, chat: bool, max_new_tokens: int, temperature: float,
-               top_k: int, top_p: float, seed: int | None, greedy: bool) -> Iterator[dict]:
-    """Yield {"prompt": text as the model reads it, "n_prompt": ids} first, then one event per token.
+               top_k: int, top_p: float, seed: int | None, greedy: bool,
+               batch_s: float = 0.03) -> Iterator[dict]:
+    """Yield {"prompt": text as the model reads it, "n_prompt": ids} first, then {"tokens": [...]}.
 
-    Each token event is the lab's stream() event plus "piece", the token decoded on its own (what
-    the probability bars call it). A prompt that leaves no room in the context raises LabError.
+    Tokens are yielded in batches, at most one batch every `batch_s` seconds (the first token at
+    once): every yield is a signal that wakes the GUI thread and takes Python's GIL from the
+    generating threads, and at one signal per token three columns measured ~30% slower than the
+    lab's own loop. Each token is the lab's stream() event plus "piece", the token decoded on its
+    own (what the probability bars call it). A prompt that leaves no room in the context raises
+    LabError. Cancelling takes effect at the next batch, within `batch_s`.
     """
+    import time
+
     from studyapp.lab.common import LabError
     from studyapp.lab.generate import stream
     from studyapp.lab.prompts import context_problem
@@ -66,7 +73,15 @@ def stream_job(loaded: dict, prompt: str, *, chat: bool, max_new_tokens: int, te
     if problem:
         raise LabError(problem)
     yield {"prompt": tokenizer.decode(ids, skip_special_tokens=False), "n_prompt": len(ids)}
+    batch: list[dict] = []
+    last = 0.0
     for event in stream(model, tokenizer, prompt, max_new_tokens=max_new_tokens, temperature=temperature,
                         top_k=top_k, top_p=top_p, seed=seed, greedy=greedy, chat=chat, return_dist=True):
         event["piece"] = tokenizer.decode([event["id"]], skip_special_tokens=False)
-        yield event
+        batch.append(event)
+        now = time.perf_counter()
+        if now - last >= batch_s:
+            yield {"tokens": batch}
+            batch, last = [], now
+    if batch:
+        yield {"tokens": batch}

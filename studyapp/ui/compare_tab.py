@@ -4,7 +4,7 @@
 
 Each column loads its model on a worker when the tab is first shown and streams its answer from a
 worker generator of its own. Streamed tokens are only queued by the signal handlers; a timer draws
-the queued tokens of all columns ~30 times a second, so three fast streams never stall the event
+the queued tokens of all columns 20 times a second, so three fast streams never stall the event
 loop. Clicking a token shows the next-token probabilities of that step (token_dist.py).
 Keys: Enter or Ctrl+Enter generates (Shift+Enter adds a line), Esc stops.
 """
@@ -33,7 +33,16 @@ MODE_TEXT = {
     "raw": "Raw text: each model gets exactly your words and continues them, the way the base model "
            "continued web pages during pretraining.",
 }
-FLUSH_MS = 33   # how often streamed tokens are drawn: fast enough to look live, cheap for the loop
+# How often streamed tokens are drawn (and how long a worker gathers tokens before it signals):
+# 20 times a second looks live, and every redraw of three answers costs the generating threads
+# CPU and GIL time (measured in bench/stream_in_tab.py).
+FLUSH_MS = 50
+
+
+def sentence(text: str) -> str:
+    """A lab message as a sentence: it ends with one full stop (or its own '?' or '!')."""
+    text = text.strip()
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 @dataclass
@@ -49,6 +58,7 @@ class Slot:
     pending: list = field(default_factory=list)
     started: float = 0.0
     n_prompt: int = 0            # tokens in the prompt as this model reads it
+    status_at: float = 0.0       # when the "Writing…" counter was last updated
     settings: dict = field(default_factory=dict)
 
 
@@ -72,6 +82,7 @@ class CompareTab(QWidget):
         self._build()
         self.slots = [Slot(col, self.models_path / col.spec.key) for col in self.columns]
         self.flush_timer = QTimer(self, interval=FLUSH_MS, timeout=self._flush)
+        self.batch_s = FLUSH_MS / 1000
         self._update_buttons()
 
     # ---- building -------------------------------------------------------------------------
@@ -279,9 +290,10 @@ class CompareTab(QWidget):
 
     def _update_buttons(self) -> None:
         has_text = bool(self.prompt.toPlainText().strip())
-        self.generate_button.setEnabled(has_text)
-        self.generate_button.setToolTip("Send the prompt to all three models (Enter or Ctrl+Enter)" if has_text
-                                        else "Type a prompt first")
+        if has_text != self.generate_button.isEnabled():
+            self.generate_button.setEnabled(has_text)
+            self.generate_button.setToolTip("Send the prompt to all three models (Enter or Ctrl+Enter)"
+                                            if has_text else "Type a prompt first")
         self.stop_button.setEnabled(self.busy())
 
     def busy(self) -> bool:
@@ -321,14 +333,15 @@ class CompareTab(QWidget):
         title = slot.column.spec.title.lower()
         if own:
             keep = "keeps its model" if slot.loaded else "has no model loaded"
-            slot.column.set_status(f"That folder cannot be used: {message}. The column {keep}.", error=True)
+            slot.column.set_status(f"That folder cannot be used: {sentence(message)} The column {keep}.",
+                                   error=True)
             self.window.show_status(f"Not a usable model folder: {message}")
             return
         slot.loaded = None
         slot.column.set_status("No model loaded", error=True)
         hint = ("Train the course models with “studyapp lab train”" +
                 (", or tick “Use my own models” and choose a folder." if self.allow_own else "."))
-        slot.column.show_message(f"The {title} could not be loaded: {message}.\n\n{hint}")
+        slot.column.show_message(f"The {title} could not be loaded: {sentence(message)}\n\n{hint}")
 
     def _choose_folder(self, index: int) -> None:
         slot = self.slots[index]
@@ -370,7 +383,8 @@ class CompareTab(QWidget):
         self._cancel_tasks()
         self.run_id += 1
         self.request = {"run": self.run_id, "prompt": text.strip(), **self.settings()}
-        self.dist.clear()
+        if self.dist.current is not None:
+            self.dist.clear()
         for slot in self.slots:
             if slot.loaded is not None:
                 self._start_slot(slot)
@@ -385,11 +399,10 @@ class CompareTab(QWidget):
         slot.run = run
         slot.pending.clear()
         slot.settings = {k: v for k, v in request.items() if k not in ("run", "prompt")}
-        slot.column.start_answer("")
-        slot.column.set_status("Writing…")
+        slot.column.set_status("Writing…")   # the answer clears when the prompt event comes
         slot.started = time.perf_counter()
         slot.task = worker.run_in_background(
-            stream_job, slot.loaded, request["prompt"], **slot.settings,
+            stream_job, slot.loaded, request["prompt"], **slot.settings, batch_s=self.batch_s,
             label=f"{slot.column.spec.title} answering",
             on_partial=lambda event, s=slot, r=run: self._partial(s, r, event),
             on_result=lambda _v, s=slot, r=run: self._finished(s, r, stopped=False),
@@ -400,8 +413,12 @@ class CompareTab(QWidget):
             self.flush_timer.start()
 
     def _partial(self, slot: Slot, run: int, event: dict) -> None:
-        # Only queue here: drawing happens in _flush, a few times a second for all columns at once.
-        if run == slot.run:
+        # Only queue here: drawing happens in _flush, 20 times a second for all columns at once.
+        if run != slot.run:
+            return
+        if "tokens" in event:
+            slot.pending.extend(event["tokens"])
+        else:
             slot.pending.append(event)
 
     def _flush(self) -> None:
@@ -415,7 +432,10 @@ class CompareTab(QWidget):
                 slot.column.start_answer(first["prompt"])
             if events:
                 slot.column.add_tokens(events)
-            if slot.task is not None and not slot.task.done:
+            now = time.perf_counter()
+            if slot.task is not None and not slot.task.done and now - slot.status_at > 0.25:
+                # A few times a second is enough for a counter; each new text re-lays out the column.
+                slot.status_at = now
                 slot.column.set_status(f"Writing… {len(slot.column.tokens)} tokens")
         if not self.busy() and not any(s.pending for s in self.slots):
             self.flush_timer.stop()
@@ -435,7 +455,9 @@ class CompareTab(QWidget):
         else:
             why = "it ended its answer"
         slot.column.set_status(f"{n} tokens · {seconds:.2f} s · {n / seconds:.0f} tokens/s · {why}")
-        if self.auto_select and not self.busy():
+        # This slot's task may not read as done yet (its thread sets that after the result signal).
+        others_busy = any(s.task is not None and not s.task.done for s in self.slots if s is not slot)
+        if self.auto_select and not others_busy:
             self._select_first_answer()
 
     def _failed(self, slot: Slot, run: int, message: str) -> None:

@@ -101,6 +101,7 @@ class TokenDistView(QWidget):
                   greedy: bool, temperature: float) -> None:
         """Draw the candidates of one step; `chosen` is the token the model produced there."""
         self._ensure_plot()
+        self.placeholder.hide()
         self.current = {"model": model, "position": position, "chosen": chosen, "dist": list(dist)}
         labels = [show_token(t) for t, _ in dist]
         probs = [100.0 * float(p) for _, p in dist]   # percent: easier to read than 0.004
