@@ -232,8 +232,8 @@ class RlhfTab(QWidget):
         lay.addLayout(prow)
 
         figures = QHBoxLayout()
-        self.acc_label = QLabel(textFormat=Qt.RichText)
-        self.mine_label = QLabel(textFormat=Qt.RichText)
+        self.acc_label = QLabel(textFormat=Qt.RichText, wordWrap=True)
+        self.mine_label = QLabel(textFormat=Qt.RichText, wordWrap=True)
         for w in (self.acc_label, self.mine_label):
             w.setFrameShape(QFrame.StyledPanel)
             w.setMinimumHeight(70)
@@ -318,6 +318,8 @@ class RlhfTab(QWidget):
         self.stage_buttons[n - 1].setChecked(True)
         if n == 4:
             self.playground.activate()
+        if n == 2 and getattr(self, "last_result", None) is None:
+            self._show_results(None)   # the learner's pairs so far, waiting to be measured
 
     def open_link(self, params: dict, fragment: str = "") -> None:
         if params.get("playground"):
@@ -550,8 +552,13 @@ class RlhfTab(QWidget):
         big = "<span style='font-size:18pt; font-weight:600'>{}</span>"
         if result is None:
             self.acc_label.setText("Held-out accuracy<br>" + big.format("train to measure"))
-            self.mine_label.setText("Your pairs ranked the way you did<br>" + big.format("–"))
-            self.pair_table.setRowCount(0)
+            n = len(self.learner_pairs)
+            self.mine_label.setText(f"Your {n} pairs ranked your way<br>" + big.format("–") + (
+                "" if n else "<br><small>rank some answers in stage 1 to add your own pairs</small>"))
+            self.pair_table.setRowCount(n)
+            for r, p in enumerate(self.learner_pairs):
+                for c, text in enumerate((p.prompt, p.chosen, p.rejected, "–", "–")):
+                    self.pair_table.setItem(r, c, QTableWidgetItem(text))
             return
         self.acc_label.setText(
             f"Held-out accuracy ({result['n_heldout']} pairs)<br>"
