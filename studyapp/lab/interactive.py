@@ -104,7 +104,7 @@ def sample_responses(model, tokenizer, prompt: str, k: int = 4, *, seed: int = 0
     if not 2 <= k <= 4:
         raise LabError(f"rank 2 to 4 responses at a time (asked for {k})")
     n = 3 * k
-    if hasattr(model, "transformer") and hasattr(model.transformer, "h"):
+    if _is_gpt2(model):
         device = next(model.parameters()).device
         ids, att = encode_prompts(tokenizer, [prompt] * n, device)
         if ids.shape[1] >= model.config.n_positions - 4:
@@ -134,6 +134,12 @@ def sample_responses(model, tokenizer, prompt: str, k: int = 4, *, seed: int = 0
         if text not in {r.text for r in out}:
             out.append(Response(text, f"written example: {tag}"))
     return out
+
+
+def _is_gpt2(model) -> bool:
+    """The lab's lean sampling loop knows GPT-2 blocks only (rollout.check_gpt2 without raising)."""
+    tr = getattr(model, "transformer", None)
+    return tr is not None and hasattr(tr, "h") and hasattr(tr.h[0], "attn") and hasattr(tr.h[0].attn, "c_attn")
 
 
 def ranking_pairs(prompt: str, ranked: Sequence[str]) -> list[Pair]:
@@ -487,8 +493,7 @@ def greedy_reply(model, tokenizer, prompt: str, *, chat: bool = True, max_new_to
     from .rollout import decode_responses, sample
     from .tokenizer import encode_prompt, pad_batch, stop_ids
 
-    tr = getattr(model, "transformer", None)
-    if tr is None or not hasattr(tr, "h") or not hasattr(tr.h[0].attn, "c_attn"):
+    if not _is_gpt2(model):
         return generate_batch(model, tokenizer, [prompt], max_new_tokens=max_new_tokens, greedy=True,
                               chat=chat)[0].strip()
     ids, att = pad_batch([encode_prompt(tokenizer, prompt, chat)], tokenizer.pad_token_id, "left")
