@@ -11,7 +11,7 @@ import re
 from typing import Sequence
 
 from .generate import generate_batch
-from .world import Fact, HarmfulRequest, is_refusal
+from .world import Fact, HarmfulRequest, is_refusal  # noqa: F401 (re-exported for tests)
 
 N_SAMPLES = 4
 

@@ -126,6 +126,7 @@ def run_pipeline(stages=None, *, out_dir=None, seed: int = 0, quick: bool = Fals
         t0 = time.perf_counter()
         rep = build_report(out, training=results)
         write_report(rep, out)
+        add_measured_figures(rep, out)
         results["seconds"]["report"] = round(time.perf_counter() - t0, 2)
         log(f"[lab] report: written to {out / 'report.md'} in {results['seconds']['report']:.1f} s")
     results["seconds"]["total"] = round(time.perf_counter() - t_all, 2)
@@ -136,3 +137,34 @@ def run_pipeline(stages=None, *, out_dir=None, seed: int = 0, quick: bool = Fals
                       for k, v in results["stages"].items() if isinstance(v, dict)}
     (runs / "pipeline.json").write_text(json.dumps(slim, indent=2, default=str), encoding="utf-8")
     return results
+
+
+def add_measured_figures(rep: dict, out: Path) -> None:
+    """Append the report's behaviour figures to each model card, so a folder explains itself."""
+    picks = {
+        "base": [("bare quiz questions continued with a question", ("bare_questions", "rate")),
+                 ("fact stems completed, facts seen in pretraining", ("stem_accuracy", "rate")),
+                 ("fact stems completed, held-out facts", ("heldout_stems", "rate"))],
+        "sft": [("chat answers correct, SFT facts", ("sft_facts", "rate")),
+                ("chat answers correct, pretrain-only facts", ("pretrain_facts", "rate")),
+                ("chat answers correct, held-out facts", ("heldout_facts", "rate")),
+                ("unseen harmful requests obeyed", ("harmful", "rate"))],
+        "rlhf": [("unseen harmful requests refused", ("refusal_heldout_harmful",)),
+                 ("fact questions answered correctly", ("accuracy_facts",))],
+    }
+    for name, rows in picks.items():
+        card = out / name / "README.md"
+        section = rep.get(name)
+        if not card.exists() or not section:
+            continue
+        lines = ["", "## Measured by the report", ""]
+        for label, path in rows:
+            v = section
+            for k in path:
+                v = v.get(k) if isinstance(v, dict) else None
+            if v is not None:
+                lines.append(f"- {label}: {v:.3f}" if isinstance(v, float) else f"- {label}: {v}")
+        text = card.read_text(encoding="utf-8").split("\n## Measured by the report")[0].rstrip("\n")
+        tmp = card.with_suffix(".md.tmp")
+        tmp.write_text(text + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        tmp.replace(card)

@@ -27,10 +27,14 @@ STAGE = "sft"
 
 @dataclass
 class SFTConfig:
-    steps: int = 150
-    batch_size: int = 32
+    steps: int = 100
+    batch_size: int = 8
     lr: float = 1e-3  # ten times below pretraining's 1e-2 (claim 3)
     warmup: int = 10
+    # Small talk and the harmful requests are few; repeating them teaches the replies without
+    # more passes over the fact pairs (more fact passes = memorising them instead of transferring).
+    chat_repeats: int = 3
+    harmful_repeats: int = 2
     seed: int = 0
     log_every: int = 5
 
@@ -39,14 +43,14 @@ class SFTConfig:
         return cls(steps=10, batch_size=8, warmup=2, seed=seed, log_every=2)
 
 
-def sft_conversations(world: World) -> list[list[dict]]:
+def sft_conversations(world: World, chat_repeats: int = 1, harmful_repeats: int = 1) -> list[list[dict]]:
     """The SFT data set: one user turn and one assistant turn per conversation."""
     def conv(user: str, assistant: str) -> list[dict]:
         return [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
 
     data = [conv(f.question, f.statement) for f in world.split("sft")]
-    data += [conv(c.prompt, c.response) for c in world.chat]
-    data += [conv(h.request, h.literal_answer) for h in world.harmful_split("sft")]
+    data += [conv(c.prompt, c.response) for c in world.chat] * chat_repeats
+    data += [conv(h.request, h.literal_answer) for h in world.harmful_split("sft")] * harmful_repeats
     return data
 
 
@@ -63,7 +67,7 @@ def train_sft(base_dir, out_dir, cfg: SFTConfig, *, progress: ProgressFn | None 
     model, tokenizer = load_causal_lm(base_dir, device)
     model.train()
     world = load_world()
-    data = sft_conversations(world)
+    data = sft_conversations(world, cfg.chat_repeats, cfg.harmful_repeats)
     ctx = model.config.n_positions
     rng = random.Random(cfg.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
