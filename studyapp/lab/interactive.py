@@ -288,7 +288,7 @@ def read_pairs(reward_dir) -> dict[str, list[Pair]]:
     if not path.exists():
         raise LabError(f"{reward_dir}: preferences.jsonl is missing, so there is no data to train on; "
                        "retrain the reward model with `studyapp lab train`")
-    out: dict[str, list[Pair]] = {"train": [], "heldout": [], LEARNER: []}
+    out: dict[str, list[Pair]] = {"train": [], "heldout": [], "unseen": [], LEARNER: []}
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             p = Pair(**json.loads(line))
@@ -303,6 +303,7 @@ class FinetuneConfig:
     batch_pairs: int = 32
     learner_weight: int = 8  # each of the learner's pairs counts this many times per epoch
     fresh: bool = False  # start from the SFT model's first layers with a zero head instead
+    max_shipped: int | None = None  # train on a random sample of this many shipped pairs (quicker)
     seed: int = 0
 
 
@@ -345,7 +346,8 @@ def finetune_reward(reward_dir, learner_pairs: Sequence[Pair], out_dir, cfg: Fin
     """Train the reward model on the shipped pairs plus the learner's, measure it before and after,
     save it to out_dir (atomically: a cancel or a failure leaves the previous model in place).
 
-    Held-out accuracy is measured on the shipped held-out pairs (prompts never trained on).
+    Accuracy is measured on the shipped held-out comparisons (pairs never trained on) and, when the
+    folder has them, on its "unseen" pairs (prompts never trained on at all).
     """
     import torch
 
@@ -371,11 +373,15 @@ def finetune_reward(reward_dir, learner_pairs: Sequence[Pair], out_dir, cfg: Fin
     rm.to("cpu")
 
     held_before, _ = _evaluate(rm, tokenizer, data["heldout"])
+    unseen_before, _ = _evaluate(rm, tokenizer, data.get("unseen", []))
     mine_before, p_before = _evaluate(rm, tokenizer, learner_pairs)
-    train = list(data["train"]) + old_learner + learner_pairs * max(1, cfg.learner_weight)
+    rng = random.Random(cfg.seed)
+    shipped = list(data["train"])
+    if cfg.max_shipped is not None and len(shipped) > cfg.max_shipped:
+        shipped = rng.sample(shipped, cfg.max_shipped)
+    train = shipped + old_learner + learner_pairs * max(1, cfg.learner_weight)
     if not train:
         raise LabError("there are no pairs to train on")
-    rng = random.Random(cfg.seed)
     opt = torch.optim.AdamW(rm.parameters(), lr=(1e-3 if cfg.fresh else cfg.lr))
     steps_per_epoch = math.ceil(len(train) / cfg.batch_pairs)
     total, step, history = cfg.epochs * steps_per_epoch, 0, []
@@ -397,19 +403,28 @@ def finetune_reward(reward_dir, learner_pairs: Sequence[Pair], out_dir, cfg: Fin
             report({"stage": "reward", "step": step, "total": total, "loss": value,
                     "accuracy": (rc > rr).float().mean().item()})
 
+    # Rewards with standard deviation 1 over the training answers, as the lab's train_reward leaves
+    # them: only differences count for the ranking, but their spread sets how hard PPO pulls against
+    # beta * KL, so a learner's model must mean the same beta as the shipped one.
+    rm.eval()
+    with torch.no_grad():
+        rc, rr = _pair_rewards(rm, tokenizer, train)
+        rm.score.weight.div_(max(torch.cat([rc, rr]).std().item(), 1e-6))
     held_after, _ = _evaluate(rm, tokenizer, data["heldout"])
+    unseen_after, _ = _evaluate(rm, tokenizer, data.get("unseen", []))
     mine_after, p_after = _evaluate(rm, tokenizer, learner_pairs)
     result = {
         "heldout_before": held_before, "heldout_after": held_after, "n_heldout": len(data["heldout"]),
+        "unseen_before": unseen_before, "unseen_after": unseen_after, "n_unseen": len(data.get("unseen", [])),
         "mine_before": mine_before, "mine_after": mine_after, "n_mine": len(learner_pairs),
-        "n_shipped": len(data["train"]), "n_earlier_mine": len(old_learner), "learner_weight": cfg.learner_weight,
+        "n_shipped": len(shipped), "n_earlier_mine": len(old_learner), "learner_weight": cfg.learner_weight,
         "steps": step, "loss": history, "fresh": cfg.fresh, "params_reward": count_params(rm),
         "rater_agreement": rater_agreement(load_world(), learner_pairs),
         "pairs": [dict(prompt=p.prompt, chosen=p.chosen, rejected=p.rejected, p_before=a, p_after=b)
                   for p, a, b in zip(learner_pairs, p_before, p_after)],
     }
     check_cancel(cancel)  # the last moment a cancel can still keep the previous model
-    every = data["train"] + data["heldout"] + old_learner + learner_pairs
+    every = data["train"] + data["heldout"] + data["unseen"] + old_learner + learner_pairs
     card = model_card("Reward model (Bradley-Terry), fine-tuned on your rankings",
                       command="the RLHF pipeline tab of studyapp, stage 2", seed=cfg.seed,
                       figures={k: v for k, v in result.items() if isinstance(v, (int, float))},

@@ -61,6 +61,7 @@ class RlhfTab(QWidget):
         self.responses: list[lab.Response] = []
         self.rater_order = None
         self.sample_task = self.train_task = None
+        self.max_shipped = None   # all the lab's pairs; the tests train on a sample to stay fast
         self._started = False
         self.missing = lab.missing_models(self.models_dir, ("sft", "reward"))
         self.reward_dir = self.models_dir / "reward"
@@ -209,7 +210,7 @@ class RlhfTab(QWidget):
             "The reward model reads a prompt and an answer and returns one number, r. Training pushes "
             "r(chosen) above r(rejected) with the Bradley-Terry loss −log σ(r(chosen) − r(rejected)). "
             "It starts from the SFT model's first layer, so it is smaller than the policy. Accuracy is "
-            "measured on held-out pairs: prompts it never trained on."))
+            "measured on held-out pairs it never trained on."))
         opts = QHBoxLayout()
         self.start_box = QComboBox()
         self.start_box.addItems(["a fresh reward model (SFT's first layer, no opinion yet)",
@@ -494,7 +495,7 @@ class RlhfTab(QWidget):
             self.train_status.setText("The SFT or reward model is missing (see the message above).")
             return
         cfg = lab.FinetuneConfig(epochs=self.epochs_box.value(), learner_weight=self.weight_box.value(),
-                                 fresh=self.start_box.currentIndex() == 0)
+                                 fresh=self.start_box.currentIndex() == 0, max_shipped=self.max_shipped)
         self.loss_x, self.loss_y = [], []
         self.loss_curve.setData([], [])
         try:
@@ -563,6 +564,8 @@ class RlhfTab(QWidget):
         self.acc_label.setText(
             f"Held-out accuracy ({result['n_heldout']} pairs)<br>"
             + big.format(f"{percent(result['heldout_before'])} → {percent(result['heldout_after'])}")
+            + (f"<br><small>on questions it never saw at all: {percent(result['unseen_before'])} → "
+               f"{percent(result['unseen_after'])}</small>" if result.get("n_unseen") else "")
             + ("<br><small>a fresh model has no opinion: 50% is chance</small>" if result["fresh"] else ""))
         agree = result["rater_agreement"]
         judged = agree["agree"] + agree["disagree"]
