@@ -6,8 +6,47 @@ transformers are imported inside them, so importing this module (and the app) st
 from __future__ import annotations
 
 import threading
+from collections import deque
 from pathlib import Path
 from typing import Iterator
+
+class Turns:
+    """A fair (first come, first served) lock: the columns' generators take turns at generating.
+
+    Three threads generating at once gained no speed here (the small models' loop is bound by
+    Python's GIL), but every runnable generating thread is one more rival for the GIL when the GUI
+    thread needs it: with three, the event loop stalled for 50-90 ms at its worst; with one at a
+    time, about as long as with a single column. A plain Lock would let the thread that just let go
+    take it straight back and starve the others, hence the queue and the direct hand-over.
+    """
+
+    def __init__(self):
+        self._guard = threading.Lock()
+        self._busy = False
+        self._queue: deque[threading.Lock] = deque()
+
+    def __enter__(self) -> None:
+        with self._guard:
+            if not self._busy:
+                self._busy = True
+                return
+            mine = threading.Lock()
+            mine.acquire()
+            self._queue.append(mine)
+        mine.acquire()        # blocks (without the GIL) until the holder hands the turn over
+
+    def __exit__(self, *exc) -> None:
+        with self._guard:
+            if self._queue:
+                self._queue.popleft().release()   # the turn passes on; _busy stays True
+            else:
+                self._busy = False
+
+
+turns = Turns()
+# How long a column keeps its turn: a handover costs a thread switch, which on a busy machine can
+# take a while; 20 ms is a few tokens of the course's models and still invisible on screen.
+TURN_S = 0.02
 
 # One model object per folder version, shared by every column that shows it: loading a folder a
 # second time (back to the course model, the same folder in two columns) is then instant.
@@ -50,7 +89,7 @@ def load_model_job(folder: str, threads: int = 0) -> dict:
 
 def stream_job(loaded: dict, prompt: str, *, chat: bool, max_new_tokens: int, temperature: float,
                top_k: int, top_p: float, seed: int | None, greedy: bool,
-               batch_s: float = 0.03) -> Iterator[dict]:
+               batch_s: float = 0.05, cancel: threading.Event | None = None) -> Iterator[dict]:
     """Yield {"prompt": text as the model reads it, "n_prompt": ids} first, then {"tokens": [...]}.
 
     Tokens are yielded in batches, at most one batch every `batch_s` seconds (the first token at
@@ -58,7 +97,8 @@ def stream_job(loaded: dict, prompt: str, *, chat: bool, max_new_tokens: int, te
     generating threads, and at one signal per token three columns measured ~30% slower than the
     lab's own loop. Each token is the lab's stream() event plus "piece", the token decoded on its
     own (what the probability bars call it). A prompt that leaves no room in the context raises
-    LabError. Cancelling takes effect at the next batch, within `batch_s`.
+    LabError. The columns take turns, a few tokens each (see Turns); `cancel` (the worker's event)
+    ends the loop before the next token, so a restarted run does not wait for the old one's batch.
     """
     import time
 
@@ -75,13 +115,22 @@ def stream_job(loaded: dict, prompt: str, *, chat: bool, max_new_tokens: int, te
     yield {"prompt": tokenizer.decode(ids, skip_special_tokens=False), "n_prompt": len(ids)}
     batch: list[dict] = []
     last = 0.0
-    for event in stream(model, tokenizer, prompt, max_new_tokens=max_new_tokens, temperature=temperature,
-                        top_k=top_k, top_p=top_p, seed=seed, greedy=greedy, chat=chat, return_dist=True):
-        event["piece"] = tokenizer.decode([event["id"]], skip_special_tokens=False)
-        batch.append(event)
+    tokens = stream(model, tokenizer, prompt, max_new_tokens=max_new_tokens, temperature=temperature,
+                    top_k=top_k, top_p=top_p, seed=seed, greedy=greedy, chat=chat, return_dist=True)
+    ended = False
+    while not ended and (cancel is None or not cancel.is_set()):
+        with turns:       # a few tokens of one column at a time (see Turns)
+            until = time.perf_counter() + TURN_S
+            while True:
+                event = next(tokens, None)
+                if event is None:
+                    ended = True
+                    break
+                event["piece"] = tokenizer.decode([event["id"]], skip_special_tokens=False)
+                batch.append(event)
+                if time.perf_counter() >= until or (cancel is not None and cancel.is_set()):
+                    break
         now = time.perf_counter()
-        if now - last >= batch_s:
+        if batch and (ended or now - last >= batch_s):
             yield {"tokens": batch}
             batch, last = [], now
-    if batch:
-        yield {"tokens": batch}
