@@ -117,6 +117,10 @@ class RewardPlayground(QWidget):
         lay.addLayout(shift_row)
         self.shift_note = note("")
         lay.addWidget(self.shift_note)
+        lay.addWidget(note(
+            "<i>Try:</i> put “I understand your concern.” in front of an answer. The lab's rater likes that "
+            "phrase a little (+0.3); the reward model learned the taste from its rankings, perhaps too well. "
+            "A policy optimised without a KL penalty finds such quirks (the PPO tab's β = 0 run)."))
 
         lay.addWidget(heading("The judge is smaller than the writer"))
         sizes = QGridLayout()
