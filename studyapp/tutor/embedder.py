@@ -74,16 +74,21 @@ class Embedder:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         out = []
+        # Batches of similar lengths pad less: the model's time goes to words, not to padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        ordered = [texts[i] for i in order]
         with self._lock, torch.inference_mode():
-            for start in range(0, len(texts), BATCH):
-                batch = self.tokenizer(texts[start:start + BATCH], padding=True, truncation=True,
+            for start in range(0, len(ordered), BATCH):
+                batch = self.tokenizer(ordered[start:start + BATCH], padding=True, truncation=True,
                                        max_length=MAX_TOKENS, return_tensors="pt")
                 hidden = self.model(**batch).last_hidden_state
                 # Mean pooling over real tokens only: padding must not pull short texts around.
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 out.append(torch.nn.functional.normalize(pooled, p=2, dim=1).numpy())
-        return np.concatenate(out).astype(np.float32, copy=False)
+        vectors = np.empty((len(texts), out[0].shape[1]), dtype=np.float32)
+        vectors[order] = np.concatenate(out)
+        return vectors
 
 
 _cache: Embedder | None = None

@@ -80,7 +80,9 @@ class ReadOnlyProfile:
         from sqlite_utils import Database
 
         self.path = path
-        self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5, check_same_thread=False)
+        # as_uri() percent-encodes the path: a profile folder may contain spaces, '?' or '#'.
+        self.conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=5,
+                                    check_same_thread=False)
         self.db = Database(self.conn, execute_plugins=False)
         self.clock = clock
 

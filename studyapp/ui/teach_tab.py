@@ -149,6 +149,7 @@ class TeachTab(QWidget):
         self.rubric: Rubric | None = None
         self.task: worker.Task | None = None
         self._preloading = False
+        self._saved_text = ""
         self._theme = theme.current()
         self._build()
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS, timeout=self.save_draft)
@@ -303,7 +304,8 @@ class TeachTab(QWidget):
         self.rubric = self.rubrics[index]
         self.prompt.setText(self.rubric.prompt.replace("\n", " "))
         self.editor.blockSignals(True)
-        self.editor.setPlainText(self.attempts.draft(self.rubric.id))
+        self._saved_text = self.attempts.draft(self.rubric.id)
+        self.editor.setPlainText(self._saved_text)
         self.editor.blockSignals(False)
         self._update_button()
         self.fill_history()
@@ -332,10 +334,13 @@ class TeachTab(QWidget):
 
     def save_draft(self) -> None:
         self._save_timer.stop()
-        if self.rubric is not None:
-            text = self.editor.toPlainText()
-            if text != self.attempts.draft(self.rubric.id):
-                self.attempts.save_draft(self.rubric.id, text)
+        text = self.editor.toPlainText()
+        # The last saved text is remembered, so hiding the tab costs no query; a closed profile
+        # (the window torn down after the store) has nothing left to save into.
+        if self.rubric is None or text == self._saved_text or self.attempts.store.conn is None:
+            return
+        self.attempts.save_draft(self.rubric.id, text)
+        self._saved_text = text
 
     def hideEvent(self, event) -> None:
         self.save_draft()   # switching tabs or quitting never loses the last keystrokes

@@ -15,8 +15,18 @@ from studyapp.store.teach import TeachAttempts
 from studyapp.ui import progress_tab
 
 
+def only_our_tabs(monkeypatch):
+    """A window with the tabs these tests use: faster, and another tab's work in progress
+    (a model loading at start, say) cannot interfere with what is tested here."""
+    from studyapp.ui import main_window, tabs
+    keep = ("lessons", "teach", "progress")
+    monkeypatch.setattr(main_window, "available_tabs",
+                        lambda: [spec for spec in tabs.REGISTRY if spec.name in keep])
+
+
 @pytest.fixture
-def window(qtbot, tmp_path):
+def window(qtbot, tmp_path, monkeypatch):
+    only_our_tabs(monkeypatch)
     config = cfg.load_config({"data_dir": tmp_path / "profile"}, env={},
                              site_file=tmp_path / "no-site.toml", user_file=tmp_path / "no-user.toml")
     ctx = build_context(config)

@@ -20,9 +20,19 @@ def make_config(tmp_path: Path) -> cfg.Config:
                            site_file=tmp_path / "no-site.toml", user_file=tmp_path / "no-user.toml")
 
 
+def only_our_tabs(monkeypatch):
+    """A window with the tabs these tests use: faster, and another tab's work in progress
+    (a model loading at start, say) cannot interfere with what is tested here."""
+    from studyapp.ui import main_window, tabs
+    keep = ("lessons", "teach", "progress")
+    monkeypatch.setattr(main_window, "available_tabs",
+                        lambda: [spec for spec in tabs.REGISTRY if spec.name in keep])
+
+
 @pytest.fixture
-def open_tab(qtbot, tmp_path, embedder):   # embedder: the model is already loaded once
+def open_tab(qtbot, tmp_path, embedder, monkeypatch):   # embedder: the model is already loaded once
     opened = []
+    only_our_tabs(monkeypatch)
 
     def _open():
         ctx = build_context(make_config(tmp_path))
