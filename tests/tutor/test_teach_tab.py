@@ -124,3 +124,37 @@ def test_the_teach_tab_does_not_import_torch():
             "print('torch' in sys.modules, 'transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_a_broken_rubric_is_named_and_the_good_one_still_works(qtbot, tmp_path):
+    from studyapp.app import build_context
+    from studyapp.config import RESOURCES_DIR
+    from studyapp.ui.teach_tab import TeachTab
+
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "broken.md").write_text("---\ntitle: Broken\n---\nPrompt.\n\n## A point\nweight: heavy\n")
+    ctx = build_context(make_config(tmp_path))
+    try:
+        tab = TeachTab(ctx.store, ctx.lessons, [RESOURCES_DIR / "rubrics", pack])
+        qtbot.addWidget(tab)
+        assert "broken.md, line 7: 'weight' must be a positive number" in tab.errors_label.text()
+        assert [r.id for r in tab.rubrics] == ["base-to-assistant"]
+        assert "three stages of RLHF" in tab.prompt.text()
+    finally:
+        ctx.store.close(backup=False)
+
+
+def test_a_grading_failure_is_shown_and_the_text_kept(open_tab, qtbot, monkeypatch):
+    from studyapp.ui import teach_tab
+
+    def broken(rubric, text, progress=None):
+        raise RuntimeError("the model files are damaged")
+
+    monkeypatch.setattr(teach_tab, "grade_job", broken)
+    window, ctx, tab = open_tab()
+    check(qtbot, tab, GOOD["good-compact"])
+    assert "could not check this" in tab.result.toPlainText()
+    assert "the model files are damaged" in tab.result.toPlainText()
+    assert tab.editor.toPlainText() == GOOD["good-compact"] and tab.check.isEnabled()
+    assert TeachAttempts(ctx.store).history() == []
