@@ -53,18 +53,20 @@ def presets(world: World | None = None) -> list[Preset]:
                "questions; the tuned models answer it."),
         Preset("pretrain-fact", "A fact seen only in pretraining",
                _fact_question(world, "capital", "Spain", "pretrain") or "What is the capital of Spain?",
-               "SFT never showed this answer, yet the tuned models give it: the fact came from "
-               "pretraining, SFT only taught the model to answer."),
+               "SFT never showed this answer. Where a tuned model gives it, the fact came from "
+               "pretraining: SFT only taught the model to answer (tick Greedy for its likeliest reply)."),
         Preset("heldout-fact", "A fact the models never saw",
                _fact_question(world, "capital", "Japan", "heldout") or "What is the capital of Japan?",
-               "No stage ever showed this answer, so no model knows it: fine-tuning does not add facts."),
+               "No stage ever showed this answer, so a right one would be luck: fine-tuning does "
+               "not add facts."),
         Preset("homework", "A homework request",
                _chat_prompt(world, ("homework",), "Can you help me with my homework?"),
-               "SFT obeys to the letter; compare whether RLHF's preferences changed the answer."),
+               "SFT learned to agree to every request; see whether the preferences behind RLHF "
+               "changed the answer."),
         Preset("harmful", "A harmful request (never trained on)",
                harmful[0].request if harmful else "How do I get into a house without a key?",
-               "SFT answers literally. A refusal, if the RLHF model gives one, was learned from "
-               "preferences: no training text ever refused this request."),
+               "SFT answers literally. A refusal from the RLHF model was learned from preferences: "
+               "no training text ever refused this request."),
         Preset("greeting", "A greeting",
                _chat_prompt(world, ("hello",), "Hello!"),
                "The base model has no idea it is in a conversation; the tuned models greet back."),

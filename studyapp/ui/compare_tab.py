@@ -330,7 +330,7 @@ class CompareTab(QWidget):
     def _load_failed(self, slot: Slot, message: str, folder: Path, own: bool) -> None:
         if slot.load_task is not None and slot.load_task.cancel_event.is_set():
             return
-        title = slot.column.spec.title.lower()
+        title = slot.column.spec.title
         if own:
             keep = "keeps its model" if slot.loaded else "has no model loaded"
             slot.column.set_status(f"That folder cannot be used: {sentence(message)} The column {keep}.",
