@@ -215,7 +215,7 @@ class RlhfTab(QWidget):
         self.start_box = QComboBox()
         self.start_box.addItems(["a fresh reward model (SFT's first layer, no opinion yet)",
                                  "the reward model in use (a short top-up)"])
-        self.epochs_box = QSpinBox(minimum=1, maximum=6, value=2, suffix=" epochs")
+        self.epochs_box = QSpinBox(minimum=1, maximum=6, value=1, suffix=" epoch(s)")
         self.weight_box = QSpinBox(minimum=1, maximum=50, value=8, prefix="each of your pairs counts ×")
         self.weight_box.setToolTip("Your pairs are a handful among hundreds; this is how loudly they speak")
         self.train_button = button("Train the reward model", self.train)
