@@ -6,7 +6,7 @@ transformers are imported inside them, so importing this module (and the app) st
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from pathlib import Path
 from typing import Iterator
 
@@ -50,7 +50,8 @@ TURN_S = 0.02
 
 # One model object per folder version, shared by every column that shows it: loading a folder a
 # second time (back to the course model, the same folder in two columns) is then instant.
-_cache: dict[tuple, dict] = {}
+_cache: OrderedDict[tuple, dict] = OrderedDict()
+CACHE_SIZE = 6    # the three course models and three of the learner's own; a real model can be GBs
 _lock = threading.Lock()
 
 
@@ -84,6 +85,9 @@ def load_model_job(folder: str, threads: int = 0) -> dict:
             model, tokenizer = load_model(path)
             _cache[key] = {"model": model, "tokenizer": tokenizer, "context": context_length(model),
                            "params": count_params(model), "folder": str(path)}
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)   # a column still showing it keeps its own reference
+        _cache.move_to_end(key)
         return _cache[key]
 
 

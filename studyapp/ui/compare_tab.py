@@ -59,6 +59,7 @@ class Slot:
     started: float = 0.0
     n_prompt: int = 0            # tokens in the prompt as this model reads it
     status_at: float = 0.0       # when the "Writing…" counter was last updated
+    answered_by: Path | None = None   # the folder whose answer the column shows
     settings: dict = field(default_factory=dict)
 
 
@@ -79,6 +80,7 @@ class CompareTab(QWidget):
         self.request: dict | None = None    # the run asked for; columns still loading join it later
         self.started = False
         self.auto_select = True             # show one token's bars after the first run
+        self.linking = False
         self._build()
         self.slots = [Slot(col, self.models_path / col.spec.key) for col in self.columns]
         self.flush_timer = QTimer(self, interval=FLUSH_MS, timeout=self._flush)
@@ -236,7 +238,9 @@ class CompareTab(QWidget):
     def open_link(self, params: dict, fragment: str = "") -> None:
         mode = params.get("mode", "").lower()
         if mode in ("chat", "raw"):
+            self.linking = True         # one run for the whole link, not one per change
             (self.chat_radio if mode == "chat" else self.raw_radio).setChecked(True)
+            self.linking = False
         key = params.get("prompt")
         if key:
             if not self.set_preset(key):
@@ -281,7 +285,7 @@ class CompareTab(QWidget):
 
     def _mode_changed(self, _checked: bool) -> None:
         self.mode_text.setText(MODE_TEXT[self.mode])
-        if self.request is not None:    # show the difference at once
+        if self.request is not None and not self.linking:    # show the difference at once
             self.generate()
 
     def _greedy_changed(self, greedy: bool) -> None:
@@ -322,8 +326,8 @@ class CompareTab(QWidget):
         slot.column.set_model_label(folder if own else None)
         slot.column.set_status(f"Ready · {info['params'] / 1e6:.2f}M parameters · reads up to "
                                f"{info['context']} tokens")
-        if self.request is not None and slot.run != self.request["run"]:
-            self._start_slot(slot)      # it missed the run while loading: join it now
+        if self.request is not None and (slot.run != self.request["run"] or slot.answered_by != folder):
+            self._start_slot(slot)      # it missed the run while loading, or its model changed
         elif slot.loaded and not slot.column.tokens and slot.task is None:
             slot.column.show_message("Ready. Press Generate.", error=False)
 
@@ -396,7 +400,10 @@ class CompareTab(QWidget):
     def _start_slot(self, slot: Slot) -> None:
         request = self.request
         run = request["run"]
+        if slot.task is not None and not slot.task.done:
+            slot.task.cancel()
         slot.run = run
+        slot.answered_by = slot.folder
         slot.pending.clear()
         slot.settings = {k: v for k, v in request.items() if k not in ("run", "prompt")}
         slot.column.set_status("Writing…")   # the answer clears when the prompt event comes

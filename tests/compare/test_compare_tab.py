@@ -67,6 +67,8 @@ def test_own_folder_loads_into_one_column(open_compare, tiny_models, qtbot):
     tab.use_folder(2, tiny_models / "base")
     qtbot.waitUntil(lambda: tab.slots[2].own, timeout=10_000)
     assert "Your model" in tab.columns[2].title.text()
+    wait_idle(qtbot, tab)    # the column answers the prompt again, with the new model
+    assert tab.slots[2].answered_by == tiny_models / "base" and tab.columns[2].tokens
     tab.own_models.setChecked(False)   # back to the course model
     qtbot.waitUntil(lambda: not tab.slots[2].own, timeout=10_000)
     assert tab.columns[2].title.text() == "<b>RLHF model</b>"
@@ -127,7 +129,9 @@ def test_generating_again_while_generating_restarts_cleanly(open_compare, tiny_m
         assert slot.run == tab.run_id
         assert "Can you help me with my homework?" in slot.column.prompt_shown
         assert slot.column.tokens and "tokens/s" in slot.column.status.text()
-    tab.generate()
+    run = tab.run_id
+    qtbot.keyClick(tab.prompt, Qt.Key_Return, Qt.ControlModifier)   # Ctrl+Enter generates
+    assert tab.run_id == run + 1 and tab.busy()
     qtbot.keyClick(tab.prompt, Qt.Key_Escape)   # Esc stops
     wait_idle(qtbot, tab)
     assert not tab.busy()
