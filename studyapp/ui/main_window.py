@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QTimer, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QLabel, QMainWindow, QMessageBox, QProgressBar, QTabWidget, QToolButton, QWidget,
+    QApplication, QFrame, QLabel, QMainWindow, QMessageBox, QProgressBar, QScrollArea, QTabWidget, QToolButton, QWidget,
 )
 
 from studyapp.ui import theme, worker
@@ -27,11 +27,17 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("studyapp — from base model to assistant")
         self.tabs = QTabWidget(documentMode=True)
         self.tab_widgets: dict[str, QWidget] = {}
+        self._holders: dict[str, QScrollArea] = {}
         self.specs = available_tabs()
         for spec in self.specs:
             widget = spec.create(self)
             self.tab_widgets[spec.name] = widget
-            self.tabs.addTab(widget, spec.title.replace("&", ""))
+            # A tab whose controls need more width than a small screen has scrolls instead of
+            # forcing the whole window wider than the screen.
+            holder = QScrollArea(widgetResizable=True, frameShape=QFrame.NoFrame)
+            holder.setWidget(widget)
+            self._holders[spec.name] = holder
+            self.tabs.addTab(holder, spec.title.replace("&", ""))
         self.setCentralWidget(self.tabs)
         self._build_status_bar()
         self._build_menus()
@@ -99,12 +105,12 @@ class MainWindow(QMainWindow):
     def show_tab(self, name: str) -> QWidget | None:
         widget = self.tab_widgets.get(name)
         if widget is not None:
-            self.tabs.setCurrentWidget(widget)
+            self.tabs.setCurrentWidget(self._holders[name])
         return widget
 
     def current_tab_name(self) -> str:
         current = self.tabs.currentWidget()
-        return next((n for n, w in self.tab_widgets.items() if w is current), "")
+        return next((n for n, w in self._holders.items() if w is current), "")
 
     def open_link(self, url: str) -> bool:
         link = parse_link(url)

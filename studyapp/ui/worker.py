@@ -166,10 +166,13 @@ def run_in_background(
     if exclusive and (other := running(exclusive)):
         raise Busy(f"{other.label} is still running. Wait for it to finish or cancel it first.")
     task = Task(fn, args, kwargs, label, exclusive)
-    for signal, slot in ((task.progress, on_progress), (task.partial, on_partial),
-                         (task.result, on_result), (task.cancelled, on_cancelled)):
+    for signal, slot in ((task.progress, on_progress), (task.partial, on_partial), (task.result, on_result)):
         if slot is not None:
-            signal.connect(slot)
+            # A value already queued when the task was cancelled (the window closing, say) is
+            # dropped: its receiver may be gone, or the profile it would write to closed.
+            signal.connect(lambda value, slot=slot: None if task.cancel_event.is_set() else slot(value))
+    if on_cancelled is not None:
+        task.cancelled.connect(on_cancelled)
     if on_error is not None:
         task.failed.connect(on_error)
     else:

@@ -107,3 +107,13 @@ def test_exclusive_tasks_refuse_a_second_run(qtbot):
     second = worker.run_in_background(lambda: None, exclusive="training")
     qtbot.waitUntil(lambda: second.done, timeout=5000)
     assert task.done
+
+
+def test_a_result_queued_before_cancel_is_not_delivered(qtbot):
+    delivered = []
+    task = worker.run_in_background(lambda: "late", on_result=delivered.append)
+    task.wait(5000)          # the result is queued, not yet delivered: the event loop has not run
+    task.cancel()
+    qtbot.waitUntil(lambda: worker.running("x") is None and task.done, timeout=5000)
+    qtbot.wait(50)
+    assert delivered == []
