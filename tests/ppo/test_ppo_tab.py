@@ -185,3 +185,17 @@ def test_pause_holds_the_run_and_cancel_keeps_it_as_cancelled(qtbot, make_window
     [row] = tab.labruns.list("ppo")
     assert row["status"] == "cancelled" and row["steps"] == len(run)
     assert "Cancelled" in tab.status.text() and tab.start_button.isEnabled()
+
+
+def test_the_charts_survive_many_repaints_despite_pysides_none_refcount_bug(qtbot, make_window):
+    # PySide6 6.12.0 on Python < 3.12 drops a reference to None per void Qt call; a live run
+    # made enough of them to crash the app ("none_dealloc") after ~30 steps. See curves.py.
+    import sys
+    tab = open_tab(qtbot, make_window())
+    for _ in range(30):
+        for run in tab.curves.runs:
+            run.version += 1
+        tab.curves.redraw()
+        tab.curves.grab()
+    if sys.version_info < (3, 12):
+        assert sys.getrefcount(None) > 1 << 39
