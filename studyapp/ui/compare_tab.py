@@ -60,6 +60,7 @@ class Slot:
     n_prompt: int = 0            # tokens in the prompt as this model reads it
     status_at: float = 0.0       # when the "Writing…" counter was last updated
     answered_by: Path | None = None   # the folder whose answer the column shows
+    load_ticket: object = None   # identifies the newest load; older loads' answers are dropped
     settings: dict = field(default_factory=dict)
 
 
@@ -306,22 +307,35 @@ class CompareTab(QWidget):
     # ---- loading models ---------------------------------------------------------------------
     def _load(self, slot: Slot, folder: Path, own: bool) -> None:
         if slot.load_task is not None and not slot.load_task.done:
-            slot.load_task.cancel()   # its result is ignored below: only the newest load counts
+            slot.load_task.cancel()   # only the newest load of a column counts (see _current)
         column = slot.column
         column.set_status(f"Loading {folder.name}… (the first model takes a few seconds)")
         if slot.loaded is None:
             column.show_message("Loading the model…", error=False)
+        ticket = object()
+        slot.load_ticket = ticket
         task = worker.run_in_background(
-            load_model_job, str(folder), self.threads, label=f"Loading the {column.spec.title.lower()}",
-            on_result=lambda info, s=slot, f=folder, o=own: self._loaded(s, info, f, o),
-            on_error=lambda msg, _tb, s=slot, f=folder, o=own: self._load_failed(s, msg, f, o))
+            load_model_job, str(folder), self.threads, label=f"Loading the {column.spec.title}",
+            on_result=lambda info, s=slot, f=folder, o=own, t=ticket: self._current(s, t) and self._loaded(s, info, f, o),
+            on_error=lambda msg, _tb, s=slot, f=folder, o=own, t=ticket: (
+                self._current(s, t) and self._load_failed(s, msg, f, o)),
+            on_cancelled=lambda s=slot, t=ticket: self._current(s, t) and self._load_cancelled(s))
         slot.load_task = task
         if hasattr(self.window, "track_task"):
             self.window.track_task(task, "Loading models…")
 
+    @staticmethod
+    def _current(slot: Slot, ticket: object) -> bool:
+        """Whether a load's answer is still wanted: a newer load of the column replaces it."""
+        return slot.load_ticket is ticket
+
+    def _load_cancelled(self, slot: Slot) -> None:
+        if slot.loaded is None:
+            slot.column.show_message("Loading was cancelled. Press Generate to load the model again.",
+                                     error=False)
+        slot.column.set_status("Loading cancelled", error=slot.loaded is None)
+
     def _loaded(self, slot: Slot, info: dict, folder: Path, own: bool) -> None:
-        if slot.load_task is not None and slot.load_task.cancel_event.is_set():
-            return
         slot.loaded, slot.folder, slot.own = info, folder, own
         slot.column.set_model_label(folder if own else None)
         slot.column.set_status(f"Ready · {info['params'] / 1e6:.2f}M parameters · reads up to "
@@ -332,8 +346,6 @@ class CompareTab(QWidget):
             slot.column.show_message("Ready. Press Generate.", error=False)
 
     def _load_failed(self, slot: Slot, message: str, folder: Path, own: bool) -> None:
-        if slot.load_task is not None and slot.load_task.cancel_event.is_set():
-            return
         title = slot.column.spec.title
         if own:
             keep = "keeps its model" if slot.loaded else "has no model loaded"
@@ -392,8 +404,11 @@ class CompareTab(QWidget):
         for slot in self.slots:
             if slot.loaded is not None:
                 self._start_slot(slot)
-            elif slot.load_task is not None and not slot.load_task.done:
-                slot.column.set_status("Loading… it will answer as soon as its model is ready")
+                continue
+            if slot.load_task is None or slot.load_task.done:
+                # Try again: the models may have been trained, or a cancelled load restarted, since.
+                self._load(slot, slot.folder, own=slot.own)
+            slot.column.set_status("Loading… it will answer as soon as its model is ready")
         self._update_buttons()
         return True
 

@@ -1,4 +1,5 @@
 """The compare tab driven headless the way a learner uses it: run, click a token, bad folders, links."""
+import shutil
 import subprocess
 import sys
 
@@ -137,13 +138,20 @@ def test_generating_again_while_generating_restarts_cleanly(open_compare, tiny_m
     assert not tab.busy()
 
 
-def test_a_missing_models_folder_is_explained_and_the_app_still_works(open_compare, qtbot, tmp_path):
-    window, tab = open_compare(models_dir=tmp_path / "no-models-here")
+def test_a_missing_models_folder_is_explained_and_the_app_still_works(open_compare, tiny_models, qtbot, tmp_path):
+    models = tmp_path / "no-models-yet"
+    window, tab = open_compare(models_dir=models)
     wait_idle(qtbot, tab)
     for column in tab.columns:
         assert "could not be loaded" in column.message and "model folder not found" in column.message
         assert "studyapp lab train" in column.message
     assert window.show_tab("lessons") is not None
+    # The learner trains the models; the next Generate finds them.
+    shutil.copytree(tiny_models, models)
+    window.show_tab("compare")
+    assert tab.generate()
+    wait_idle(qtbot, tab)
+    assert all(c.tokens and not c.message for c in tab.columns)
 
 
 @pytest.mark.skipif(not all((MODELS_DIR / k / "model.safetensors").exists() for k in ("base", "sft")),
