@@ -514,17 +514,15 @@ class CompareTab(QWidget):
         name = column.title.text().replace("<b>", "").replace("</b>", "")
         self.dist.show_step(model=name, position=token_index, chosen=event.get("piece", event.get("text", "")),
                             dist=event.get("dist") or [], greedy=slot.settings.get("greedy", False),
-                            temperature=slot.settings.get("temperature", 1.0))
+                            temperature=slot.settings.get("temperature", 1.0),
+                            filtered=slot.settings.get("top_k", 0) > 0 or slot.settings.get("top_p", 1.0) < 1.0)
 
     def _select_first_answer(self) -> None:
-        """After the first run, open the bars of the SFT model's first token: the view explains itself."""
-        self.auto_select = False
-        order = [1, 2, 0]
-        for i in order:
+        """After the first run, open the bars of one first token (the SFT model's if it answered),
+        so the probability view shows what it is for before anyone clicks."""
+        for i in (1, 2, 0):
             if self.columns[i].tokens:
-                index = 0
-                self.show_distribution(i, index)
-                self.auto_select = False
+                self.show_distribution(i, 0)
                 return
 
     def shutdown(self) -> None:

@@ -98,7 +98,7 @@ class TokenDistView(QWidget):
         return self._texts[i]
 
     def show_step(self, *, model: str, position: int, chosen: str, dist: list[tuple[str, float]],
-                  greedy: bool, temperature: float) -> None:
+                  greedy: bool, temperature: float, filtered: bool = False) -> None:
         """Draw the candidates of one step; `chosen` is the token the model produced there."""
         self._ensure_plot()
         self.placeholder.hide()
@@ -129,7 +129,8 @@ class TokenDistView(QWidget):
         self.plot.show()
         in_top = any(t == chosen for t, _ in dist)
         how = ("It always takes the likeliest token (greedy)." if greedy else
-               f"It drew one at random with these odds (temperature {temperature:g}).")
+               f"It drew one at random with these odds (temperature {temperature:g})"
+               + (", after top-k/top-p left out the unlikely ones." if filtered else "."))
         missing = "" if in_top else "<br>The token it drew is not among the likeliest shown here."
         self.caption.setText(
             f"<b>{model}, token {position + 1}</b>: it wrote "
