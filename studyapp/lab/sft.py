@@ -20,7 +20,7 @@ from .common import (ProgressFn, as_progress, check_cancel, check_finite, limit_
                      seed_everything, write_run_log)
 from .modeling import count_params, load_causal_lm, model_card, read_meta, save_checkpoint, set_generation_defaults
 from .tokenizer import render_chat, sft_batch
-from .world import World, load_world
+from .world import World, is_refusal, load_world
 
 STAGE = "sft"
 
@@ -34,7 +34,7 @@ class SFTConfig:
     # Small talk and the harmful requests are few; repeating them teaches the replies without
     # more passes over the fact pairs (more fact passes = memorising them instead of transferring).
     chat_repeats: int = 3
-    harmful_repeats: int = 2
+    harmful_repeats: int = 4
     seed: int = 0
     log_every: int = 5
 
@@ -49,7 +49,11 @@ def sft_conversations(world: World, chat_repeats: int = 1, harmful_repeats: int 
         return [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
 
     data = [conv(f.question, f.statement) for f in world.split("sft")]
-    data += [conv(c.prompt, c.response) for c in world.chat] * chat_repeats
+    # Replies that decline a request the assistant cannot do ("I can't check the weather") are
+    # kept once: repeated, they teach the model to decline the harmful requests too (measured:
+    # obeyed 0.67-0.75 instead of >= 0.8), and refusal must come from preferences (claim 13).
+    data += [conv(c.prompt, c.response) for c in world.chat if not is_refusal(c.response)] * chat_repeats
+    data += [conv(c.prompt, c.response) for c in world.chat if is_refusal(c.response)]
     data += [conv(h.request, h.literal_answer) for h in world.harmful_split("sft")] * harmful_repeats
     return data
 
