@@ -131,7 +131,7 @@ class ClaimsTab(QWidget):
         for index, result in enumerate(self.results):
             card = ClaimCard(result, self.window.open_link)
             self.cards[result.claim.number] = card
-            grid.addWidget(card, index // 2, index % 2)
+            grid.addWidget(card, index // 2, index % 2, Qt.AlignTop)
         grid.setRowStretch(grid.rowCount(), 1)
         self.scroll.setWidget(body)
 

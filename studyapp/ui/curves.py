@@ -53,7 +53,7 @@ class Chart(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.setSpacing(1)
-        self.title = QLabel(f"<b>{metric.title}</b>")
+        self.title = QLabel(f"<b>{metric.title}</b>", wordWrap=True)
         self.plot_widget = pg.PlotWidget()
         self.plot_widget.setMinimumHeight(110)
         self.plot = self.plot_widget.getPlotItem()

@@ -47,6 +47,9 @@ class SettingsBox(QGroupBox):
         self.preset.addItem("Default (beta = 0.1)", "default")
         self.preset.addItem("beta = 0: watch the reward hacking", "beta0")
         self.preset.addItem("Custom", "custom")
+        # Long preset names must not widen the whole tab on a small screen.
+        self.preset.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.preset.setMinimumContentsLength(12)
         low, high = R.PPO_LIMITS["beta"]
         self.beta = QDoubleSpinBox(decimals=3, minimum=low, maximum=high, singleStep=0.01,
                                    toolTip="KL coefficient: how strongly the policy is held near the SFT model. 0 = not at all.")
@@ -104,7 +107,7 @@ class SamplesView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
-        self.title = QLabel()
+        self.title = QLabel(wordWrap=True)
         self.step = QComboBox(toolTip="The step whose sampled replies are shown")
         top.addWidget(self.title, 1)
         top.addWidget(QLabel("Step"))
@@ -179,6 +182,16 @@ def _swatch(colour: str) -> QIcon:
     pixmap = QPixmap(14, 14)
     pixmap.fill(QColor(colour))
     return QIcon(pixmap)
+
+
+class _FillLayout(QVBoxLayout):
+    """The tab's outer layout. The main window holds each tab in a resizable QScrollArea, which
+    sizes a layout that has height-for-width (our word-wrapped captions) to heightForWidth(): the
+    charts' size hints then made the tab ~1,400 px tall and it scrolled. Saying "no" fills the
+    visible area instead; the labels inside still wrap."""
+
+    def hasHeightForWidth(self) -> bool:
+        return False
 
 
 class PPOTab(QWidget):
@@ -267,7 +280,7 @@ class PPOTab(QWidget):
         split.addWidget(side_widget)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
-        layout = QVBoxLayout(self)
+        layout = _FillLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(intro)
         layout.addWidget(split, 1)
