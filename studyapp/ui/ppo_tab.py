@@ -290,21 +290,18 @@ class PPOTab(QWidget):
     # ---- the run list ---------------------------------------------------------------------
     def _load_runs(self) -> None:
         """The shipped runs (ticked) first, then the profile's runs (unticked until asked for)."""
-        self._status_shipped = ""
         shipped = R.shipped_runs(self.models)
         for run in shipped:
             self._add_run(run, visible=True)
         if not shipped:
-            self._status_shipped = (f"No shipped runs in {self.models / 'runs'}: press Start to make one, "
-                                    "or run `studyapp lab train --stages ppo`.")
-            self.status.setText(self._status_shipped)
-        live = {self.live.run_id} if self.live else set()
-        for row in self.labruns.list("ppo", live_ids=live):
-            if row["id"] not in self.stored and (self.live is None or row["id"] != self.live.run_id):
-                run = R.Run(row["name"], source="profile", status=row["status"], config=row["config"], run_id=row["id"])
-                run.config["steps_stored"] = row["steps"]
-                self.stored[row["id"]] = run
-                self._add_run(run, visible=False)
+            self.status.setText(f"No shipped runs in {self.models / 'runs'}: press Start to make one, "
+                                "or run `studyapp lab train --stages ppo`.")
+        # Nothing trains yet when the tab opens, so a 'running' row was cut off: list() says so.
+        for row in self.labruns.list("ppo"):
+            run = R.Run(row["name"], source="profile", status=row["status"], config=row["config"], run_id=row["id"])
+            run.config["steps_stored"] = row["steps"]
+            self.stored[row["id"]] = run
+            self._add_run(run, visible=False)
         if shipped:
             self.run_list.setCurrentItem(self.items[id(shipped[-1])])
 
@@ -378,8 +375,10 @@ class PPOTab(QWidget):
                 item.setCheckState(Qt.Checked)
             elif only:
                 item.setCheckState(Qt.Unchecked)
-            self._ensure_loaded(other) if item.checkState() == Qt.Checked else None
-            self.curves.set_visible(other, item.checkState() == Qt.Checked)
+            ticked = item.checkState() == Qt.Checked
+            if ticked:
+                self._ensure_loaded(other)
+            self.curves.set_visible(other, ticked)
         self.run_list.blockSignals(False)
         self.run_list.setCurrentItem(self.items[id(run)])
 

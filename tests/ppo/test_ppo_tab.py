@@ -199,3 +199,19 @@ def test_the_charts_survive_many_repaints_despite_pysides_none_refcount_bug(qtbo
         tab.curves.grab()
     if sys.version_info < (3, 12):
         assert sys.getrefcount(None) > 1 << 39
+
+
+def test_a_run_cut_off_by_a_crash_reopens_as_interrupted_with_its_steps(qtbot, make_window):
+    window = make_window()
+    from studyapp.store.labruns import LabRuns
+    runs = LabRuns(window.ctx.store)
+    run_id = runs.create("ppo", "beta 0, clip 0.2, lr 3e-4", {"beta": 0.0})
+    runs.add_step(run_id, 1, 0.5, {"objective/kl": 1.0}, [{"prompt": "p", "response": "r", "score": 0.1}])
+    tab = open_tab(qtbot, window)          # the app restarted; nothing trains now
+    run = tab.stored[run_id]
+    assert run.status == "interrupted" and "interrupted, 1 steps" in tab._label(run)
+    tab.open_link({"run": str(run_id)})
+    tab.curves.redraw()
+    assert len(curve(tab, run, "objective/kl")[0]) == 1 and tab.samples.table.rowCount() == 1
+    tab.open_link({"run": "999"})
+    assert "no stored run #999" in tab.status.text()
