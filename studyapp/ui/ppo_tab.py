@@ -68,6 +68,7 @@ class SettingsBox(QGroupBox):
         form.addRow("Learning rate", self.lr)
         form.addRow("Steps", self.steps)
         form.addRow("Batch size", self.batch)
+        self.shipped_settings: dict[str, dict] = {}   # preset -> the shipped run's settings
         self.apply_preset("default")
         self.preset.activated.connect(lambda _i: self.apply_preset(self.preset.currentData()))
         for box in (self.beta, self.clip, self.steps, self.batch):
@@ -77,15 +78,25 @@ class SettingsBox(QGroupBox):
     def apply_preset(self, name: str) -> None:
         if name not in R.PRESETS:
             return
-        values = R.PRESETS[name]
+        # A preset repeats the shipped run of the same name when its settings are known, so
+        # "beta = 0" trains exactly the hacking demo whose curves are on show.
+        values = {**R.PRESETS[name], **self.shipped_settings.get(name, {})}
         self._applying = True
         self.beta.setValue(values["beta"])
         self.clip.setValue(values["cliprange"])
-        self.lr.setCurrentIndex(min(range(len(LEARNING_RATES)), key=lambda i: abs(math.log(float(LEARNING_RATES[i]) / values["lr"]))))
+        self._set_lr(float(values["lr"]))
         self.steps.setValue(values["steps"])
         self.batch.setValue(values["batch_size"])
         self.preset.setCurrentIndex(self.preset.findData(name))
         self._applying = False
+
+    def _set_lr(self, lr: float) -> None:
+        texts = [self.lr.itemText(i) for i in range(self.lr.count())]
+        match = next((i for i, t in enumerate(texts) if math.isclose(float(t), lr, rel_tol=1e-6)), None)
+        if match is None:   # a shipped run's own rate, not one of the usual choices
+            self.lr.addItem(f"{lr:g}")
+            match = self.lr.count() - 1
+        self.lr.setCurrentIndex(match)
 
     def _edited(self, *_args) -> None:
         if not getattr(self, "_applying", False):
@@ -293,6 +304,10 @@ class PPOTab(QWidget):
         shipped = R.shipped_runs(self.models)
         for run in shipped:
             self._add_run(run, visible=True)
+            preset = {"ppo": "default", "ppo_beta0": "beta0"}.get(Path(run.config.get("file", "")).stem)
+            if preset is not None:
+                self.settings.shipped_settings[preset] = {k: run.config[k] for k in R.PPO_DEFAULTS if k in run.config}
+        self.settings.apply_preset("default")
         if not shipped:
             self.status.setText(f"No shipped runs in {self.models / 'runs'}: press Start to make one, "
                                 "or run `studyapp lab train --stages ppo`.")

@@ -215,3 +215,15 @@ def test_a_run_cut_off_by_a_crash_reopens_as_interrupted_with_its_steps(qtbot, m
     assert len(curve(tab, run, "objective/kl")[0]) == 1 and tab.samples.table.rowCount() == 1
     tab.open_link({"run": "999"})
     assert "no stored run #999" in tab.status.text()
+
+
+def test_a_preset_repeats_the_shipped_runs_settings(qtbot, make_window, models_dir):
+    import json
+    (models_dir / "rlhf_beta0").mkdir()
+    (models_dir / "rlhf_beta0" / "lab.json").write_text(json.dumps(
+        {"config": {"beta": 0.0, "lr": 2e-3, "steps": 100, "batch_size": 24, "cliprange": 0.2}}))
+    tab = open_tab(qtbot, make_window())
+    tab.open_link({"preset": "beta0"})
+    assert tab.settings.values() == {"beta": 0.0, "cliprange": 0.2, "lr": 2e-3, "steps": 100, "batch_size": 24}
+    tab.open_link({"preset": "default"})   # no lab.json for the default run: the lab's defaults
+    assert tab.settings.values() == R.PPO_DEFAULTS
