@@ -11,39 +11,41 @@ from pathlib import Path
 from typing import Iterator
 
 class Turns:
-    """A fair (first come, first served) lock: the columns' generators take turns at generating.
+    """A fair (first come, first served) semaphore: the columns' generators take turns at generating.
 
-    Three threads generating at once gained no speed here (the small models' loop is bound by
-    Python's GIL), but every runnable generating thread is one more rival for the GIL when the GUI
-    thread needs it: with three, the event loop stalled for 50-90 ms at its worst; with one at a
-    time, about as long as with a single column. A plain Lock would let the thread that just let go
-    take it straight back and starve the others, hence the queue and the direct hand-over.
+    Every runnable generating thread is one more rival for Python's GIL when the GUI thread needs
+    it. On the 2-core test machine under load, three columns at once stalled the event loop for
+    90-126 ms at worst, one at a time for 20-35 ms but at ~0.75x the tokens/s, and two at once kept
+    most of the speed (torch runs outside the GIL, so two threads overlap on two cores) with stalls
+    near those of one. A plain semaphore would let the thread that just let go take its turn
+    straight back and starve the others, hence the queue and the direct hand-over.
     """
 
-    def __init__(self):
+    def __init__(self, at_once: int = 1):
+        self.at_once = at_once
         self._guard = threading.Lock()
-        self._busy = False
+        self._busy = 0
         self._queue: deque[threading.Lock] = deque()
 
     def __enter__(self) -> None:
         with self._guard:
-            if not self._busy:
-                self._busy = True
+            if self._busy < self.at_once:
+                self._busy += 1
                 return
             mine = threading.Lock()
             mine.acquire()
             self._queue.append(mine)
-        mine.acquire()        # blocks (without the GIL) until the holder hands the turn over
+        mine.acquire()        # blocks (without the GIL) until a holder hands its turn over
 
     def __exit__(self, *exc) -> None:
         with self._guard:
             if self._queue:
-                self._queue.popleft().release()   # the turn passes on; _busy stays True
+                self._queue.popleft().release()   # the turn passes on; the count stays
             else:
-                self._busy = False
+                self._busy -= 1
 
 
-turns = Turns()
+turns = Turns(at_once=2)
 # How long a column keeps its turn: a handover costs a thread switch, which on a busy machine can
 # take a while; 20 ms is a few tokens of the course's models and still invisible on screen.
 TURN_S = 0.02
@@ -123,7 +125,7 @@ def stream_job(loaded: dict, prompt: str, *, chat: bool, max_new_tokens: int, te
                     top_k=top_k, top_p=top_p, seed=seed, greedy=greedy, chat=chat, return_dist=True)
     ended = False
     while not ended and (cancel is None or not cancel.is_set()):
-        with turns:       # a few tokens of one column at a time (see Turns)
+        with turns:       # a few tokens at a time, at most two columns at once (see Turns)
             until = time.perf_counter() + TURN_S
             while True:
                 event = next(tokens, None)

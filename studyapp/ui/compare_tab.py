@@ -64,6 +64,18 @@ class Slot:
     settings: dict = field(default_factory=dict)
 
 
+class _FitLayout(QVBoxLayout):
+    """The tab's layout, telling the window's scroll area to fit the tab to the window.
+
+    Word-wrapped labels make a layout height-for-width, and a scroll area gives such a widget its
+    *preferred* height for the width (~970 px here) and scrolls; this tab works at any height above
+    its minimum (the answers and the bars share what there is), so it should fill the window.
+    """
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+
 class CompareTab(QWidget):
     def __init__(self, window):
         super().__init__()
@@ -199,7 +211,7 @@ class CompareTab(QWidget):
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([300, 220])   # proportions; Qt scales them to the real height
 
-        layout = QVBoxLayout(self)
+        layout = _FitLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.addLayout(prompt_row)
         layout.addLayout(pick_row)
@@ -349,7 +361,8 @@ class CompareTab(QWidget):
         title = slot.column.spec.title
         if own:
             keep = "keeps its model" if slot.loaded else "has no model loaded"
-            slot.column.set_status(f"That folder cannot be used: {sentence(message)} The column {keep}.",
+            what = message.removeprefix(f"{folder}: ")   # the learner just chose it: say what is wrong
+            slot.column.set_status(f"That folder cannot be used: {sentence(what)} The column {keep}.",
                                    error=True)
             self.window.show_status(f"Not a usable model folder: {message}")
             return
