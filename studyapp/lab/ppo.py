@@ -155,7 +155,7 @@ def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, pro
     series_path = _series_path(cfg, Path(out_dir))
     series_path.parent.mkdir(parents=True, exist_ok=True)
     series_tmp = series_path.with_suffix(".jsonl.tmp")
-    series, step_times = [], []
+    series, step_times, last_samples = [], [], []
     with open(series_tmp, "w", encoding="utf-8") as series_file:
         for step in range(1, cfg.steps + 1):
             while pause is not None and pause.is_set():
@@ -169,6 +169,7 @@ def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, pro
             metrics.update(stage="ppo", step=step, total=cfg.steps, seconds_per_step=step_times[-1])
             series_file.write(json.dumps({**metrics, "samples": samples}) + "\n")
             series.append(metrics)
+            last_samples = samples
             report({**metrics, "samples": samples})
     series_tmp.replace(series_path)
 
@@ -176,7 +177,8 @@ def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, pro
     lm.eval()
     result = _summarise(series, step_times, cfg)
     result.update(evaluate_policy(lm, tokenizer, world))
-    result.update(params_policy=count_params(lm), seconds=round(timer.elapsed(), 2), series=str(series_path))
+    result.update(params_policy=count_params(lm), seconds=round(timer.elapsed(), 2), series=str(series_path),
+                  samples_end=last_samples)
     card = model_card(
         f"RLHF policy (PPO, beta = {cfg.beta})",
         command=f"studyapp lab train --stages ppo --seed {cfg.seed}", seed=cfg.seed,
@@ -361,6 +363,7 @@ def hacking_summary(default_run: dict, beta0_run: dict) -> dict:
         "rm_score_default": (default_run.get("scores_start"), default_run.get("scores_end")),
         "rater_score_default": (default_run.get("score_start"), default_run.get("score_end")),
         "stock_phrase_beta0": beta0_run.get("stock_phrase_end"),
+        "samples_beta0": beta0_run.get("samples_end", []),
         "hacked": (beta0_run.get("scores_end", 0) > beta0_run.get("scores_start", 0)
                    and beta0_run.get("score_end", 0) < beta0_run.get("score_start", 0)),
     }

@@ -38,13 +38,14 @@ from .world import load_world
 @dataclass
 class RewardConfig:
     n_layer: int | None = None  # layers kept from the SFT model; None = half of them (at least 1)
-    epochs: int = 6
+    epochs: int = 5
     batch_pairs: int = 32
     lr: float = 3e-3
     weight_decay: float = 0.0
+    freeze_embeddings: bool = False
     samples_per_prompt: int = 2  # the SFT model's own responses added to each prompt's pool
     max_new_tokens: int = 24
-    sessions: int = 4  # ranking sessions per prompt, 2-4 responses each
+    sessions: int = 8  # ranking sessions per prompt, 2-4 responses each (more data beat more epochs)
     heldout_frac: float = 0.2  # of the pairs: comparisons kept out of training
     unseen_frac: float = 0.1  # of the prompts: questions the reward model never sees
     seed: int = 0
@@ -172,7 +173,12 @@ def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress:
 
     # --- stage 2: Bradley-Terry
     rm = build_reward_model(sft, cfg.n_layer).to(device)
-    opt = torch.optim.AdamW(rm.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.freeze_embeddings:
+        # Token embeddings shared with the policy stay as pretraining made them: the reward model
+        # can then only judge through its block, and cannot memorise single words as "good".
+        rm.transformer.wte.requires_grad_(False)
+        rm.transformer.wpe.requires_grad_(False)
+    opt = torch.optim.AdamW([p for p in rm.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay)
     rng = random.Random(cfg.seed)
     steps_per_epoch = (len(data.train) + cfg.batch_pairs - 1) // cfg.batch_pairs
     total, step, history = cfg.epochs * steps_per_epoch, 0, []

@@ -52,3 +52,22 @@ def test_prompts_for_splits():
     assert {p.kind for p in ps} == {"fact", "harmful"}
     assert all(p.split in ("sft", "pretrain", "ppo") for p in ps)
     assert not any(p.harmful and p.harmful.split == "heldout" for p in ps)
+
+
+def test_preferences_pairs_follow_the_rater_and_splits_do_not_leak():
+    from studyapp.lab.preferences import PreferenceData, build_preferences, rlhf_prompts
+
+    r = Rater(WORLD)
+    prompts = rlhf_prompts(WORLD)
+    data = build_preferences(WORLD, r, prompts, sessions=2, seed=1)
+    assert data.train and data.heldout and data.unseen
+    by_text = {p.text: p for p in prompts}
+    for pair in data.train + data.heldout + data.unseen:
+        p = by_text[pair.prompt]
+        assert r.score(p, pair.chosen) - r.score(p, pair.rejected) >= 0.25  # chosen really is better
+    key = lambda p: (p.prompt, p.chosen, p.rejected)  # noqa: E731
+    assert not {key(p) for p in data.train} & {key(p) for p in data.heldout}
+    assert not {p.prompt for p in data.unseen} & {p.prompt for p in data.train}
+    assert any(p.kind == "refusal > comply" for p in data.train)  # refusal is learnable from pairs
+    again = PreferenceData.from_jsonl(data.to_jsonl())
+    assert len(again.train) == len(data.train) and len(again.unseen) == len(data.unseen)
