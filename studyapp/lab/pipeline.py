@@ -50,12 +50,9 @@ def parse_stages(text: str | None) -> list[str]:
     return [s for s in ALL_STAGES if s in stages]  # always in pipeline order
 
 
-def _quick_ppo(cfg):
-    """A PPO config small enough for tests, whatever fields L2's config has."""
-    if hasattr(cfg, "quick") and callable(getattr(type(cfg), "quick", None)):
-        return type(cfg).quick(seed=cfg.seed) if "seed" in type(cfg).quick.__code__.co_varnames else type(cfg).quick()
-    fields = {k: v for k, v in dict(steps=2, batch_size=8, max_new_tokens=8).items() if hasattr(cfg, k)}
-    return replace(cfg, **fields)
+def _config(cls, seed: int, quick: bool):
+    """The stage's default config, or its quick() one (seconds; used by --quick and the tests)."""
+    return cls.quick(seed) if quick else cls(seed=seed)
 
 
 def run_pipeline(stages=None, *, out_dir=None, seed: int = 0, quick: bool = False,
@@ -81,10 +78,10 @@ def run_pipeline(stages=None, *, out_dir=None, seed: int = 0, quick: bool = Fals
         log(f"[lab] {name}: done in {results['seconds'][name]:.1f} s")
 
     if "pretrain" in stages:
-        cfg = PretrainConfig.quick(seed) if quick else PretrainConfig(seed=seed)
+        cfg = _config(PretrainConfig, seed, quick)
         timed("pretrain", lambda: train_base(cfg, base, progress=progress, cancel=cancel))
     if "sft" in stages:
-        cfg = SFTConfig.quick(seed) if quick else SFTConfig(seed=seed)
+        cfg = _config(SFTConfig, seed, quick)
         timed("sft", lambda: train_sft(base, sft, cfg, progress=progress, cancel=cancel))
     if "reward" in stages:
         found = _optional("reward", "train_reward", "RewardConfig")
@@ -93,10 +90,7 @@ def run_pipeline(stages=None, *, out_dir=None, seed: int = 0, quick: bool = Fals
             log("[lab] reward: skipped (studyapp/lab/reward.py has no train_reward yet)")
         else:
             train_reward, RewardConfig = found
-            cfg = RewardConfig(seed=seed)
-            if quick:
-                cfg = RewardConfig.quick(seed) if hasattr(RewardConfig, "quick") else replace(
-                    cfg, **{k: v for k, v in dict(epochs=1, samples_per_prompt=0, sessions=1).items() if hasattr(cfg, k)})
+            cfg = _config(RewardConfig, seed, quick)
             timed("reward", lambda: train_reward(sft, reward, cfg, progress=progress, cancel=cancel))
     if "ppo" in stages:
         found = _optional("ppo", "train_ppo", "PPOConfig")
@@ -105,16 +99,11 @@ def run_pipeline(stages=None, *, out_dir=None, seed: int = 0, quick: bool = Fals
             log("[lab] ppo: skipped (studyapp/lab/ppo.py has no train_ppo yet)")
         else:
             train_ppo, PPOConfig = found
-            cfg = PPOConfig(seed=seed)
-            if quick:
-                cfg = _quick_ppo(cfg)
-            if hasattr(cfg, "series_path"):  # keep the metric series next to this run's models
-                cfg = replace(cfg, series_path=str(out / "runs" / "ppo.jsonl"))
+            # Keep the metric series next to this run's models, not in the shipped models/runs.
+            cfg = replace(_config(PPOConfig, seed, quick), series_path=str(out / "runs" / "ppo.jsonl"))
             timed("ppo", lambda: train_ppo(sft, reward, rlhf, cfg, progress=progress, cancel=cancel))
             # The same run without the KL penalty: the reward-hacking demonstration (claims 11-12).
-            cfg0 = replace(cfg, beta=0.0)
-            if hasattr(cfg0, "series_path"):
-                cfg0 = replace(cfg0, series_path=str(out / "runs" / "ppo_beta0.jsonl"))
+            cfg0 = replace(cfg, beta=0.0, series_path=str(out / "runs" / "ppo_beta0.jsonl"))
             timed("ppo_beta0", lambda: train_ppo(sft, reward, out / "rlhf_beta0", cfg0,
                                                  progress=progress, cancel=cancel))
     results["seconds"]["training_total"] = round(time.perf_counter() - t_all, 2)
