@@ -454,6 +454,9 @@ class CompareTab(QWidget):
         if "tokens" in event:
             slot.pending.extend(event["tokens"])
         else:
+            # The clock starts when the model starts writing: a first run also waits for the
+            # other columns' models to load, which is not this model's speed.
+            slot.started = time.perf_counter()
             slot.pending.append(event)
 
     def _flush(self) -> None:
@@ -531,11 +534,13 @@ class CompareTab(QWidget):
                             filtered=slot.settings.get("top_k", 0) > 0 or slot.settings.get("top_p", 1.0) < 1.0)
 
     def _select_first_answer(self) -> None:
-        """After the first run, open the bars of one first token (the SFT model's if it answered),
-        so the probability view shows what it is for before anyone clicks."""
+        """After the first run, open the bars of the step where the SFT model (or another that
+        answered) was least sure: the view shows what it is for, and the most telling bars."""
         for i in (1, 2, 0):
-            if self.columns[i].tokens:
-                self.show_distribution(i, 0)
+            tokens = self.columns[i].tokens
+            steps = [j for j, t in enumerate(tokens) if t.get("dist") and t.get("text", "").strip()]
+            if steps:
+                self.show_distribution(i, min(steps, key=lambda j: tokens[j]["dist"][0][1]))
                 return
 
     def shutdown(self) -> None:
