@@ -99,9 +99,9 @@ def stream_job(loaded: dict, prompt: str, *, chat: bool, max_new_tokens: int, te
     """Yield {"prompt": text as the model reads it, "n_prompt": ids} first, then {"tokens": [...]}.
 
     Tokens are yielded in batches, at most one batch every `batch_s` seconds (the first token at
-    once): every yield is a signal that wakes the GUI thread and takes Python's GIL from the
-    generating threads, and at one signal per token three columns measured ~30% slower than the
-    lab's own loop. Each token is the lab's stream() event plus "piece", the token decoded on its
+    once): every yield is a signal that wakes the GUI thread, which then takes Python's GIL from
+    the generating threads, so batching bounds that work by time, however fast a model writes (a
+    learner's own model may be far faster or slower than the course's). Each token is the lab's stream() event plus "piece", the token decoded on its
     own (what the probability bars call it). A prompt that leaves no room in the context raises
     LabError. The columns take turns, a few tokens each (see Turns); `cancel` (the worker's event)
     ends the loop before the next token, so a restarted run does not wait for the old one's batch.
