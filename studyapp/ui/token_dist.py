@@ -1,7 +1,8 @@
 """The next-token probability view of the compare tab: horizontal bars, one per candidate token.
 
     view = TokenDistView()
-    view.show_step(title="SFT model, token 3", chosen=" Paris", dist=[(" Paris", 0.91), ...])
+    view.show_step(model="SFT model", position=5, chosen=" Paris", dist=[(" Paris", 0.91), ...],
+                   greedy=False, temperature=0.7)
 
 The pyqtgraph plot is built on first use, not at start-up, so opening the app stays fast; its bar
 and text items are created once and updated in place (the PyMeasure habit), never rebuilt.
