@@ -3,9 +3,11 @@
     studyapp://compare?prompt=france&mode=raw      (prompt: a preset key or any text; mode: chat|raw)
 
 Each column loads its model on a worker when the tab is first shown and streams its answer from a
-worker generator of its own. Streamed tokens are only queued by the signal handlers; a timer draws
-the queued tokens of all columns 20 times a second, so three fast streams never stall the event
-loop. Clicking a token shows the next-token probabilities of that step (token_dist.py).
+worker generator of its own (compare_jobs.py; the generators take turns, two at a time, so the GUI
+thread is never short of the GIL). Workers send tokens in batches, the signal handlers only queue
+them, and a timer draws the queued tokens of all columns 20 times a second, so three fast streams
+never stall the event loop. Clicking a token shows the next-token probabilities of that step
+(token_dist.py); the first run opens the step where the SFT model was least sure.
 Keys: Enter or Ctrl+Enter generates (Shift+Enter adds a line), Esc stops.
 """
 from __future__ import annotations
