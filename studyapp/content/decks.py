@@ -21,7 +21,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studyapp.content.lessons import _Invalid, split_front_matter
+from studyapp.content.frontmatter import ContentError, Invalid
+from studyapp.content.lessons import split_front_matter
 
 CARD_HEADING = re.compile(r"^###\s+(.+?)\s*$")
 LESSON_LINE = re.compile(r"^Lesson:\s*([a-z0-9][a-z0-9-]*)\s*(?:#\s*([a-z0-9][a-z0-9-]*))?\s*$", re.I)
@@ -48,14 +49,7 @@ class Deck:
     cards: list[DeckCard] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class DeckError:
-    path: Path
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path.name}, line {self.line}: {self.message}"
+DeckError = ContentError
 
 
 def deck_id_of(path: Path) -> str:
@@ -69,28 +63,28 @@ def _card(lines: list[tuple[int, str]], front: str, line: int,
     for number, text in lines:
         if match := KEY_LINE.match(text):
             if key is not None:
-                raise _Invalid(number, "a card has two 'Key:' lines")
+                raise Invalid(number, "a card has two 'Key:' lines")
             key = match.group(1)
             if not KEY_CHARS.match(key):
-                raise _Invalid(number, f"key {key!r}: use letters, digits, '-', '_' or '.'")
+                raise Invalid(number, f"key {key!r}: use letters, digits, '-', '_' or '.'")
         elif match := LESSON_LINE.match(text):
             lesson, section = match.group(1), match.group(2)
             if known is not None:
                 if lesson not in known:
-                    raise _Invalid(number, f"unknown lesson {lesson!r}")
+                    raise Invalid(number, f"unknown lesson {lesson!r}")
                 if section and section not in known[lesson]:
-                    raise _Invalid(number, f"lesson {lesson!r} has no section {section!r}")
+                    raise Invalid(number, f"lesson {lesson!r} has no section {section!r}")
         elif text.lower().startswith("lesson:"):
-            raise _Invalid(number, "write 'Lesson: lesson-slug' or 'Lesson: lesson-slug#section-id'")
+            raise Invalid(number, "write 'Lesson: lesson-slug' or 'Lesson: lesson-slug#section-id'")
         else:
             back.append(text)
     back_text = "\n".join(back).strip()
     if key is None:
-        raise _Invalid(line, f"card {front[:40]!r} has no 'Key:' line (a stable name for it)")
+        raise Invalid(line, f"card {front[:40]!r} has no 'Key:' line (a stable name for it)")
     if not back_text:
-        raise _Invalid(line, f"card {front[:40]!r} has no answer")
+        raise Invalid(line, f"card {front[:40]!r} has no answer")
     if len(front) > MAX_TEXT or len(back_text) > MAX_TEXT:
-        raise _Invalid(line, f"card {front[:40]!r} is longer than {MAX_TEXT} characters")
+        raise Invalid(line, f"card {front[:40]!r} is longer than {MAX_TEXT} characters")
     return DeckCard(key, front, back_text, lesson, section, line)
 
 
@@ -105,7 +99,7 @@ def parse_deck(path: Path, known: dict[str, set[str]] | None = None) -> tuple[De
         return None, [DeckError(path, 1, f"cannot read the file ({exc.strerror})")]
     try:
         meta, body, body_line = split_front_matter(text)
-    except _Invalid as exc:
+    except Invalid as exc:
         return None, [DeckError(path, exc.line, str(exc))]
     title = meta.get("title") if isinstance(meta.get("title"), str) else deck_id_of(path)
     deck = Deck(deck_id_of(path), title, path)
@@ -123,7 +117,7 @@ def parse_deck(path: Path, known: dict[str, set[str]] | None = None) -> tuple[De
     for front, number, lines in blocks:
         try:
             card = _card(lines, front, number, known)
-        except _Invalid as exc:
+        except Invalid as exc:
             errors.append(DeckError(path, exc.line, str(exc)))
             continue
         if card.key in seen:

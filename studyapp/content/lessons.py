@@ -25,6 +25,8 @@ import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from studyapp.content.frontmatter import ContentError, Invalid, read_front_matter
+
 EXTENSIONS = ["tables", "fenced_code", "toc", "admonition", "attr_list", "def_list", "sane_lists"]
 FENCE = re.compile(r"^\s*(```|~~~)")
 HEADING2 = re.compile(r"^##\s+(.+?)\s*#*\s*$")
@@ -57,20 +59,7 @@ class Lesson:
     sections: list[Section] = field(default_factory=list)
 
 
-@dataclass
-class LessonError:
-    path: Path
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path.name}, line {self.line}: {self.message}"
-
-
-class _Invalid(Exception):
-    def __init__(self, line: int, message: str):
-        super().__init__(message)
-        self.line = line
+LessonError = ContentError
 
 
 def slug_of(path: Path) -> str:
@@ -84,45 +73,20 @@ def slug_of(path: Path) -> str:
 def split_front_matter(text: str) -> tuple[dict, str, int]:
     """Return (meta, body, line number where the body starts)."""
     lines = text.splitlines()
-    if not lines or lines[0].strip() != "---":
-        raise _Invalid(1, "the file must start with a front-matter block opened by '---'")
-    meta: dict = {}
-    current_list: list | None = None
-    for number, line in enumerate(lines[1:], start=2):
-        if line.strip() == "---":
-            break
-        if not line.strip():
-            continue
-        item = re.match(r"^\s+-\s+(.*)$", line)
-        if item:
-            if current_list is None:
-                raise _Invalid(number, "a list item must follow a key such as 'objectives:'")
-            current_list.append(item.group(1).strip())
-            continue
-        pair = re.match(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$", line)
-        if not pair:
-            raise _Invalid(number, f"expected 'key: value' in the front matter, got {line.strip()!r}")
-        key, value = pair.group(1), pair.group(2).strip()
-        if value:
-            meta[key] = value
-            current_list = None
-        else:
-            meta[key] = current_list = []
-    else:
-        raise _Invalid(1, "the front-matter block is never closed with '---'")
-    return meta, "\n".join(lines[number:]), number + 1
+    meta, start = read_front_matter(lines)
+    return meta, "\n".join(lines[start:]), start + 1
 
 
 def _validate_meta(meta: dict) -> tuple[str, int, list[str], str]:
     title = meta.get("title")
     if not isinstance(title, str) or not title:
-        raise _Invalid(1, "front matter: 'title' is missing")
+        raise Invalid(1, "front matter: 'title' is missing")
     if "order" not in meta:
-        raise _Invalid(1, "front matter: 'order' is missing (a whole number: where the lesson goes in the list)")
+        raise Invalid(1, "front matter: 'order' is missing (a whole number: where the lesson goes in the list)")
     try:
         order = int(meta["order"])
     except (TypeError, ValueError):
-        raise _Invalid(1, f"front matter: 'order' must be a whole number, got {meta.get('order')!r}")
+        raise Invalid(1, f"front matter: 'order' must be a whole number, got {meta.get('order')!r}")
     objectives = meta.get("objectives", [])
     if not isinstance(objectives, list):
         objectives = [objectives]
@@ -208,14 +172,14 @@ def _check_images(body: str, body_line: int, folder: Path) -> None:
     for offset, line in enumerate(body.splitlines()):
         for target in IMAGE.findall(line):
             if re.match(r"^[a-z]+://", target):
-                raise _Invalid(body_line + offset, f"image {target!r}: only local images are allowed")
+                raise Invalid(body_line + offset, f"image {target!r}: only local images are allowed")
             image = folder / target
             try:
                 head = image.read_bytes()[:16].lstrip()
             except OSError:
-                raise _Invalid(body_line + offset, f"image {target!r} cannot be read")
+                raise Invalid(body_line + offset, f"image {target!r} cannot be read")
             if not head.startswith(IMAGE_MAGIC):
-                raise _Invalid(body_line + offset, f"image {target!r} is not a PNG, JPEG, GIF or SVG")
+                raise Invalid(body_line + offset, f"image {target!r} is not a PNG, JPEG, GIF or SVG")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,7 +192,7 @@ def parse_lesson(path: Path) -> Lesson:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise _Invalid(line, "the file is not valid UTF-8 text (save it as UTF-8)") from None
+        raise Invalid(line, "the file is not valid UTF-8 text (save it as UTF-8)") from None
     meta, body, body_line = split_front_matter(text)
     title, order, objectives, summary = _validate_meta(meta)
     _check_images(body, body_line, path.parent)
@@ -248,7 +212,7 @@ def load_lessons(*folders: Path) -> tuple[list[Lesson], list[LessonError]]:
         for path in sorted(Path(folder).glob("*.md")):
             try:
                 lesson = parse_lesson(path)
-            except _Invalid as exc:
+            except Invalid as exc:
                 errors.append(LessonError(path, exc.line, str(exc)))
                 continue
             except OSError as exc:

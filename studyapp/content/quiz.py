@@ -28,6 +28,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from studyapp.content.frontmatter import ContentError, Invalid, read_front_matter
+
 KINDS = {"single": "single", "multiple": "multiple", "truefalse": "truefalse",
          "true/false": "truefalse", "short": "short"}
 KIND_NAMES = {"single": "Single choice", "multiple": "Multiple choice",
@@ -96,20 +98,7 @@ class Bank:
         return next((q for q in self.questions if q.id == question_id), None)
 
 
-@dataclass
-class QuizError:
-    path: Path
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path.name}, line {self.line}: {self.message}"
-
-
-class _Invalid(Exception):
-    def __init__(self, line: int, message: str):
-        super().__init__(message)
-        self.line = line
+QuizError = ContentError
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,39 +207,20 @@ def review_html(bank: Bank, attempt, *, colours: dict[str, str], link_for=lambda
 # ---------------------------------------------------------------------------------------------
 # Parsing
 
-def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
-    """Return (key: value pairs, index of the first body line)."""
-    if not lines or lines[0].strip() != "---":
-        raise _Invalid(1, "the bank must start with a header block opened by '---' "
-                          "(with 'lesson:' and 'title:')")
-    meta: dict[str, str] = {}
-    for index in range(1, len(lines)):
-        line = lines[index]
-        if line.strip() == "---":
-            return meta, index + 1
-        if not line.strip():
-            continue
-        pair = re.match(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$", line)
-        if not pair:
-            raise _Invalid(index + 1, f"expected 'key: value' in the header, got {line.strip()!r}")
-        meta[pair.group(1).lower()] = pair.group(2).strip()
-    raise _Invalid(1, "the header block is never closed with '---'")
-
-
 def _parse_heading(rest: str, line: int) -> tuple[str, str, int | None]:
     """'1. single · check 1' -> ('1', 'single', 1)."""
     parts = [p.strip() for p in re.split(r"[·|]", rest) if p.strip()]
     if not parts:
-        raise _Invalid(line, "a question heading needs a type: '### 1. single'")
+        raise Invalid(line, "a question heading needs a type: '### 1. single'")
     head = re.match(r"^(?:(\w[\w-]*)[.)]\s+)?(\S+)$", parts[0])
     if not head or head.group(2).lower() not in KINDS:
-        raise _Invalid(line, f"unknown question type in {rest!r}; use one of "
+        raise Invalid(line, f"unknown question type in {rest!r}; use one of "
                              "single, multiple, truefalse, short")
     check = None
     for part in parts[1:]:
         tag = re.match(r"^check\s+(\d+|-)$", part, re.IGNORECASE)
         if not tag:
-            raise _Invalid(line, f"unknown tag {part!r} in the heading (expected 'check N')")
+            raise Invalid(line, f"unknown tag {part!r} in the heading (expected 'check N')")
         check = None if tag.group(1) == "-" else int(tag.group(1))
     return head.group(1) or "", KINDS[head.group(2).lower()], check
 
@@ -274,7 +244,7 @@ def _parse_question(block: list[tuple[int, str]], number: int) -> Question:
         found = FIELD.match(line)
         if option:
             if kind == "short":
-                raise _Invalid(line_no, "a short-answer question has no options; "
+                raise Invalid(line_no, "a short-answer question has no options; "
                                         "use **Answer:**, **Accept:** and **Feedback:**")
             parts = FEEDBACK_SEP.split(option.group(2), maxsplit=1)
             opt = Option(text=parts[0].strip(), correct=option.group(1) != " ",
@@ -284,11 +254,11 @@ def _parse_question(block: list[tuple[int, str]], number: int) -> Question:
         elif found and found.group(1).strip().lower() in FIELDS:
             name = found.group(1).strip().lower()
             if name in fields:
-                raise _Invalid(line_no, f"**{found.group(1).strip()}:** is given twice")
+                raise Invalid(line_no, f"**{found.group(1).strip()}:** is given twice")
             fields[name] = found.group(2).strip()
             target = ("field", name)
         elif found:
-            raise _Invalid(line_no, f"unknown field **{found.group(1)}:**; use one of "
+            raise Invalid(line_no, f"unknown field **{found.group(1)}:**; use one of "
                                     + ", ".join(f"**{f.capitalize()}:**" for f in sorted(FIELDS)))
         elif target and target[0] == "option":   # a long option wrapped onto the next line
             opt = target[1]
@@ -302,7 +272,7 @@ def _parse_question(block: list[tuple[int, str]], number: int) -> Question:
         elif target and target[0] == "field":
             fields[target[1]] += " " + line
         elif question.options or fields:
-            raise _Invalid(line_no, f"unexpected text after the options: {line[:60]!r}")
+            raise Invalid(line_no, f"unexpected text after the options: {line[:60]!r}")
         else:
             text_lines.append(line)
     question.text = "\n".join(text_lines).strip()
@@ -315,9 +285,9 @@ def _parse_question(block: list[tuple[int, str]], number: int) -> Question:
 def _finish(q: Question, fields: dict[str, str], line: int) -> None:
     """Check that the question can be asked and graded; fill in the short-answer fields."""
     if not q.text:
-        raise _Invalid(line, "the question has no text under its heading")
+        raise Invalid(line, "the question has no text under its heading")
     if not q.explanation:
-        raise _Invalid(line, "the question has no **Explanation:** (shown after it is answered)")
+        raise Invalid(line, "the question has no **Explanation:** (shown after it is answered)")
     if q.kind == "short":
         q.answer = fields.get("answer", "")
         q.feedback = fields.get("feedback", "")
@@ -325,45 +295,45 @@ def _finish(q: Question, fields: dict[str, str], line: int) -> None:
         if q.answer:
             q.accept.insert(0, q.answer)
         if not q.accept:
-            raise _Invalid(line, "a short-answer question needs **Answer:** or **Accept:**")
+            raise Invalid(line, "a short-answer question needs **Answer:** or **Accept:**")
         if not q.feedback:
-            raise _Invalid(line, "a short-answer question needs **Feedback:**")
+            raise Invalid(line, "a short-answer question needs **Feedback:**")
         return
     for name in ("answer", "accept", "feedback"):
         if name in fields:
-            raise _Invalid(line, f"**{name.capitalize()}:** belongs to short-answer questions; "
+            raise Invalid(line, f"**{name.capitalize()}:** belongs to short-answer questions; "
                                  "a choice question gives feedback on each option after ' -- Feedback:'")
     if len(q.options) < 2:
-        raise _Invalid(line, "a choice question needs at least two options '- [ ]' / '- [x]'")
+        raise Invalid(line, "a choice question needs at least two options '- [ ]' / '- [x]'")
     if len(q.options) > MAX_OPTIONS:
-        raise _Invalid(q.options[MAX_OPTIONS].line, f"at most {MAX_OPTIONS} options (keys 1-9)")
+        raise Invalid(q.options[MAX_OPTIONS].line, f"at most {MAX_OPTIONS} options (keys 1-9)")
     for opt in q.options:
         if not opt.feedback:
-            raise _Invalid(opt.line, "the option has no feedback; end it with ' -- Feedback: ...'")
+            raise Invalid(opt.line, "the option has no feedback; end it with ' -- Feedback: ...'")
         if not opt.text:
-            raise _Invalid(opt.line, "the option has no text")
+            raise Invalid(opt.line, "the option has no text")
     right = len(q.correct_indices)
     if q.kind == "multiple" and right == 0:
-        raise _Invalid(line, "a multiple-choice question needs at least one [x] option")
+        raise Invalid(line, "a multiple-choice question needs at least one [x] option")
     if q.kind in ("single", "truefalse") and right != 1:
-        raise _Invalid(line, f"a {q.kind} question needs exactly one [x] option, it has {right}")
+        raise Invalid(line, f"a {q.kind} question needs exactly one [x] option, it has {right}")
     if q.kind == "truefalse" and sorted(o.text.lower() for o in q.options) != ["false", "true"]:
-        raise _Invalid(line, "a truefalse question has exactly the options True and False")
+        raise Invalid(line, "a truefalse question has exactly the options True and False")
 
 
 def parse_bank(path: Path) -> tuple[Bank, list[QuizError]]:
-    """Parse one bank; broken questions become errors. Raises _Invalid when the header is bad."""
+    """Parse one bank; broken questions become errors. Raises Invalid when the header is bad."""
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _Invalid(raw[:exc.start].count(b"\n") + 1,
+        raise Invalid(raw[:exc.start].count(b"\n") + 1,
                        "the file is not valid UTF-8 text (save it as UTF-8)") from None
     lines = text.splitlines()
-    meta, start = _front_matter(lines)
+    meta, start = read_front_matter(lines)
     lesson = meta.get("lesson", "").strip()
     if not lesson:
-        raise _Invalid(1, "the header needs 'lesson: SLUG' (the lesson file name without number)")
+        raise Invalid(1, "the header needs 'lesson: SLUG' (the lesson file name without number)")
     bank = Bank(id=path.stem, lesson_id=lesson, title=meta.get("title") or f"Quiz on {lesson}",
                 path=path)
     errors: list[QuizError] = []
@@ -382,7 +352,7 @@ def parse_bank(path: Path) -> tuple[Bank, list[QuizError]]:
     for number, block in enumerate(blocks, start=1):
         try:
             question = _parse_question(block, number)
-        except _Invalid as exc:
+        except Invalid as exc:
             errors.append(QuizError(path, exc.line, str(exc)))
             continue
         if question.id in seen:
@@ -409,7 +379,7 @@ def load_banks(*folders: Path) -> tuple[list[Bank], list[QuizError]]:
                 continue
             try:
                 bank, bank_errors = parse_bank(path)
-            except _Invalid as exc:
+            except Invalid as exc:
                 errors.append(QuizError(path, exc.line, str(exc)))
                 continue
             except OSError as exc:

@@ -28,6 +28,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from studyapp.content.frontmatter import ContentError, Invalid, read_front_matter
+
 FIELD = re.compile(r"^([A-Za-z][\w ]*?)\s*:\s*(.*)$")
 BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
 LINK = re.compile(r"^([a-z0-9][a-z0-9-]*)(?:#([a-z0-9][a-z0-9-]*))?$")
@@ -85,20 +87,7 @@ class Rubric:
         return next((p for p in self.points if p.id == point_id), None)
 
 
-@dataclass
-class RubricError:
-    path: Path
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path.name}, line {self.line}: {self.message}"
-
-
-class _Invalid(Exception):
-    def __init__(self, line: int, message: str):
-        super().__init__(message)
-        self.line = line
+RubricError = ContentError
 
 
 def slugify(text: str) -> str:
@@ -108,24 +97,11 @@ def slugify(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Parsing
 
-def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
-    """The `---` block's key: value pairs and the index of the first line after it."""
-    if not lines or lines[0].strip() != "---":
-        raise _Invalid(1, "the file must start with a front-matter block opened by '---'")
-    meta: dict[str, str] = {}
-    for index in range(1, len(lines)):
-        line = lines[index].strip()
-        if line == "---":
-            if not meta.get("title"):
-                raise _Invalid(1, "front matter: 'title' is missing")
-            return meta, index + 1
-        if not line or line.startswith("#"):
-            continue
-        pair = FIELD.match(line)
-        if not pair:
-            raise _Invalid(index + 1, f"expected 'key: value' in the front matter, got {line!r}")
-        meta[pair.group(1).strip().lower()] = pair.group(2).strip()
-    raise _Invalid(1, "the front-matter block is never closed with '---'")
+def _front_matter(lines: list[str]) -> tuple[dict, int]:
+    meta, start = read_front_matter(lines)
+    if not meta.get("title"):
+        raise Invalid(1, "front matter: 'title' is missing")
+    return meta, start
 
 
 def _parse_links(value: str, line: int) -> tuple[Section, ...]:
@@ -133,10 +109,10 @@ def _parse_links(value: str, line: int) -> tuple[Section, ...]:
     for part in filter(None, (p.strip() for p in value.split(","))):
         match = LINK.match(part)
         if not match:
-            raise _Invalid(line, f"'lesson' must be LESSON-SLUG or LESSON-SLUG#section-anchor, got {part!r}")
+            raise Invalid(line, f"'lesson' must be LESSON-SLUG or LESSON-SLUG#section-anchor, got {part!r}")
         sections.append(Section(match.group(1), match.group(2) or ""))
     if not sections:
-        raise _Invalid(line, "'lesson' is empty")
+        raise Invalid(line, "'lesson' is empty")
     return tuple(sections)
 
 
@@ -152,21 +128,21 @@ def _parse_block(heading: str, line: int, body: list[tuple[int, str]]) -> KeyPoi
         if bullet:
             sentence = bullet.group(1).strip()
             if not sentence:
-                raise _Invalid(number, "an empty reference sentence")
+                raise Invalid(number, "an empty reference sentence")
             bullets.append(sentence)
             continue
         pair = FIELD.match(stripped)
         if pair and not bullets:
             key = pair.group(1).strip().lower()
             if key in fields:
-                raise _Invalid(number, f"'{key}' is given twice")
+                raise Invalid(number, f"'{key}' is given twice")
             fields[key] = (number, pair.group(2).strip())
             continue
         if bullets and not pair:
             # A wrapped reference sentence: the continuation of the previous bullet.
             bullets[-1] = f"{bullets[-1]} {stripped}"
             continue
-        raise _Invalid(number, f"expected 'key: value' or a '- ' reference sentence, got {stripped!r}")
+        raise Invalid(number, f"expected 'key: value' or a '- ' reference sentence, got {stripped!r}")
 
     misconception = MISCONCEPTION.match(heading)
     if misconception:
@@ -174,45 +150,45 @@ def _parse_block(heading: str, line: int, body: list[tuple[int, str]]) -> KeyPoi
         unknown = set(fields) - {"feedback", "id"}
         if unknown:
             key = sorted(unknown)[0]
-            raise _Invalid(fields[key][0], f"unknown field '{key}' for a misconception (use 'feedback')")
+            raise Invalid(fields[key][0], f"unknown field '{key}' for a misconception (use 'feedback')")
         if "feedback" not in fields or not fields["feedback"][1]:
-            raise _Invalid(line, f"misconception {title!r} needs a 'feedback:' line")
+            raise Invalid(line, f"misconception {title!r} needs a 'feedback:' line")
         if not bullets:
-            raise _Invalid(line, f"misconception {title!r} needs at least one '- ' statement")
+            raise Invalid(line, f"misconception {title!r} needs at least one '- ' statement")
         return Misconception(fields.get("id", (0, slugify(title)))[1], title, tuple(bullets),
                              fields["feedback"][1], line)
 
     unknown = set(fields) - set(POINT_FIELDS)
     if unknown:
         key = sorted(unknown)[0]
-        raise _Invalid(fields[key][0], f"unknown field '{key}' (use {', '.join(POINT_FIELDS)})")
+        raise Invalid(fields[key][0], f"unknown field '{key}' (use {', '.join(POINT_FIELDS)})")
     weight = 1.0
     if "weight" in fields:
         number, value = fields["weight"]
         try:
             weight = float(value)
         except ValueError:
-            raise _Invalid(number, f"'weight' must be a positive number, got {value!r}") from None
+            raise Invalid(number, f"'weight' must be a positive number, got {value!r}") from None
         if not weight > 0 or weight > 100:
-            raise _Invalid(number, f"'weight' must be a positive number up to 100, got {value!r}")
+            raise Invalid(number, f"'weight' must be a positive number up to 100, got {value!r}")
     core = False
     if "core" in fields:
         number, value = fields["core"]
         if value.lower() not in YES | NO:
-            raise _Invalid(number, f"'core' must be yes or no, got {value!r}")
+            raise Invalid(number, f"'core' must be yes or no, got {value!r}")
         core = value.lower() in YES
     if "lesson" not in fields:
-        raise _Invalid(line, f"key point {heading!r} needs a 'lesson:' line naming the section that teaches it")
+        raise Invalid(line, f"key point {heading!r} needs a 'lesson:' line naming the section that teaches it")
     taught_in = _parse_links(fields["lesson"][1], fields["lesson"][0])
     if not MIN_REFERENCES <= len(bullets) <= MAX_REFERENCES:
-        raise _Invalid(line, f"key point {heading!r} has {len(bullets)} reference sentences; "
+        raise Invalid(line, f"key point {heading!r} has {len(bullets)} reference sentences; "
                              f"give {MIN_REFERENCES} to {MAX_REFERENCES} (2-3 work best)")
     point_id = fields["id"][1] if "id" in fields else slugify(heading)
     return KeyPoint(point_id, heading, tuple(bullets), weight, core, taught_in, line)
 
 
 def parse_rubric_text(text: str, rubric_id: str, path: Path | None = None) -> Rubric:
-    """Parse one rubric; raises _Invalid(line, message) on the first problem."""
+    """Parse one rubric; raises Invalid(line, message) on the first problem."""
     lines = text.splitlines()
     meta, start = _front_matter(lines)
     prompt_lines: list[str] = []
@@ -229,20 +205,20 @@ def parse_rubric_text(text: str, rubric_id: str, path: Path | None = None) -> Ru
             prompt_lines.append(line)
     prompt = "\n".join(prompt_lines).strip()
     if not prompt:
-        raise _Invalid(start + 1, "the prompt (the text before the first '## ' key point) is empty")
+        raise Invalid(start + 1, "the prompt (the text before the first '## ' key point) is empty")
     points: list[KeyPoint] = []
     misconceptions: list[Misconception] = []
     seen: dict[str, int] = {}
     for heading, line, body in blocks:
         if not heading:
-            raise _Invalid(line, "a '## ' heading without a title")
+            raise Invalid(line, "a '## ' heading without a title")
         item = _parse_block(heading, line, body)
         if item.id in seen:
-            raise _Invalid(line, f"{item.title!r} has the same id as the heading on line {seen[item.id]}")
+            raise Invalid(line, f"{item.title!r} has the same id as the heading on line {seen[item.id]}")
         seen[item.id] = line
         (points if isinstance(item, KeyPoint) else misconceptions).append(item)
     if not points:
-        raise _Invalid(start + 1, "a rubric needs at least one key point ('## ' heading)")
+        raise Invalid(start + 1, "a rubric needs at least one key point ('## ' heading)")
     return Rubric(rubric_id, meta["title"], prompt, points, misconceptions, path)
 
 
@@ -263,7 +239,7 @@ def load_rubrics(*folders: Path) -> tuple[list[Rubric], list[RubricError]]:
                 continue
             try:
                 rubric = parse_rubric(path)
-            except _Invalid as exc:
+            except Invalid as exc:
                 errors.append(RubricError(path, exc.line, str(exc)))
                 continue
             except (OSError, UnicodeDecodeError) as exc:
