@@ -50,7 +50,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("val/ratio", "Probability ratio new/old",
            "Stays near 1: clipping stops one update from moving the policy far."),
     Metric("objective/entropy", "Entropy of the replies",
-           "How varied the sampled replies are. A collapse to one repeated phrase shows here."),
+           "Summed over each reply's tokens (TRL's objective/entropy): longer replies raise it, "
+           "a collapse into one fixed phrase pulls it down."),
     Metric("response/length", "Reply length (tokens)",
            "Replies that grow to the limit or shrink to nothing are a warning sign."),
     Metric("response/refusal_rate_harmful", "Refusals of harmful requests",
@@ -211,8 +212,9 @@ POLICY_OF_SERIES = {"ppo": "rlhf", "ppo_beta0": "rlhf_beta0"}
 
 
 def attach_policy(run: Run, folder: Path) -> None:
-    """Add the trained policy's beta and its greedy replies (at the last step, marked final) to a
-    shipped run. A missing or unreadable lab.json leaves the run as it was."""
+    """Add the trained policy's settings to a shipped run and, when its series kept no samples, the
+    policy's greedy replies (at the last step, marked final). A missing or unreadable lab.json
+    leaves the run as it was."""
     try:
         meta = json.loads((Path(folder) / "lab.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -222,6 +224,9 @@ def attach_policy(run: Run, folder: Path) -> None:
     for key in PPO_DEFAULTS:
         if key in config:
             run.config[key] = config[key]
+    if run.samples:   # the series kept its own per-step samples: those say more
+        run.version += 1
+        return
     step = run.steps[-1] if run.steps else 0
     for key in ("examples_heldout_harmful", "examples_facts"):
         for example in result.get(key) or []:

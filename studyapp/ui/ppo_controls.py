@@ -107,7 +107,9 @@ class SamplesView(QWidget):
         self.table.setHorizontalHeaderLabels(self.COLUMNS)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setWordWrap(True)
+        # One line per reply keeps four replies in view; the full text is in each cell's tooltip.
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.Interactive)
         header.setSectionResizeMode(1, QHeaderView.Stretch)
@@ -157,10 +159,10 @@ class SamplesView(QWidget):
                      fmt(sample.get("score")), fmt(sample.get("rater")))
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                item.setToolTip(text)
                 if column >= 2:
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 self.table.setItem(row, column, item)
-        self.table.resizeRowsToContents()
 
 
 def fmt(value) -> str:

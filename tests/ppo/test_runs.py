@@ -117,3 +117,16 @@ def test_a_shipped_run_gets_its_policys_config_and_final_replies(tmp_path):
     assert run.samples_at() == [{"step": 4, "prompt": "Capital of France?", "response": "Paris.", "final": True}]
     (policy / "lab.json").write_text("{broken")
     assert R.shipped_runs(tmp_path)[0].samples == []
+
+
+def test_a_series_with_its_own_samples_keeps_them(tmp_path):
+    path = tmp_path / "runs" / "ppo.jsonl"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"step": 1, "objective/kl": 0.1, "samples": [{"prompt": "p", "response": "r",
+                                                                              "score": 1.2, "rater": -1.0}]}) + "\n")
+    (tmp_path / "rlhf").mkdir()
+    (tmp_path / "rlhf" / "lab.json").write_text(json.dumps({"config": {"beta": 0.1}, "result": {
+        "examples_facts": [{"prompt": "q", "response": "a"}]}}))
+    [run] = R.shipped_runs(tmp_path)
+    assert run.samples == [{"step": 1, "prompt": "p", "response": "r", "score": 1.2, "rater": -1.0}]
+    assert run.config["beta"] == 0.1
