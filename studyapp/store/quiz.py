@@ -6,8 +6,8 @@
     history.finish(attempt)                                               # -> the score, 0..1
     history.best_scores()          # {"base-models": 0.75, ...} for the Progress tab
 
-Cards made from missed questions go through studyapp.srs.cards when it is there; the small
-insert below is the fallback (see insert_quiz_card).
+Cards made from missed questions are added through studyapp.srs.cards (origin "quiz");
+find_quiz_card() keeps one mistake from becoming two cards.
 
 Every answer is committed in its own transaction the moment it is given, so a crash loses at
 most the question on screen. An attempt's score counts questions answered right at the first
@@ -201,23 +201,3 @@ def find_quiz_card(store: Store, front: str) -> int | None:
     row = store.db.execute("SELECT id FROM card WHERE origin = 'quiz' AND front = ? "
                            "AND deleted_at IS NULL", [front]).fetchone()
     return row[0] if row else None
-
-
-def insert_quiz_card(store: Store, front: str, back: str, lesson_id: str | None,
-                     section_id: str | None, deck_id: str = "my-cards") -> int:
-    """Write a card row directly: the fallback for a build without studyapp.srs.cards.
-
-    The quiz tab prefers `Cards(store).add(..., origin="quiz")`, which keeps the flashcard
-    feature's own rules (decks, scheduling defaults); this writes the columns of the draft
-    schema version 3: due now and no FSRS state, so the scheduler treats the card as new.
-    """
-    now = store.now_text()
-    with store.transaction() as db:
-        if db["deck"].exists():   # the cards draft that names decks in a table of their own
-            db.execute("INSERT OR IGNORE INTO deck (id, title, created_at) VALUES (?, ?, ?)",
-                       [deck_id, "My cards", now])
-        cursor = db.execute(
-            "INSERT INTO card (deck_id, front, back, lesson_id, section_id, origin, created_at, "
-            "updated_at, due) VALUES (?, ?, ?, ?, ?, 'quiz', ?, ?, ?)",
-            [deck_id, front, back, lesson_id, section_id or None, now, now, now])
-        return cursor.lastrowid

@@ -1,7 +1,8 @@
 """Quiz attempts in the profile: answers committed as given, history, best scores, cards."""
 import sqlite3
 
-from studyapp.store.quiz import QuizHistory, find_quiz_card, insert_quiz_card
+from studyapp.srs.cards import Cards
+from studyapp.store.quiz import QuizHistory, find_quiz_card
 
 
 def test_attempts_answers_and_scores(store):
@@ -45,8 +46,8 @@ def test_each_answer_is_committed_at_once(store):
 
 def test_a_card_row_from_a_missed_question(store):
     assert find_quiz_card(store, "Q?") is None
-    card_id = insert_quiz_card(store, "Q?", "A.", "base-models", "summary")
+    card_id = Cards(store).add("Q?", "A.", lesson_id="base-models", section_id="summary", origin="quiz")
     assert find_quiz_card(store, "Q?") == card_id
-    row = store.db.execute("SELECT origin, lesson_id, section_id, due <= ? FROM card WHERE id = ?",
-                           [store.now_text(), card_id]).fetchone()
-    assert row == ("quiz", "base-models", "summary", 1)
+    row = store.db.execute("SELECT origin, lesson_id, section_id FROM card WHERE id = ?",
+                           [card_id]).fetchone()
+    assert row == ("quiz", "base-models", "summary")
