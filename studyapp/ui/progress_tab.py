@@ -1,20 +1,12 @@
 """The Progress tab: per lesson, what was read, the best quiz score, the flashcards, and how much
 of it the learner could teach back; plus a CSV/JSON export of these results for a teacher.
 
-The numbers come from each feature's public API (store.progress, store.quiz.QuizHistory,
-srs.cards.Cards.lesson_counts, store.teach.TeachAttempts), read on a worker through a read-only
-connection of its own (a profile may hold 100,000 cards), each time the tab is shown. The first
-half of this module (collect, export_csv, export_json) uses no Qt: it is the report itself, and
-it could move to a headless module as is.
+The numbers come from studyapp.results (no Qt), read on a worker through a read-only connection
+of its own (a profile may hold 100,000 cards), each time the tab is shown.
 """
 from __future__ import annotations
 
-import csv
-import json
 import sqlite3
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, Signal
@@ -26,175 +18,9 @@ from PySide6.QtWidgets import (
 from studyapp.ui import theme, worker
 from studyapp.ui.links import make_link
 
-# ---------------------------------------------------------------------------------------------
-# The report (no Qt)
-
-CSV_COLUMNS = ["lesson", "title", "sections_read", "sections_total", "completed", "best_quiz",
-               "cards_total", "cards_due", "cards_mature", "teach_points_covered",
-               "teach_points_total", "teach_coverage"]
+from studyapp.results import Report, collect, collect_from_file, export_csv, export_json
 
 
-@dataclass
-class LessonRow:
-    lesson: str
-    title: str
-    sections_read: int
-    sections_total: int
-    completed: bool
-    best_quiz: float | None = None        # 0..1, finished attempts only
-    cards_total: int = 0
-    cards_due: int = 0
-    cards_mature: int = 0
-    teach_points_covered: float = 0.0     # partly covered counts half
-    teach_points_total: int = 0
-
-    @property
-    def teach_coverage(self) -> float | None:
-        return self.teach_points_covered / self.teach_points_total if self.teach_points_total else None
-
-    @property
-    def read_fraction(self) -> float:
-        return self.sections_read / self.sections_total if self.sections_total else 0.0
-
-    def as_record(self) -> dict:
-        record = asdict(self)
-        record["teach_coverage"] = None if self.teach_coverage is None else round(self.teach_coverage, 4)
-        record["best_quiz"] = None if self.best_quiz is None else round(self.best_quiz, 4)
-        return record
-
-
-@dataclass
-class Report:
-    lessons: list[LessonRow]
-    teach_attempts: list[dict] = field(default_factory=list)
-    quiz_attempts: list[dict] = field(default_factory=list)
-    made_at: str = ""
-    notes: list[str] = field(default_factory=list)   # parts that could not be read
-
-
-class ReadOnlyProfile:
-    """Enough of a Store for the features' read APIs, on its own read-only connection, so the
-    report can be gathered on a worker while the GUI thread keeps writing to the profile."""
-
-    def __init__(self, path: Path, clock) -> None:
-        from sqlite_utils import Database
-
-        self.path = path
-        # as_uri() percent-encodes the path: a profile folder may contain spaces, '?' or '#'.
-        self.conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=5,
-                                    check_same_thread=False)
-        self.db = Database(self.conn, execute_plugins=False)
-        self.clock = clock
-
-    def now(self) -> datetime:
-        return self.clock()
-
-    def now_text(self) -> str:
-        from studyapp.store.timeutil import to_text
-        return to_text(self.clock())
-
-    @cached_property
-    def settings(self):
-        from studyapp.store.settings import Settings
-        return Settings(self)
-
-    @cached_property
-    def progress(self):
-        from studyapp.store.progress import LessonProgress
-        return LessonProgress(self)
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def _teach_points(store) -> dict[str, list[float]]:
-    """{lesson slug: [credit of each key point taught there, from the newest attempt]}."""
-    from studyapp.store.teach import TeachAttempts
-
-    credit = {"covered": 1.0, "partly": 0.5}
-    per_lesson: dict[str, list[float]] = {}
-    for point in TeachAttempts(store).latest_by_point().values():
-        for slug in point.get("lessons", []):
-            per_lesson.setdefault(slug, []).append(credit.get(point.get("status"), 0.0))
-    return per_lesson
-
-
-def collect(store, lessons) -> Report:
-    """Gather the learner's results per lesson; a feature that cannot be read adds a note."""
-    from studyapp.store.teach import TeachAttempts
-    from studyapp.store.timeutil import to_text
-
-    notes: list[str] = []
-    progress = store.progress.lesson_progress()
-    best: dict[str, float] = {}
-    quiz_attempts: list[dict] = []
-    try:
-        from studyapp.store.quiz import QuizHistory
-        history = QuizHistory(store)
-        best = history.best_scores()
-        quiz_attempts = [{"bank": a.bank_id, "lesson": a.lesson_id, "mode": a.mode,
-                          "started_at": to_text(a.started_at) if a.started_at else None,
-                          "finished": a.finished, "score": a.score, "max_score": a.max_score}
-                         for a in history.attempts(limit=10_000)]
-    except (ImportError, sqlite3.Error) as exc:
-        notes.append(f"quiz results: {exc}")
-    counts = {}
-    try:
-        from studyapp.srs.cards import Cards
-        counts = Cards(store).lesson_counts()
-    except (ImportError, sqlite3.Error) as exc:
-        notes.append(f"flashcards: {exc}")
-    teach = _teach_points(store)
-    rows = []
-    for lesson in lessons:
-        done = progress.get(lesson.slug)
-        section_ids = {s.id for s in lesson.sections}
-        cards = counts.get(lesson.slug)
-        points = teach.get(lesson.slug, [])
-        rows.append(LessonRow(
-            lesson.slug, lesson.title,
-            len(done.sections_read & section_ids) if done else 0, len(section_ids),
-            bool(done and done.completed), best.get(lesson.slug),
-            cards.total if cards else 0, cards.due if cards else 0, cards.mature if cards else 0,
-            sum(points), len(points)))
-    teach_attempts = []
-    for attempt in TeachAttempts(store).history(limit=10_000):
-        points = attempt.result.get("points", [])
-        teach_attempts.append({
-            "rubric": attempt.rubric_id, "created_at": to_text(attempt.created_at),
-            "coverage": attempt.coverage, "band": attempt.result.get("band", ""),
-            "covered": [p["id"] for p in points if p.get("status") == "covered"],
-            "partly": [p["id"] for p in points if p.get("status") == "partly"],
-            "missing": [p["id"] for p in points if p.get("status") == "missing"],
-            "words": len(attempt.text.split()), "grader": attempt.grader})
-    return Report(rows, teach_attempts, quiz_attempts, to_text(store.now()), notes)
-
-
-def collect_from_file(path: Path, clock, lessons) -> Report:
-    """collect() on a read-only connection of its own (for a worker thread)."""
-    profile = ReadOnlyProfile(path, clock)
-    try:
-        return collect(profile, lessons)
-    finally:
-        profile.close()
-
-
-def export_csv(report: Report, path: Path) -> None:
-    """One row per lesson, the columns of CSV_COLUMNS; empty cells where there is no result."""
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        for row in report.lessons:
-            record = row.as_record()
-            writer.writerow({k: ("" if record.get(k) is None else record.get(k)) for k in CSV_COLUMNS})
-
-
-def export_json(report: Report, path: Path, profile: str = "") -> None:
-    """Everything: per-lesson rows, every teach-it-back and quiz attempt (without texts)."""
-    data = {"format": "studyapp-results/1", "profile": profile, "exported_at": report.made_at,
-            "lessons": [r.as_record() for r in report.lessons],
-            "teach_attempts": report.teach_attempts, "quiz_attempts": report.quiz_attempts}
-    Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,7 @@ from studyapp import config as cfg
 from studyapp.app import build_context, create_window
 from studyapp.store.quiz import QuizHistory
 from studyapp.store.teach import TeachAttempts
-from studyapp.ui import progress_tab
+from studyapp import results
 
 
 def only_our_tabs(monkeypatch):
@@ -117,7 +116,7 @@ def test_export_writes_valid_csv_and_json(window, qtbot, tmp_path):
     tab.export("json", tmp_path / "results.json")
     with open(tmp_path / "results.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == progress_tab.CSV_COLUMNS
+    assert list(rows[0]) == results.CSV_COLUMNS
     assert [r["lesson"] for r in rows] == [l.slug for l in tab.lessons]
     first = rows[0]
     assert (first["lesson"], first["completed"], first["best_quiz"]) == ("base-models", "True", "0.75")
@@ -141,7 +140,7 @@ def test_export_to_an_unwritable_place_says_so(window, qtbot, tmp_path):
 
 def test_report_on_an_empty_profile(window):
     win, ctx = window
-    report = progress_tab.collect(ctx.store, [l for l in ctx.lessons if l.slug != "glossary"])
+    report = results.collect(ctx.store, [l for l in ctx.lessons if l.slug != "glossary"])
     assert all(r.sections_read == 0 and r.best_quiz is None and r.teach_coverage is None
                for r in report.lessons)
     assert report.notes == []
