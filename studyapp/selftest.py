@@ -34,6 +34,28 @@ class Checks:
         print(f"ok    {name} ({time.perf_counter() - start:.1f} s) {detail}", flush=True)
 
 
+SAMPLE_ANSWER = ("A base model was only trained to predict the next token of web text, so it "
+                 "continues a question with more questions. Supervised fine-tuning trains it on "
+                 "instruction and response pairs. RLHF then collects human rankings, trains a "
+                 "reward model on them and optimises the model with PPO, with a KL penalty that "
+                 "keeps it close to the SFT model.")
+
+
+def grade_sample_answer() -> float:
+    """Grade SAMPLE_ANSWER against the built-in rubric; fails if the tutor finds nothing in it."""
+    from studyapp.tutor.embedder import load_embedder
+    from studyapp.tutor.grader import grade
+    from studyapp.tutor.rubric import load_rubrics
+
+    rubrics, errors = load_rubrics(cfg.RESOURCES_DIR / "rubrics")
+    if errors or not rubrics:
+        raise RuntimeError(f"the built-in rubric did not load: {errors}")
+    result = grade(rubrics[0], SAMPLE_ANSWER, load_embedder())
+    if result.coverage <= 0.2:
+        raise RuntimeError(f"a good answer covered only {result.coverage:.0%} of the rubric")
+    return result.coverage
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ["HF_HUB_OFFLINE"] = "1"
@@ -85,11 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             return "; ".join(replies)
 
         def teach() -> str:
-            from studyapp.tutor import grade_text
-            result = grade_text("A base model only continues text. SFT teaches it to follow "
-                                "instructions; RLHF trains a reward model on human rankings and "
-                                "then uses PPO with a KL penalty toward the SFT model.")
-            return f"coverage {result.coverage:.0%}"
+            return f"coverage {grade_sample_answer():.0%}"
 
         checks.run("start the window and open the profile", start)
         if "window" in state:
