@@ -173,7 +173,7 @@ CLAIMS: tuple[Claim, ...] = (
           "How many ranked pairs the rater's rankings gave the reward model to learn from.",
           "studyapp://rlhf?stage=1", "Rank responses yourself",
           (FigureSpec("Training pairs", _k("reward.pairs_train", "pairs_train"), "int"),
-           FigureSpec("Held-out pairs", _k("reward.pairs_heldout", "pairs_heldout"), "int"),
+           FigureSpec("Held-out pairs", _k("reward.pairs_heldout", "pairs_heldout", "reward.n_heldout"), "int"),
            FigureSpec("Responses per prompt", _k("reward.samples_per_prompt", "responses_per_prompt")))),
     Claim(8, "The reward model can be smaller than the policy.",
           "Parameter counts of the two models, and how well the smaller one ranks held-out pairs.",

@@ -55,14 +55,21 @@ class ClaimCard(QFrame):
             grid = QGridLayout()
             grid.setHorizontalSpacing(12)
             grid.setVerticalSpacing(1)
-            for row, figure in enumerate(result.figures):
+            row = 0
+            for figure in result.figures:
                 label = QLabel(figure.label, wordWrap=True, textFormat=Qt.PlainText)
                 label.setToolTip(f"from the report: {figure.source}")
                 value = QLabel(f"<b>{_esc(figure.text)}</b>")
                 value.setTextInteractionFlags(Qt.TextSelectableByMouse)
                 value.setToolTip(f"from the report: {figure.source}")
                 grid.addWidget(label, row, 0)
-                grid.addWidget(value, row, 1, Qt.AlignRight)
+                if len(figure.text) > 28:   # a per-layer list and the like: its own wrapped line
+                    value.setWordWrap(True)
+                    row += 1
+                    grid.addWidget(value, row, 0, 1, 2)
+                else:
+                    grid.addWidget(value, row, 1, Qt.AlignRight)
+                row += 1
             grid.setColumnStretch(0, 1)
             layout.addLayout(grid)
         if result.note:
