@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .common import LabError, atomic_save_dir
+from . import hf
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json")
@@ -32,7 +33,7 @@ class ModelConfig:
 def build_model(cfg: ModelConfig, tokenizer, *, seed: int | None = None):
     """A freshly initialised GPT2LMHeadModel whose special ids match `tokenizer`."""
     import torch
-    from transformers import GPT2Config, GPT2LMHeadModel
+    GPT2Config, GPT2LMHeadModel = hf.transformers().GPT2Config, hf.transformers().GPT2LMHeadModel
 
     if seed is not None:
         torch.manual_seed(seed)
@@ -157,7 +158,7 @@ def validate_folder(folder, kind: str = "causal-lm") -> dict:
 
 
 def load_tokenizer(folder):
-    from transformers import AutoTokenizer
+    AutoTokenizer = hf.transformers().AutoTokenizer
 
     try:
         return AutoTokenizer.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
@@ -167,7 +168,7 @@ def load_tokenizer(folder):
 
 def load_causal_lm(folder, device: str | None = None):
     """(model, tokenizer) from a validated folder, in eval mode on `device` (default: best available)."""
-    from transformers import AutoModelForCausalLM
+    AutoModelForCausalLM = hf.transformers().AutoModelForCausalLM
 
     from .common import pick_device
 

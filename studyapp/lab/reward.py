@@ -33,6 +33,7 @@ from .rater import Rater
 from .rollout import check_gpt2, rlhf_threads, hidden_states, sample_texts
 from .tokenizer import END, encode, encode_prompt, pad_batch
 from .world import load_world
+from . import hf
 
 
 @dataclass
@@ -61,7 +62,8 @@ class RewardConfig:
 
 def build_reward_model(sft_model, n_layer: int | None = None):
     """A GPT2ForSequenceClassification holding the SFT model's embeddings and first n_layer blocks."""
-    from transformers import GPT2Config, GPT2ForSequenceClassification
+    GPT2Config = hf.transformers().GPT2Config
+    GPT2ForSequenceClassification = hf.transformers().GPT2ForSequenceClassification
 
     src = sft_model.config
     n_layer = n_layer or max(1, src.n_layer // 2)
@@ -110,7 +112,7 @@ def score(rm, tokenizer, prompts: Sequence[str], responses: Sequence[str], *, ba
 
 
 def load_reward_model(folder, device: str | None = None):
-    from transformers import AutoModelForSequenceClassification
+    AutoModelForSequenceClassification = hf.transformers().AutoModelForSequenceClassification
 
     validate_folder(folder, "sequence-classification")
     tokenizer = load_tokenizer(folder)

@@ -15,6 +15,7 @@ PreTrainedTokenizerFast with a chat template, so `AutoTokenizer.from_pretrained(
 """
 
 from __future__ import annotations
+from . import hf
 
 from typing import Iterable, Sequence
 
@@ -41,7 +42,7 @@ CHAT_TEMPLATE = (
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024):
     """Train a byte-level BPE on `texts` and wrap it as a PreTrainedTokenizerFast."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
+    PreTrainedTokenizerFast = hf.transformers().PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

@@ -110,7 +110,8 @@ def load_embedder(progress: Callable[[Any], None] | None = None) -> Embedder:
         # No network, ever: a missing file must fail here, not trigger a download.
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
-        from transformers import AutoModel, AutoTokenizer
+        from studyapp.lab import hf
+        AutoModel, AutoTokenizer = hf.transformers().AutoModel, hf.transformers().AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         # use_safetensors=True refuses a pickled .bin: loading one could run arbitrary code.
