@@ -4,6 +4,11 @@ transformers resolves its public names lazily, and two threads that touch it for
 at once can see a half-built module ("module 'transformers' has no attribute 'AutoTokenizer'").
 The app loads several models on worker threads at start-up, so every use goes through here: the
 first call imports transformers and resolves the names the app uses under one lock.
+
+Building or loading a model is not thread-safe either: from_pretrained() switches torch's default
+device to "meta" for the whole process while it builds the empty model, so a model built at the
+same moment on another thread gets weights with no data ("Cannot copy out of meta tensor").
+Every construction and from_pretrained() runs inside `with hf.building():`.
 """
 from __future__ import annotations
 
@@ -13,7 +18,13 @@ NAMES = ("AutoModel", "AutoModelForCausalLM", "AutoModelForSequenceClassificatio
          "GPT2Config", "GPT2ForSequenceClassification", "GPT2LMHeadModel", "PreTrainedTokenizerFast")
 
 _lock = threading.Lock()
+_build_lock = threading.RLock()
 _ready = None
+
+
+def building() -> threading.RLock:
+    """Hold this while constructing a model or calling from_pretrained()."""
+    return _build_lock
 
 
 def transformers():

@@ -53,7 +53,8 @@ def build_model(cfg: ModelConfig, tokenizer, *, seed: int | None = None):
     )
     # Eager attention: on small CPU matrices it measured faster than sdpa (LAB-NOTES).
     config._attn_implementation = "eager"
-    model = GPT2LMHeadModel(config)
+    with hf.building():
+        model = GPT2LMHeadModel(config)
     set_generation_defaults(model, tokenizer)
     return model
 
@@ -175,8 +176,9 @@ def load_causal_lm(folder, device: str | None = None):
     validate_folder(folder, "causal-lm")
     tokenizer = load_tokenizer(folder)
     try:
-        model = AutoModelForCausalLM.from_pretrained(
-            str(folder), local_files_only=True, trust_remote_code=False, use_safetensors=True)
+        with hf.building():
+            model = AutoModelForCausalLM.from_pretrained(
+                str(folder), local_files_only=True, trust_remote_code=False, use_safetensors=True)
     except Exception as exc:  # noqa: BLE001
         raise LabError(f"{folder}: could not load the model ({exc})") from exc
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:

@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from . import losses as L
+from . import hf
 from .common import (ProgressFn, Timer, as_progress, check_cancel, check_finite, limit_threads,
                      pick_device, seed_everything)
 from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
@@ -144,7 +145,8 @@ def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, pro
     ref.requires_grad_(False)
     rm, _ = load_reward_model(reward_dir, device)
     rm.requires_grad_(False)
-    policy = PolicyWithValue(lm).to(device)
+    with hf.building():   # its value head is a new module: see hf.py
+        policy = PolicyWithValue(lm).to(device)
     opt = torch.optim.AdamW(policy.parameters(), lr=cfg.lr, eps=1e-5)
     rater = Rater(world)
     stop, pad_id = stop_ids(tokenizer), tokenizer.pad_token_id

@@ -73,7 +73,8 @@ def build_reward_model(sft_model, n_layer: int | None = None):
     cfg = GPT2Config(**{**base, "n_layer": n_layer, "id2label": {0: "reward"}, "label2id": {"reward": 0},
                         "architectures": ["GPT2ForSequenceClassification"]})
     cfg._attn_implementation = "eager"
-    rm = GPT2ForSequenceClassification(cfg)
+    with hf.building():
+        rm = GPT2ForSequenceClassification(cfg)
     body = sft_model.transformer.state_dict()
     keep = {k: v for k, v in body.items() if not k.startswith("h.") or int(k.split(".")[1]) < n_layer}
     missing, unexpected = rm.transformer.load_state_dict(keep, strict=False)
@@ -116,7 +117,8 @@ def load_reward_model(folder, device: str | None = None):
 
     validate_folder(folder, "sequence-classification")
     tokenizer = load_tokenizer(folder)
-    rm = AutoModelForSequenceClassification.from_pretrained(str(folder), local_files_only=True, use_safetensors=True)
+    with hf.building():
+        rm = AutoModelForSequenceClassification.from_pretrained(str(folder), local_files_only=True, use_safetensors=True)
     return rm.to(device or pick_device()).eval(), tokenizer
 
 

@@ -115,7 +115,8 @@ def load_embedder(progress: Callable[[Any], None] | None = None) -> Embedder:
 
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         # use_safetensors=True refuses a pickled .bin: loading one could run arbitrary code.
-        model = AutoModel.from_pretrained(folder, local_files_only=True, use_safetensors=True)
+        with hf.building():
+            model = AutoModel.from_pretrained(folder, local_files_only=True, use_safetensors=True)
         model.eval()
         _cache = Embedder(tokenizer, model, folder, time.perf_counter() - started)
         return _cache
