@@ -15,9 +15,10 @@ PreTrainedTokenizerFast with a chat template, so `AutoTokenizer.from_pretrained(
 """
 
 from __future__ import annotations
-from . import hf
 
 from typing import Iterable, Sequence
+
+from .hf import transformers as transformers_module
 
 EOT = "<|endoftext|>"
 PAD = "<|pad|>"
@@ -42,7 +43,7 @@ CHAT_TEMPLATE = (
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024):
     """Train a byte-level BPE on `texts` and wrap it as a PreTrainedTokenizerFast."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    PreTrainedTokenizerFast = hf.transformers().PreTrainedTokenizerFast
+    PreTrainedTokenizerFast = transformers_module().PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
