@@ -8,9 +8,7 @@ Each run is drawn twice, the raw series faint and the smoothed one solid, as Ten
 """
 from __future__ import annotations
 
-import ctypes
 import html
-import sys
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -19,22 +17,6 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from studyapp.lab.runs import METRICS, RATER_KEY, Run
 
-def _guard_pyside_refcount_bug() -> None:
-    """PySide6 6.12.0 on CPython < 3.12 drops a reference to None on every call of a void Qt method
-    (measured: QPainter.drawLine, QWidget.update, QApplication.processEvents: -1 per call), as if
-    None were immortal, which it only is from 3.12 on. A process starts with ~5,000 references to
-    None and a chart repaint makes hundreds of void calls, so a PPO run crashed the app after
-    ~30 steps ("Fatal Python error: none_dealloc"). Giving None, True and False a huge reference
-    count makes them immortal in practice. This belongs in app start-up for the whole app; it sits
-    here until it moves there (adding it twice is harmless)."""
-    if sys.version_info >= (3, 12) or getattr(sys, "_studyapp_singletons_pinned", False):
-        return
-    for obj in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
-    sys._studyapp_singletons_pinned = True
-
-
-_guard_pyside_refcount_bug()
 
 # Distinct colours that read on light and dark backgrounds (Tableau 10, reordered so the first two
 # runs, default beta and beta = 0, are blue and orange).

@@ -187,18 +187,18 @@ def test_pause_holds_the_run_and_cancel_keeps_it_as_cancelled(qtbot, make_window
     assert "Cancelled" in tab.status.text() and tab.start_button.isEnabled()
 
 
-def test_the_charts_survive_many_repaints_despite_pysides_none_refcount_bug(qtbot, make_window):
-    # PySide6 6.12.0 on Python < 3.12 drops a reference to None per void Qt call; a live run
-    # made enough of them to crash the app ("none_dealloc") after ~30 steps. See curves.py.
+def test_the_charts_survive_many_repaints_without_losing_references_to_none(qtbot, make_window):
+    # PySide6 6.12.0 on Python < 3.12 dropped a reference to None per void Qt call; a live run
+    # made enough of them to crash the app ("none_dealloc") after ~30 steps. pyproject excludes it.
     import sys
     tab = open_tab(qtbot, make_window())
+    before = sys.getrefcount(None)
     for _ in range(30):
         for run in tab.curves.runs:
             run.version += 1
         tab.curves.redraw()
         tab.curves.grab()
-    if sys.version_info < (3, 12):
-        assert sys.getrefcount(None) > 1 << 39
+    assert sys.getrefcount(None) >= before - 200
 
 
 def test_a_run_cut_off_by_a_crash_reopens_as_interrupted_with_its_steps(qtbot, make_window):
