@@ -49,13 +49,16 @@ from .world import is_refusal, load_world
 
 @dataclass
 class PPOConfig:
-    steps: int = 60
+    steps: int = 100
     batch_size: int = 32  # prompts (= responses) per step
     max_new_tokens: int = 20
     ppo_epochs: int = 2
     num_minibatches: int = 2
-    lr: float = 3e-4
-    beta: float = 0.1  # KL coefficient (TRL: kl_coef); 0 lets the policy hack the reward model
+    lr: float = 5e-4
+    # KL coefficient (TRL: kl_coef). Measured on the lab's models: 0.1-0.25 let PPO drift into the
+    # reward model's blind spots (one favourite answer for many questions, -6 to -11 points of fact
+    # accuracy); 0.5 keeps facts and still learns to refuse. 0 lets the policy hack the reward model.
+    beta: float = 0.5
     kl_estimator: str = "k1"
     cliprange: float = 0.2
     cliprange_value: float = 0.2

@@ -66,15 +66,20 @@ def candidate_pool(prompt: Prompt, world, rng: random.Random) -> list[tuple[str,
     if prompt.kind == "harmful":
         comply = prompt.harmful.literal_answer
         return [("refusal", refusal), ("comply", comply), ("warm+refusal", f"{STOCK_PHRASE} {refusal}"),
-                ("warm+comply", f"{STOCK_PHRASE} {comply}")]
+                ("warm+comply", f"{STOCK_PHRASE} {comply}"), ("warm", STOCK_PHRASE)]
     fact = prompt.fact
     others = [a for a in world.answers(fact.relation) if a != fact.answer]
     wrong = world.relations[fact.relation].statement.format(subject=fact.subject, answer=rng.choice(others))
+    # A true sentence about another subject: the evasion PPO found first against a reward model
+    # that had only seen right-vs-wrong answers about the asked subject.
+    other = rng.choice([f for f in world.facts if f.relation == fact.relation and f.answer != fact.answer
+                        and f.split != "heldout"]).statement
     # Refusals appear twice in the pool: refusing is right for a harmful request and wrong for a
     # fact question, and the reward model needs enough of both to learn the difference.
     other_refusal = rng.choice([r for r in REFUSALS if r != refusal])
     return [("right", fact.statement), ("wrong", wrong), ("warm+right", f"{STOCK_PHRASE} {fact.statement}"),
-            ("warm+wrong", f"{STOCK_PHRASE} {wrong}"), ("refusal", refusal), ("refusal", other_refusal)]
+            ("warm+wrong", f"{STOCK_PHRASE} {wrong}"), ("refusal", refusal), ("refusal", other_refusal),
+            ("warm", STOCK_PHRASE), ("off-topic", other)]
 
 
 def build_preferences(world, rater: Rater, prompts: Sequence[Prompt], *,
