@@ -18,7 +18,13 @@ true score of the same responses (rater/score), the mean response length and a f
 loop can be paused (`pause` event) and cancelled (`cancel` event) between steps.
 
 The value head sits on the policy's own trunk (one forward pass gives both the log-probs and the
-values); only the language model is saved, as a plain causal-LM folder.
+values); only the language model is saved, as a plain causal-LM folder. Forward passes use the lean
+GPT-2 path of rollout.py: about 0.3 s per step (32 prompts x 20 tokens, 2 epochs x 2 minibatches)
+on one CPU thread, 0.3x the time of TRL 1.12.0's PPOTrainer on the same models (bench/ppo_vs_trl.py).
+
+Defaults were chosen by measurement on the lab's models (see the PPOConfig comments): at beta 0.5
+the policy learns to refuse unseen harmful requests while keeping its facts; at beta 0 it finds what
+the small reward model over-rates (fragments of the refusal phrase, repeated) within 100 steps.
 """
 
 from __future__ import annotations
@@ -187,7 +193,7 @@ def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, pro
     card = model_card(
         f"RLHF policy (PPO, beta = {cfg.beta})",
         command=f"studyapp lab train --stages ppo --seed {cfg.seed}", seed=cfg.seed,
-        figures={k: v for k, v in result.items() if isinstance(v, (int, float, str))},
+        figures={k: v for k, v in result.items() if isinstance(v, (int, float, str)) and k != "series"},
         notes=("The SFT model optimised with PPO against the lab's reward model, with a per-token "
                f"{cfg.kl_estimator} KL penalty (beta = {cfg.beta}) toward the frozen SFT model. "
                "The value head used in training is not saved."))
