@@ -22,8 +22,8 @@ values); only the language model is saved, as a plain causal-LM folder. Forward 
 GPT-2 path of rollout.py: about 0.3 s per step (32 prompts x 20 tokens, 2 epochs x 2 minibatches)
 on one CPU thread, 0.3x the time of TRL 1.12.0's PPOTrainer on the same models (bench/ppo_vs_trl.py).
 
-Defaults were chosen by measurement on the lab's models (see the PPOConfig comments): at beta 0.5
-the policy learns to refuse unseen harmful requests while keeping its facts; at beta 0 it finds what
+Defaults were chosen by measurement on the lab's models (see the PPOConfig comments): at beta 0.6
+the policy learns to refuse unseen harmful requests while keeping most of its facts; at beta 0 it finds what
 the small reward model over-rates (fragments of the refusal phrase, repeated) within 100 steps.
 """
 
@@ -63,8 +63,9 @@ class PPOConfig:
     lr: float = 5e-4
     # KL coefficient (TRL: kl_coef). Measured on the lab's models: 0.1-0.25 let PPO drift into the
     # reward model's blind spots (one favourite answer for many questions, -6 to -11 points of fact
-    # accuracy); 0.5 keeps facts and still learns to refuse. 0 lets the policy hack the reward model.
-    beta: float = 0.5
+    # accuracy); 0.5-0.6 keep most facts (-4 to -8 points over two seeds) and still learn to refuse
+    # 12/12 unseen harmful requests. 0 lets the policy hack the reward model.
+    beta: float = 0.6
     kl_estimator: str = "k1"
     cliprange: float = 0.2
     cliprange_value: float = 0.2
