@@ -26,6 +26,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from .ppo_config import PPOConfig
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -62,7 +64,8 @@ SERIES_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS) + (RATER_KEY,)
 
 # The PPO tab's controls start at the lab's PPOConfig defaults (a test keeps the two in step);
 # written out here so the tab needs no torch import to show them.
-PPO_DEFAULTS = {"beta": 0.1, "cliprange": 0.2, "lr": 3e-4, "steps": 60, "batch_size": 32}
+# The lab's own defaults, so the tab's "default" preset is the run the lab measured and shipped.
+PPO_DEFAULTS = {key: getattr(PPOConfig(), key) for key in ("beta", "cliprange", "lr", "steps", "batch_size")}
 # Limits for the controls: wide enough to explore, narrow enough to finish on a laptop CPU.
 PPO_LIMITS = {"beta": (0.0, 2.0), "cliprange": (0.01, 1.0), "lr": (1e-6, 1e-2), "steps": (1, 500),
               "batch_size": (2, 128)}

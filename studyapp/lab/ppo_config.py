@@ -1,0 +1,38 @@
+"""PPO's settings, apart from the training code so that the GUI can read the defaults without
+importing torch (the PPO tab shows them before any model loads)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class PPOConfig:
+    steps: int = 100
+    batch_size: int = 32  # prompts (= responses) per step
+    max_new_tokens: int = 20
+    ppo_epochs: int = 2
+    num_minibatches: int = 2
+    lr: float = 5e-4
+    # KL coefficient (TRL: kl_coef). Measured on the lab's models: 0.1-0.25 let PPO drift into the
+    # reward model's blind spots (one favourite answer for many questions, -6 to -11 points of fact
+    # accuracy); 0.5-0.6 keep most facts (-4 to -8 points over two seeds) and still learn to refuse
+    # 12/12 unseen harmful requests. 0 lets the policy hack the reward model.
+    beta: float = 0.6
+    kl_estimator: str = "k1"
+    cliprange: float = 0.2
+    cliprange_value: float = 0.2
+    vf_coef: float = 0.1
+    gamma: float = 1.0
+    lam: float = 0.95
+    temperature: float = 1.0
+    max_grad_norm: float = 1.0
+    missing_eos_penalty: float | None = 1.0  # TRL's option: a reply that never ends loses this much
+    harmful_frac: float = 0.25  # share of each batch drawn from the harmful requests
+    seed: int = 0
+    series_path: str | None = None  # JSONL metric series; None = <out_dir>/../runs/ppo[_beta0].jsonl
+    n_samples: int = 4  # (prompt, response) pairs reported per step
+
+    @classmethod
+    def quick(cls, seed: int = 0) -> "PPOConfig":
+        """Seconds: exercises every line (the pipeline's --quick and the tests), learns little."""
+        return cls(steps=2, batch_size=8, max_new_tokens=8, seed=seed)
