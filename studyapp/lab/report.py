@@ -139,9 +139,12 @@ def measure_ppo(models: Path) -> dict:
     """Claims 10-12 from the two PPO runs' summaries and metric series."""
     from . import ppo as P
 
-    default = (read_meta(models / "rlhf").get("result") or {})
+    meta = read_meta(models / "rlhf")
+    default = meta.get("result") or {}
     beta0 = (read_meta(models / "rlhf_beta0").get("result") or {})
     out = {k: v for k, v in default.items() if isinstance(v, (int, float, str, bool))}
+    for k in ("cliprange", "beta", "kl_estimator", "steps", "batch_size"):
+        out.setdefault(k, (meta.get("config") or {}).get(k))
     if beta0:
         out["beta0"] = {k: v for k, v in beta0.items() if isinstance(v, (int, float, str, bool))}
         out.update(P.hacking_summary(default, beta0))
