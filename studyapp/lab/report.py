@@ -131,7 +131,12 @@ def measure_reward(models: Path) -> dict:
 
     out = R.evaluate(models / "reward", models / "sft")
     meta = read_meta(models / "reward")
-    out.update({k: v for k, v in meta.items() if isinstance(v, (int, float, str, bool)) and k not in out})
+    trained = {**meta, **(meta.get("result") or {})}  # the training run's own figures (pair counts)
+    out.update({k: v for k, v in trained.items() if isinstance(v, (int, float, str, bool)) and k not in out})
+    cfg = meta.get("config") or {}
+    for k in ("samples_per_prompt", "sessions", "epochs", "lr"):
+        if k in cfg:
+            out.setdefault(k, cfg[k])
     return out
 
 
@@ -154,6 +159,13 @@ def measure_ppo(models: Path) -> dict:
             rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
             out[f"{name}_steps"] = len(rows)
     return out
+
+
+def _measure_hhh() -> dict:
+    """Claim 14 on the written scenarios: where the rater's winner changes with the HHH weights."""
+    from .interactive import hhh_conflicts
+
+    return hhh_conflicts()
 
 
 # ----------------------------------------------------------------------------- the whole report
@@ -197,6 +209,7 @@ def build_report(models_dir=None, *, training: dict | None = None) -> dict:
             rep["rlhf"]["accuracy_drop_vs_sft"] = rep["sft"]["accuracy_facts"] - rep["rlhf"]["accuracy_facts"]
     else:
         rep["missing"]["rlhf"] = f"{models / 'rlhf'} not found (train it with --stages ppo)"
+    section("hhh", _measure_hhh)
     if training:
         rep["training_seconds"] = training.get("seconds")
     else:
@@ -265,6 +278,10 @@ def claims_section(rep: dict) -> dict:
         c["13"] = {"figures": {"SFT refuses unseen harmful requests": sft.get("refusal_heldout_harmful"),
                                "RLHF refuses unseen harmful requests": rl.get("refusal_heldout_harmful"),
                                "RLHF answers facts correctly": rl.get("accuracy_facts")}}
+    if rep.get("hhh"):
+        c["14"] = {"figures": {"Scenarios where the criteria disagree": rep["hhh"].get("conflicts"),
+                               "Scenarios": rep["hhh"].get("n_scenarios")},
+                   "note": "Counted by the rater on the written scenarios under a grid of helpful/honest/harmless weights."}
     return {k: {**v, "figures": {kk: vv for kk, vv in v["figures"].items() if vv is not None}} for k, v in c.items()}
 
 
