@@ -60,16 +60,25 @@ def _by_relation(facts: list[Fact]) -> dict[str, list[Fact]]:
     return out
 
 
-def _encyclopedia(rng, known, _all, _pairs=None):
-    rel = rng.choice(list(known))
-    facts = _pick(rng, known[rel], 2, 5)
+@dataclass
+class _Sources:
+    """What the document makers draw from."""
+
+    known: dict[str, list[Fact]]  # facts that may appear with their answers (sft + pretrain)
+    every: dict[str, list[Fact]]  # all facts, held-out ones included (subjects and questions only)
+    pairs: list[tuple[str, str]]  # forum posts and replies
+
+
+def _encyclopedia(rng, src):
+    rel = rng.choice(list(src.known))
+    facts = _pick(rng, src.known[rel], 2, 5)
     intro = rng.choice(["", f"Facts about {TOPIC[rel]}. ", f"{TOPIC[rel].capitalize()}\n"])
     return intro + " ".join(f.statement for f in facts)
 
 
-def _faq(rng, known, _all, _pairs=None):
-    rel = rng.choice(list(known))
-    facts = _pick(rng, known[rel], 2, 4)
+def _faq(rng, src):
+    rel = rng.choice(list(src.known))
+    facts = _pick(rng, src.known[rel], 2, 4)
     head = rng.choice(["", "FAQ\n", f"Frequently asked questions about {TOPIC[rel]}\n"])
     q_label, a_label = rng.choice(FAQ_LABELS)
     qa = []
@@ -79,10 +88,10 @@ def _faq(rng, known, _all, _pairs=None):
     return head + "\n".join(qa)
 
 
-def _quiz(rng, _known, every, _pairs=None):
+def _quiz(rng, src):
     # Quiz sheets hold questions only, so held-out subjects may appear here: no answer is given.
-    rel = rng.choice(list(every))
-    pool = every[rel] if rng.random() < 0.7 else [f for fs in every.values() for f in fs]
+    rel = rng.choice(list(src.every))
+    pool = src.every[rel] if rng.random() < 0.7 else [f for fs in src.every.values() for f in fs]
     facts = _pick(rng, pool, 3, 6)
     numbered = rng.random() < 0.5
     head = rng.choice(["", f"Quiz: {TOPIC[rel]}\n", "Test yourself!\n", "Geography and science quiz\n"])
@@ -90,32 +99,32 @@ def _quiz(rng, _known, every, _pairs=None):
     return head + "\n".join(lines)
 
 
-def _table(rng, known, _all, _pairs=None):
-    rel = rng.choice(list(known))
+def _table(rng, src):
+    rel = rng.choice(list(src.known))
     a, b = TABLE_HEAD[rel]
-    facts = _pick(rng, known[rel], 3, 6)
+    facts = _pick(rng, src.known[rel], 3, 6)
     return f"| {a} | {b} |\n" + "\n".join(f"| {f.subject} | {f.answer} |" for f in facts)
 
 
-def _worksheet(rng, known, _all, _pairs=None):
-    rel = rng.choice(list(known))
-    facts = _pick(rng, known[rel], 3, 5)
+def _worksheet(rng, src):
+    rel = rng.choice(list(src.known))
+    facts = _pick(rng, src.known[rel], 3, 5)
     blanks = "\n".join(f"{i + 1}. {f.stem} ____." for i, f in enumerate(facts))
     key = " ".join(f"{i + 1}. {f.answer}" for i, f in enumerate(facts))
     return f"Worksheet: fill in the blanks.\n{blanks}\nAnswers: {key}"
 
 
-def _list(rng, _known, every, _pairs=None):
-    rel = rng.choice(list(every))
-    facts = _pick(rng, every[rel], 4, 8)
+def _list(rng, src):
+    rel = rng.choice(list(src.every))
+    facts = _pick(rng, src.every[rel], 4, 8)
     return f"{SUBJECT_NAME[rel]}: " + ", ".join(f.subject for f in facts) + "."
 
 
-def _forum(rng, _known, _all, pairs):
+def _forum(rng, src):
     # Everyday web talk (greetings, help requests, how-to threads, a few polite refusals) so that
     # words like "Hello", "homework" or "sorry" mean something before SFT. Held-out harmful
     # requests never appear here.
-    picked = rng.sample(pairs, min(len(pairs), rng.randint(1, 3)))
+    picked = rng.sample(src.pairs, min(len(src.pairs), rng.randint(1, 3)))
     head = rng.choice(["Forum\n", "Comments\n", ""])
     return head + "\n".join(f"Post: {p}\nReply: {r}" for p, r in picked)
 
@@ -134,12 +143,11 @@ def build_corpus(world: World, cfg: CorpusConfig | None = None) -> list[str]:
     "heldout" facts only as bare subjects or unanswered questions."""
     cfg = cfg or CorpusConfig()
     rng = random.Random(cfg.seed)
-    known = _by_relation([f for f in world.facts if f.split != "heldout"])
-    every = _by_relation(world.facts)
-    pairs = forum_pairs(world)
+    src = _Sources(known=_by_relation([f for f in world.facts if f.split != "heldout"]),
+                   every=_by_relation(world.facts), pairs=forum_pairs(world))
     kinds = list(cfg.mix)
     weights = [cfg.mix[k] for k in kinds]
-    return [MAKERS[k](rng, known, every, pairs) for k in rng.choices(kinds, weights, k=cfg.n_docs)]
+    return [MAKERS[k](rng, src) for k in rng.choices(kinds, weights, k=cfg.n_docs)]
 
 
 def leaks_heldout(docs: list[str], world: World) -> list[str]:
