@@ -47,3 +47,16 @@ def test_batch_equals_single_greedy(tiny_model_dir):
     batch = generate_batch(model, tok, PROMPTS, max_new_tokens=8, chat=True)
     singles = [generate_text(model, tok, p, max_new_tokens=8, greedy=True, chat=True) for p in PROMPTS]
     assert batch == singles
+
+
+def test_context_limit_is_respected(tiny_model_dir):
+    import pytest
+
+    from studyapp.lab import LabError
+
+    model, tok = load_model(tiny_model_dir, "cpu")
+    with pytest.raises(LabError, match="context holds 64"):
+        list(stream(model, tok, "What is the capital of France? " * 20, max_new_tokens=5))
+    prompt_len = len(encode_prompt(tok, "Hello!", True))
+    events = list(stream(model, tok, "Hello!", max_new_tokens=500, greedy=True))
+    assert prompt_len + len(events) <= 64
