@@ -104,11 +104,27 @@ def run_gui(config: cfg.Config) -> int:
     except StoreError as exc:
         return _fatal(str(exc))
     window = create_window(ctx)
+    if os.environ.get("STUDYAPP_QUIT_AFTER_FIRST_PAINT"):
+        _quit_after_first_paint(app, window)   # bench/frozen.sh times a start to the first window
     window.show()
     window.show_messages(ctx.messages)
     code = app.exec()
     ctx.store.close()
     return code
+
+
+def _quit_after_first_paint(app, window) -> None:
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Paint:
+                window.removeEventFilter(self)
+                QTimer.singleShot(0, app.quit)
+            return False
+
+    window._first_paint = FirstPaint(window)
+    window.installEventFilter(window._first_paint)
 
 
 def screenshot(config: cfg.Config, tab: str, out: Path, size: tuple[int, int] = (1280, 820),
