@@ -59,7 +59,8 @@ def _train(args) -> int:
 
     bar = ProgressBar()
     try:
-        res = run_pipeline(parse_stages(args.stages), out_dir=args.out, seed=args.seed, quick=args.quick,
+        res = run_pipeline(parse_stages(args.stages), out_dir=args.out or default_out(), seed=args.seed,
+                           quick=args.quick,
                            progress=bar, report=not args.no_report,
                            log=lambda msg: (bar.close(), print(msg, file=sys.stderr)))
     finally:
@@ -67,6 +68,21 @@ def _train(args) -> int:
     secs = res["seconds"]
     print(json.dumps({"seconds": secs, "skipped": res["skipped"]}, indent=2))
     return 0
+
+
+def default_out() -> Path:
+    """Where `lab train` writes without --out: the shipped models/ in a writable source checkout
+    (that is how they are made), else the learner's data folder, so that an installed app never
+    writes inside its install folder."""
+    import os
+
+    from .common import REPO_ROOT
+
+    if (not getattr(sys, "frozen", False) and (REPO_ROOT / "pyproject.toml").is_file()
+            and os.access(MODELS_DIR, os.W_OK)):
+        return MODELS_DIR
+    from studyapp.config import load_config
+    return load_config().data_path / "models"
 
 
 def _generate(args) -> int:
@@ -103,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--stages", default=None, help="comma-separated subset of pretrain,sft,reward,ppo")
     t.add_argument("--quick", action="store_true", help="tiny settings that finish in seconds (tests)")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--out", default=None, help=f"models folder (default {MODELS_DIR})")
+    t.add_argument("--out", default=None, help=f"models folder (default {MODELS_DIR} in a source "
+                   "checkout, else models/ in your data folder)")
     t.add_argument("--no-report", action="store_true", help="skip the report at the end")
     t.set_defaults(func=_train)
 

@@ -22,10 +22,9 @@ from typing import Callable, Iterator
 
 ProgressFn = Callable[[dict], None]
 
-# The repository root holds resources/ and models/; the lab finds its data relative to it.
-REPO_ROOT = Path(__file__).resolve().parents[2]
-RESOURCES_DIR = REPO_ROOT / "resources"
-MODELS_DIR = REPO_ROOT / "models"
+# resources/ and models/ are found in one place for the whole app (a checkout or a frozen build).
+from studyapp.config import MODELS_DIR, RESOURCES_DIR  # noqa: E402, F401 (re-exported)
+from studyapp.config import ROOT as REPO_ROOT  # noqa: E402, F401
 
 
 class LabError(Exception):
