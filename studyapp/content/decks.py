@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studyapp.content.frontmatter import ContentError, Invalid
+from studyapp.content.frontmatter import ContentError, Invalid, load_files
 from studyapp.content.lessons import split_front_matter
 
 CARD_HEADING = re.compile(r"^###\s+(.+?)\s*$")
@@ -129,19 +129,8 @@ def parse_deck(path: Path, known: dict[str, set[str]] | None = None) -> tuple[De
 
 
 def load_decks(*folders: Path, known: dict[str, set[str]] | None = None) -> tuple[list[Deck], list[DeckError]]:
-    """Every *.md deck of the folders; a later folder's deck with the same id replaces an earlier
-    one (a content pack can override a built-in deck)."""
-    by_id: dict[str, Deck] = {}
-    errors: list[DeckError] = []
-    for folder in folders:
-        if not folder or not Path(folder).is_dir():
-            continue
-        for path in sorted(Path(folder).glob("*.md")):
-            deck, found = parse_deck(path, known)
-            errors.extend(found)
-            if deck is not None:
-                by_id[deck.id] = deck
-    return list(by_id.values()), errors
+    """Every deck of the folders (see frontmatter.load_files); `known` checks lesson links."""
+    return load_files(folders, lambda path: parse_deck(path, known), key=lambda deck: deck.id)
 
 
 def card_html(text: str) -> str:

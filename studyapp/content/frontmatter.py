@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 KEY_VALUE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$")
 LIST_ITEM = re.compile(r"^\s+-\s+(.*)$")
@@ -70,3 +71,37 @@ def read_front_matter(lines: list[str]) -> tuple[dict[str, str | list[str]], int
         else:
             meta[key] = current = []
     raise Invalid(1, "the front-matter block is never closed with '---'")
+
+
+def load_files(folders, parse: Callable[[Path], Any], key: Callable[[Any], str]) -> tuple[list, list[ContentError]]:
+    """Parse every *.md file of the folders (README.md aside), in order; a later folder's item with
+    the same key replaces an earlier one, so a content pack can override a built-in file.
+
+    `parse(path)` returns the item, or (item, non-fatal errors), or raises Invalid for a file that
+    cannot be used at all; an item of None is skipped. One broken file never stops the others.
+    """
+    by_key: dict[str, Any] = {}
+    errors: list[ContentError] = []
+    for folder in folders:
+        if not folder or not Path(folder).is_dir():
+            continue
+        for path in sorted(Path(folder).glob("*.md")):
+            if path.name.lower() == "readme.md":
+                continue
+            try:
+                out = parse(path)
+            except Invalid as exc:
+                errors.append(ContentError(path, exc.line, str(exc)))
+                continue
+            except UnicodeDecodeError as exc:
+                line = exc.object[:exc.start].count(b"\n") + 1
+                errors.append(ContentError(path, line, "the file is not valid UTF-8 text (save it as UTF-8)"))
+                continue
+            except OSError as exc:
+                errors.append(ContentError(path, 1, f"cannot read the file ({exc.strerror or exc})"))
+                continue
+            item, found = out if isinstance(out, tuple) else (out, [])
+            errors.extend(found)
+            if item is not None:
+                by_key[key(item)] = item
+    return list(by_key.values()), errors

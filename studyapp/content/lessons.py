@@ -25,7 +25,7 @@ import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
-from studyapp.content.frontmatter import ContentError, Invalid, read_front_matter
+from studyapp.content.frontmatter import ContentError, Invalid, load_files, read_front_matter
 
 EXTENSIONS = ["tables", "fenced_code", "toc", "admonition", "attr_list", "def_list", "sane_lists"]
 FENCE = re.compile(r"^\s*(```|~~~)")
@@ -202,29 +202,10 @@ def parse_lesson(path: Path) -> Lesson:
 
 
 def load_lessons(*folders: Path) -> tuple[list[Lesson], list[LessonError]]:
-    """Every *.md file of the folders, sorted by order then title. A later folder's lesson with
-    the same slug replaces an earlier one (a content pack can override a built-in lesson)."""
-    by_slug: dict[str, Lesson] = {}
-    errors: list[LessonError] = []
-    for folder in folders:
-        if not folder or not Path(folder).is_dir():
-            continue
-        for path in sorted(Path(folder).glob("*.md")):
-            try:
-                lesson = parse_lesson(path)
-            except Invalid as exc:
-                errors.append(LessonError(path, exc.line, str(exc)))
-                continue
-            except OSError as exc:
-                errors.append(LessonError(path, 1, f"cannot read the file ({exc.strerror})"))
-                continue
-            by_slug[lesson.slug] = lesson
-    lessons = sorted(by_slug.values(), key=lambda l: (l.order, l.title))
-    return lessons, errors
+    """Every lesson of the folders, sorted by order then title (see frontmatter.load_files)."""
+    lessons, errors = load_files(folders, parse_lesson, key=lambda lesson: lesson.slug)
+    return sorted(lessons, key=lambda l: (l.order, l.title)), errors
 
-
-# ---------------------------------------------------------------------------------------------
-# Search
 
 @dataclass
 class Hit:

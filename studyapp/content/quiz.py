@@ -28,7 +28,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studyapp.content.frontmatter import ContentError, Invalid, read_front_matter
+from studyapp.content.frontmatter import ContentError, Invalid, load_files, read_front_matter
 
 KINDS = {"single": "single", "multiple": "multiple", "truefalse": "truefalse",
          "true/false": "truefalse", "short": "short"}
@@ -367,28 +367,11 @@ def parse_bank(path: Path) -> tuple[Bank, list[QuizError]]:
 
 
 def load_banks(*folders: Path) -> tuple[list[Bank], list[QuizError]]:
-    """Every *.md bank of the folders (README.md aside); a later folder's bank with the same
-    file name replaces an earlier one, so a content pack can override a built-in bank."""
-    by_id: dict[str, Bank] = {}
-    errors: list[QuizError] = []
-    for folder in folders:
-        if not folder or not Path(folder).is_dir():
-            continue
-        for path in sorted(Path(folder).glob("*.md")):
-            if path.name.lower() == "readme.md":
-                continue
-            try:
-                bank, bank_errors = parse_bank(path)
-            except Invalid as exc:
-                errors.append(QuizError(path, exc.line, str(exc)))
-                continue
-            except OSError as exc:
-                errors.append(QuizError(path, 1, f"cannot read the file ({exc.strerror})"))
-                continue
-            errors.extend(bank_errors)
-            if bank.questions:
-                by_id[bank.id] = bank
-    return list(by_id.values()), errors
+    """Every bank of the folders with at least one usable question (see frontmatter.load_files)."""
+    def parse(path: Path):
+        bank, errors = parse_bank(path)
+        return (bank if bank.questions else None), errors
+    return load_files(folders, parse, key=lambda bank: bank.id)
 
 
 def check_sections(banks: list[Bank], sections: dict[str, set[str]]) -> list[QuizError]:

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studyapp.content.frontmatter import ContentError, Invalid, read_front_matter
+from studyapp.content.frontmatter import ContentError, Invalid, load_files, read_front_matter
 
 FIELD = re.compile(r"^([A-Za-z][\w ]*?)\s*:\s*(.*)$")
 BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
@@ -227,26 +227,9 @@ def parse_rubric(path: Path) -> Rubric:
 
 
 def load_rubrics(*folders: Path) -> tuple[list[Rubric], list[RubricError]]:
-    """Every *.md rubric of the folders (README.md excepted), sorted by title. A later folder's
-    rubric with the same id replaces an earlier one (a content pack may override a built-in)."""
-    by_id: dict[str, Rubric] = {}
-    errors: list[RubricError] = []
-    for folder in folders:
-        if not folder or not Path(folder).is_dir():
-            continue
-        for path in sorted(Path(folder).glob("*.md")):
-            if path.name.lower() == "readme.md":
-                continue
-            try:
-                rubric = parse_rubric(path)
-            except Invalid as exc:
-                errors.append(RubricError(path, exc.line, str(exc)))
-                continue
-            except (OSError, UnicodeDecodeError) as exc:
-                errors.append(RubricError(path, 1, f"cannot read the file ({exc})"))
-                continue
-            by_id[rubric.id] = rubric
-    return sorted(by_id.values(), key=lambda r: r.title), errors
+    """Every rubric of the folders, sorted by title (see frontmatter.load_files)."""
+    rubrics, errors = load_files(folders, parse_rubric, key=lambda rubric: rubric.id)
+    return sorted(rubrics, key=lambda r: r.title), errors
 
 
 def check_links(rubric: Rubric, lessons) -> list[RubricError]:

@@ -92,4 +92,5 @@ def test_unknown_lesson_sections_are_reported(tmp_path):
 def test_unreadable_file_is_reported(tmp_path):
     (tmp_path / "latin1.md").write_bytes(GOOD.encode() + b"\xff\xfe caf\xe9")
     rubrics, errors = load_rubrics(tmp_path, Path(tmp_path / "missing-folder"))
-    assert rubrics == [] and errors[0].line == 1 and "cannot read" in errors[0].message
+    bad_line = GOOD.encode().count(b"\n") + 1       # the line holding the first non-UTF-8 byte
+    assert rubrics == [] and errors[0].line == bad_line and "UTF-8" in errors[0].message
