@@ -162,7 +162,8 @@ class CompareTab(QWidget):
         self.top_p = QDoubleSpinBox(minimum=0.05, maximum=1.0, singleStep=0.05, value=1.0, decimals=2)
         self.top_p.setToolTip("Draw only among the likeliest tokens that together hold this much "
                               "probability (1: all of them)")
-        self.max_new = QSpinBox(minimum=1, maximum=512, value=40)
+        low, high = self.window.ctx.config.limit("compare.max_new_tokens", 1, 512)
+        self.max_new = QSpinBox(minimum=int(low), maximum=int(high), value=min(40, int(high)))
         self.max_new.setToolTip("The most tokens each model may write (its context may stop it earlier)")
         self.seed = QSpinBox(minimum=0, maximum=999_999, value=0)
         self.seed.setToolTip("The same seed and settings give the same answer again")
@@ -179,6 +180,7 @@ class CompareTab(QWidget):
             self.own_models.setToolTip("Loading your own models is turned off on this computer "
                                        "(setting allow_own_models)")
         self.own_models.toggled.connect(self._own_toggled)
+        self.own_models.setVisible(not self.window.ctx.config.hidden("compare.own_models"))
         controls = QHBoxLayout()
         for text, widget in (("Temperature", self.temperature), ("Top-k", self.top_k), ("Top-p", self.top_p),
                              ("Max new tokens", self.max_new), ("Seed", self.seed)):

@@ -28,6 +28,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(documentMode=True)
         self.tab_widgets: dict[str, QWidget] = {}
         self._holders: dict[str, QScrollArea] = {}
+        self._closed = False
         self.specs = available_tabs()
         for spec in self.specs:
             widget = spec.create(self)
@@ -228,6 +229,9 @@ class MainWindow(QMainWindow):
             self.report_error("Backup failed", str(exc))
 
     def closeEvent(self, event) -> None:
+        if self._closed:   # a second close (a test's teardown, a quit after the window closed)
+            return super().closeEvent(event)
+        self._closed = True
         self._backup_timer.stop()
         self._first_backup.stop()
         self._save_state()

@@ -12,34 +12,41 @@ from PySide6.QtWidgets import (
 
 from studyapp.lab import runs as R
 
-LEARNING_RATES = ("1e-5", "3e-5", "1e-4", "3e-4", "1e-3", "3e-3")
+LEARNING_RATES = ("1e-5", "3e-5", "1e-4", "3e-4", "5e-4", "1e-3", "3e-3")
 
 
 class SettingsBox(QGroupBox):
-    """The knobs of a new run, within PPO_LIMITS, plus the presets."""
+    """The knobs of a new run, within PPO_LIMITS (narrowed by a classroom's site config, whose
+    `hidden_controls` may also hide a knob: "ppo.beta", "ppo.cliprange", "ppo.lr", "ppo.steps",
+    "ppo.batch_size"), plus the presets."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, config=None):
         super().__init__("New run", parent)
+
+        def limits(key: str):
+            low, high = R.PPO_LIMITS[key]
+            return config.limit(f"ppo.{key}", low, high) if config is not None else (low, high)
+
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         self.preset = QComboBox()
-        self.preset.addItem("Default (beta = 0.1)", "default")
+        self.preset.addItem(f"Default (beta = {R.PPO_DEFAULTS['beta']:g})", "default")
         self.preset.addItem("beta = 0: watch the reward hacking", "beta0")
         self.preset.addItem("Custom", "custom")
         # Long preset names must not widen the whole tab on a small screen.
         self.preset.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.preset.setMinimumContentsLength(12)
-        low, high = R.PPO_LIMITS["beta"]
+        low, high = limits("beta")
         self.beta = QDoubleSpinBox(decimals=3, minimum=low, maximum=high, singleStep=0.01,
                                    toolTip="KL coefficient: how strongly the policy is held near the SFT model. 0 = not at all.")
-        low, high = R.PPO_LIMITS["cliprange"]
+        low, high = limits("cliprange")
         self.clip = QDoubleSpinBox(decimals=2, minimum=low, maximum=high, singleStep=0.05,
                                    toolTip="PPO clip range epsilon: the ratio new/old is clipped to [1 - eps, 1 + eps].")
         self.lr = QComboBox(editable=False, toolTip="Adam learning rate of the policy.")
         self.lr.addItems(LEARNING_RATES)
-        self.steps = QSpinBox(minimum=R.PPO_LIMITS["steps"][0], maximum=R.PPO_LIMITS["steps"][1],
+        self.steps = QSpinBox(minimum=int(limits("steps")[0]), maximum=int(limits("steps")[1]),
                               toolTip="PPO steps: each samples a batch of replies, scores them and updates the policy.")
-        self.batch = QSpinBox(minimum=R.PPO_LIMITS["batch_size"][0], maximum=R.PPO_LIMITS["batch_size"][1],
+        self.batch = QSpinBox(minimum=int(limits("batch_size")[0]), maximum=int(limits("batch_size")[1]),
                               singleStep=4, toolTip="Prompts (and replies) per step.")
         form.addRow("Preset", self.preset)
         form.addRow("beta (KL)", self.beta)
@@ -47,6 +54,11 @@ class SettingsBox(QGroupBox):
         form.addRow("Learning rate", self.lr)
         form.addRow("Steps", self.steps)
         form.addRow("Batch size", self.batch)
+        if config is not None:
+            for key, widget in (("beta", self.beta), ("cliprange", self.clip), ("lr", self.lr),
+                                ("steps", self.steps), ("batch_size", self.batch)):
+                if config.hidden(f"ppo.{key}"):
+                    form.setRowVisible(widget, False)
         self.shipped_settings: dict[str, dict] = {}   # preset -> the shipped run's settings
         self.apply_preset("default")
         self.preset.activated.connect(lambda _i: self.apply_preset(self.preset.currentData()))

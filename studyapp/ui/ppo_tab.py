@@ -69,7 +69,7 @@ class PPOTab(QWidget):
     # ---- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
         intro = QLabel(INTRO, wordWrap=True)
-        self.settings = SettingsBox()
+        self.settings = SettingsBox(config=self.ctx.config)
         self.reward_label = QLabel(wordWrap=True)
         self.start_button = QPushButton("Start training", toolTip="Train PPO now, on this computer's CPU")
         self.pause_button = QPushButton("Pause", enabled=False, checkable=True)

@@ -83,3 +83,20 @@ def test_profiles_live_in_named_folders(tmp_path, monkeypatch):
     assert conf.data_path == tmp_path / "data" / "alice"
     bad = cfg.load_config({"profile": "../etc"}, env={}, site_file=tmp_path / "n", user_file=tmp_path / "m")
     assert bad.profile == "default" and any("profile" in w for w in bad.warnings)
+
+
+def test_the_tabs_obey_the_site_rules(qtbot, tmp_path):
+    from studyapp.app import build_context, create_window
+    site = write(tmp_path / "site.toml", 'hidden_controls = ["compare.own_models", "ppo.lr"]\n'
+                 '[limits]\n"ppo.steps" = [1, 30]\n"compare.max_new_tokens" = [1, 16]\n')
+    conf = cfg.load_config({"data_dir": tmp_path / "p"}, env={}, site_file=site, user_file=tmp_path / "u")
+    ctx = build_context(conf)
+    window = create_window(ctx)
+    qtbot.addWidget(window)
+    compare, ppo = window.tab_widgets["compare"], window.tab_widgets["ppo"]
+    assert compare.own_models.isHidden()
+    assert compare.max_new.maximum() == 16
+    assert ppo.settings.steps.maximum() == 30
+    assert ppo.settings.lr.isHidden()
+    window.close()
+    ctx.store.close(backup=False)

@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from types import SimpleNamespace
 
+from studyapp.config import load_config
+
 import pytest
 
 from studyapp.store import open_profile
@@ -64,7 +66,8 @@ def make_window(tmp_path, models_dir):
         data = data or tmp_path / "profile"
         store = open_profile(data, backup_on_start=False).store
         stores.append(store)
-        config = SimpleNamespace(models_path=models or models_dir, data_path=data)
+        config = load_config({"data_dir": data, "models_dir": models or models_dir}, env={},
+                             site_file=tmp_path / "no-site.toml", user_file=tmp_path / "no-user.toml")
         return FakeWindow(SimpleNamespace(config=config, store=store))
 
     yield _make
