@@ -33,14 +33,6 @@ class AppContext:
         return self.store.settings
 
 
-def content_folders(config: cfg.Config, kind: str) -> list[Path]:
-    """Built-in resources/KIND, then the content pack's KIND (which may override)."""
-    folders = [cfg.RESOURCES_DIR / kind]
-    if config.content_dir:
-        folders.append(Path(config.content_dir) / kind)
-    return folders
-
-
 def build_context(config: cfg.Config) -> AppContext:
     """Open the profile and read the content. Raises StoreError when the data folder is unusable."""
     from studyapp.store import open_profile
@@ -50,7 +42,7 @@ def build_context(config: cfg.Config) -> AppContext:
     # The start-up backup runs on a worker once the window shows (MainWindow), not before it.
     opened = open_profile(config.data_path, keep_backups=config.backup_keep, backup_on_start=False,
                           backup_interval=timedelta(minutes=config.backup_minutes))
-    lessons, errors = load_lessons(*content_folders(config, "lessons"))
+    lessons, errors = load_lessons(*config.content_folders("lessons"))
     messages = list(config.warnings) + list(opened.messages)
     return AppContext(config, opened.store, lessons, errors, messages)
 

@@ -151,6 +151,14 @@ class Config:
             return Path(self.values["data_dir"])
         return default_data_dir() / self.values["profile"]
 
+    def content_folders(self, kind: str) -> list[Path]:
+        """Where content of a kind (lessons, quizzes, decks, rubrics) comes from: the built-in
+        resources/KIND, then the content pack's KIND, whose files may override built-in ones."""
+        folders = [RESOURCES_DIR / kind]
+        if self.values["content_dir"]:
+            folders.append(Path(self.values["content_dir"]) / kind)
+        return folders
+
     @property
     def models_path(self) -> Path:
         return Path(self.values["models_dir"]) if self.values["models_dir"] else MODELS_DIR

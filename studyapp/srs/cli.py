@@ -38,9 +38,6 @@ def main(argv: list[str]) -> int:
 
     from .cards import Cards
 
-    def content_folders(config, kind: str) -> list[Path]:
-        # studyapp.app.content_folders, restated: importing studyapp.app would pull Qt into srs.
-        return [cfg.RESOURCES_DIR / kind] + ([Path(config.content_dir) / kind] if config.content_dir else [])
 
     try:
         config = cfg.load_config({})
@@ -49,9 +46,9 @@ def main(argv: list[str]) -> int:
         print(f"studyapp cards: {exc}", file=sys.stderr)
         return 2
     try:
-        lessons, _ = load_lessons(*content_folders(config, "lessons"))
+        lessons, _ = load_lessons(*config.content_folders("lessons"))
         known = {l.slug: {s.id for s in l.sections} for l in lessons}
-        decks, deck_errors = load_decks(*content_folders(config, "decks"), known=known)
+        decks, deck_errors = load_decks(*config.content_folders("decks"), known=known)
         for error in deck_errors:
             print(f"studyapp cards: deck {error}", file=sys.stderr)
         cards = Cards(store)

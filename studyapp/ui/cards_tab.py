@@ -219,8 +219,7 @@ class CardsTab(QWidget):
         self.review.start(None, Options.load(self.store))
 
     def _sync_decks(self) -> list[str]:
-        from studyapp.app import content_folders
-        decks, errors = load_decks(*content_folders(self.config, "decks"), known=self.known)
+        decks, errors = load_decks(*self.config.content_folders("decks"), known=self.known)
         try:
             self.cards.sync_decks(decks)
         except Exception as exc:  # noqa: BLE001 - the learner's own cards still work

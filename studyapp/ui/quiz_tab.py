@@ -238,9 +238,8 @@ def load_and_check(folders: list, sections: dict[str, set[str]]):
 
 
 def create_tab(window) -> QuizTab:
-    from studyapp.app import content_folders
     ctx = window.ctx
-    tab = QuizTab(ctx.store, ctx.lessons, content_folders(ctx.config, "quizzes"))
+    tab = QuizTab(ctx.store, ctx.lessons, ctx.config.content_folders("quizzes"))
     tab.link_activated.connect(window.open_link)
     tab.status.connect(window.show_status)
     return tab

@@ -442,9 +442,8 @@ class TeachTab(QWidget):
 
 
 def create_tab(window) -> TeachTab:
-    from studyapp.app import content_folders
     ctx = window.ctx
-    tab = TeachTab(ctx.store, ctx.lessons, content_folders(ctx.config, "rubrics"))
+    tab = TeachTab(ctx.store, ctx.lessons, ctx.config.content_folders("rubrics"))
     tab.link_activated.connect(window.open_link)
     tab.status.connect(window.show_status)
     return tab
