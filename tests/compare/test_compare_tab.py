@@ -3,11 +3,9 @@ import shutil
 import subprocess
 import sys
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 
-from studyapp.lab.common import MODELS_DIR
 from studyapp.lab.prompts import preset
 from tests.compare.conftest import wait_idle
 
@@ -154,8 +152,6 @@ def test_a_missing_models_folder_is_explained_and_the_app_still_works(open_compa
     assert all(c.tokens and not c.message for c in tab.columns)
 
 
-@pytest.mark.skipif(not all((MODELS_DIR / k / "model.safetensors").exists() for k in ("base", "sft")),
-                    reason="the shipped checkpoints are not in models/ yet")
 def test_shipped_models_show_the_lesson(open_compare, qtbot):
     """With the real checkpoints: the base model continues the France question as a quiz sheet
     would, with another question, and the SFT model answers it."""
