@@ -307,36 +307,16 @@ class FinetuneConfig:
     seed: int = 0
 
 
-def _pair_rewards(rm, tokenizer, pairs: Sequence[Pair], batch: int = 128):
-    """(r_chosen, r_rejected) tensors for pairs, chosen and rejected rows in one forward pass."""
-    import torch
-
-    from .reward import encode_exchange, score_ids
-    from .tokenizer import pad_batch
-
-    rc, rr = [], []
-    for i in range(0, len(pairs), batch):
-        chunk = pairs[i:i + batch]
-        seqs = [encode_exchange(tokenizer, p.prompt, p.chosen, rm.config.n_positions) for p in chunk]
-        seqs += [encode_exchange(tokenizer, p.prompt, p.rejected, rm.config.n_positions) for p in chunk]
-        ids, att = pad_batch(seqs, tokenizer.pad_token_id, "right")
-        r = score_ids(rm, ids, att)
-        rc.append(r[:len(chunk)])
-        rr.append(r[len(chunk):])
-    if not rc:
-        return torch.zeros(0), torch.zeros(0)
-    return torch.cat(rc), torch.cat(rr)
-
-
 def _evaluate(rm, tokenizer, pairs: Sequence[Pair]) -> tuple[float, list[float]]:
     """Accuracy (a tie counts half: a model with no opinion is at chance, not at 0%) and P(chosen)."""
     import torch
 
+    from .reward import pair_rewards
+
     if not pairs:
         return float("nan"), []
     rm.eval()
-    with torch.no_grad():
-        rc, rr = _pair_rewards(rm, tokenizer, list(pairs))
+    rc, rr = pair_rewards(rm, tokenizer, list(pairs))
     acc = ((rc > rr).float() + 0.5 * (rc == rr).float()).mean().item()
     return acc, torch.sigmoid(rc - rr).tolist()
 
@@ -353,7 +333,7 @@ def finetune_reward(reward_dir, learner_pairs: Sequence[Pair], out_dir, cfg: Fin
 
     from . import losses as L
     from .modeling import count_params, model_card, save_checkpoint
-    from .reward import build_reward_model, load_reward_model
+    from .reward import build_reward_model, load_reward_model, pair_rewards
 
     cfg = cfg or FinetuneConfig()
     report = as_progress(progress)
@@ -391,7 +371,7 @@ def finetune_reward(reward_dir, learner_pairs: Sequence[Pair], out_dir, cfg: Fin
         for i in range(0, len(train), cfg.batch_pairs):
             check_cancel(cancel)
             rm.train()
-            rc, rr = _pair_rewards(rm, tokenizer, train[i:i + cfg.batch_pairs])
+            rc, rr = pair_rewards(rm, tokenizer, train[i:i + cfg.batch_pairs], grad=True)
             loss = L.bradley_terry_loss(rc, rr)
             value = check_finite(loss, "reward model", step)
             opt.zero_grad(set_to_none=True)
@@ -408,7 +388,7 @@ def finetune_reward(reward_dir, learner_pairs: Sequence[Pair], out_dir, cfg: Fin
     # beta * KL, so a learner's model must mean the same beta as the shipped one.
     rm.eval()
     with torch.no_grad():
-        rc, rr = _pair_rewards(rm, tokenizer, train)
+        rc, rr = pair_rewards(rm, tokenizer, train)
         rm.score.weight.div_(max(torch.cat([rc, rr]).std().item(), 1e-6))
     held_after, _ = _evaluate(rm, tokenizer, data["heldout"])
     unseen_after, _ = _evaluate(rm, tokenizer, data.get("unseen", []))

@@ -137,20 +137,26 @@ def _pair_batch(tokenizer, pairs: Sequence[Pair], max_len: int, device):
     return ids.to(device), att.to(device)
 
 
-def _pair_rewards(rm, tokenizer, pairs, device, batch_pairs=128) -> tuple[torch.Tensor, torch.Tensor]:
+def pair_rewards(rm, tokenizer, pairs, device=None, batch_pairs=128, *, grad: bool = False):
+    """(r_chosen, r_rejected) for pairs, chosen and rejected rows scored in one forward pass per
+    chunk. With grad=True the tensors keep their graph (for a training step) and stay on device."""
+    device = device or next(rm.parameters()).device
     rc, rr = [], []
-    with torch.no_grad():
+    with torch.set_grad_enabled(grad):
         for i in range(0, len(pairs), batch_pairs):
             chunk = pairs[i:i + batch_pairs]
             r = score_ids(rm, *_pair_batch(tokenizer, chunk, rm.config.n_positions, device))
             rc.append(r[:len(chunk)])
             rr.append(r[len(chunk):])
-    return torch.cat(rc).float().cpu(), torch.cat(rr).float().cpu()
+    if not rc:
+        return torch.zeros(0), torch.zeros(0)
+    rc, rr = torch.cat(rc), torch.cat(rr)
+    return (rc, rr) if grad else (rc.float().cpu(), rr.float().cpu())
 
 
 def pair_accuracy(rm, tokenizer, pairs: Sequence[Pair]) -> dict:
     device = next(rm.parameters()).device
-    rc, rr = _pair_rewards(rm, tokenizer, list(pairs), device)
+    rc, rr = pair_rewards(rm, tokenizer, list(pairs), device)
     ok = (rc > rr).tolist()
     return {"accuracy": round(sum(ok) / max(1, len(ok)), 4), "n_pairs": len(ok),
             "by_kind": pair_accuracy_by_kind(pairs, ok)}
@@ -214,7 +220,7 @@ def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress:
     # --- scale: rewards with standard deviation 1 over the training responses. Only differences of
     # rewards mean anything (claim 9), and their spread sets how hard PPO pulls against beta * KL;
     # a fixed spread makes one beta mean the same thing whatever the training run did.
-    rc, rr = _pair_rewards(rm, tokenizer, data.train, device)
+    rc, rr = pair_rewards(rm, tokenizer, data.train, device)
     spread = torch.cat([rc, rr]).std().item()
     with torch.no_grad():
         rm.score.weight.div_(max(spread, 1e-6))
@@ -268,7 +274,7 @@ def evaluate(reward_dir, sft_dir=None, *, constant: float = 5.0) -> dict:
     data = PreferenceData.from_jsonl(path.read_text(encoding="utf-8"))
     held = pair_accuracy(rm, tokenizer, data.heldout)
     unseen = pair_accuracy(rm, tokenizer, data.unseen)
-    rc, rr = _pair_rewards(rm, tokenizer, data.heldout, next(rm.parameters()).device)
+    rc, rr = pair_rewards(rm, tokenizer, data.heldout, next(rm.parameters()).device)
     probs = L.bt_probability(rc, rr)
     probs_shifted = L.bt_probability(rc + constant, rr + constant)
     loss, loss_shifted = L.bradley_terry_loss(rc, rr), L.bradley_terry_loss(rc + constant, rr + constant)
