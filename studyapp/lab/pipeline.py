@@ -9,7 +9,6 @@ demonstration, claims 11-12) goes to rlhf_beta0. Timings of every stage land in 
 
 from __future__ import annotations
 
-import importlib
 import json
 import time
 from dataclasses import replace
@@ -18,26 +17,6 @@ from pathlib import Path
 from .common import MODELS_DIR, LabError, ProgressFn, as_progress, check_cancel
 
 ALL_STAGES = ("pretrain", "sft", "reward", "ppo")
-
-
-def _optional(module: str, *names: str):
-    """The named attributes of an RLHF module, or None if that module is not there yet."""
-    try:
-        mod = importlib.import_module(f"studyapp.lab.{module}")
-    except ImportError:
-        return None
-    if not all(hasattr(mod, n) for n in names):
-        return None
-    return [getattr(mod, n) for n in names]
-
-
-def available_stages() -> list[str]:
-    out = ["pretrain", "sft"]
-    if _optional("reward", "train_reward", "RewardConfig"):
-        out.append("reward")
-    if _optional("ppo", "train_ppo", "PPOConfig"):
-        out.append("ppo")
-    return out
 
 
 def parse_stages(text: str | None) -> list[str]:
@@ -58,8 +37,11 @@ def _config(cls, seed: int, quick: bool):
 def run_pipeline(stages=None, *, out_dir=None, seed: int = 0, quick: bool = False,
                  progress: ProgressFn | None = None, cancel=None, report: bool = True,
                  log=print) -> dict:
-    """Run the chosen stages in order; return {"stages": {name: summary}, "seconds": {...}, "skipped": [...]}."""
+    """Run the chosen stages in order; return {"stages": {name: summary}, "seconds": {...}}."""
+    from .ppo import train_ppo
+    from .ppo_config import PPOConfig
     from .pretrain import PretrainConfig, train_base
+    from .reward import RewardConfig, train_reward
     from .sft import SFTConfig, train_sft
 
     progress = as_progress(progress)
@@ -67,7 +49,7 @@ def run_pipeline(stages=None, *, out_dir=None, seed: int = 0, quick: bool = Fals
     out.mkdir(parents=True, exist_ok=True)
     stages = list(stages or ALL_STAGES)
     base, sft, reward, rlhf = out / "base", out / "sft", out / "reward", out / "rlhf"
-    results: dict = {"stages": {}, "seconds": {}, "skipped": [], "seed": seed, "quick": quick}
+    results: dict = {"stages": {}, "seconds": {}, "seed": seed, "quick": quick}
     t_all = time.perf_counter()
 
     def timed(name, fn):
@@ -84,28 +66,16 @@ def run_pipeline(stages=None, *, out_dir=None, seed: int = 0, quick: bool = Fals
         cfg = _config(SFTConfig, seed, quick)
         timed("sft", lambda: train_sft(base, sft, cfg, progress=progress, cancel=cancel))
     if "reward" in stages:
-        found = _optional("reward", "train_reward", "RewardConfig")
-        if not found:
-            results["skipped"].append("reward")
-            log("[lab] reward: skipped (studyapp/lab/reward.py has no train_reward yet)")
-        else:
-            train_reward, RewardConfig = found
-            cfg = _config(RewardConfig, seed, quick)
-            timed("reward", lambda: train_reward(sft, reward, cfg, progress=progress, cancel=cancel))
+        cfg = _config(RewardConfig, seed, quick)
+        timed("reward", lambda: train_reward(sft, reward, cfg, progress=progress, cancel=cancel))
     if "ppo" in stages:
-        found = _optional("ppo", "train_ppo", "PPOConfig")
-        if not found:
-            results["skipped"].append("ppo")
-            log("[lab] ppo: skipped (studyapp/lab/ppo.py has no train_ppo yet)")
-        else:
-            train_ppo, PPOConfig = found
-            # Keep the metric series next to this run's models, not in the shipped models/runs.
-            cfg = replace(_config(PPOConfig, seed, quick), series_path=str(out / "runs" / "ppo.jsonl"))
-            timed("ppo", lambda: train_ppo(sft, reward, rlhf, cfg, progress=progress, cancel=cancel))
-            # The same run without the KL penalty: the reward-hacking demonstration (claims 11-12).
-            cfg0 = replace(cfg, beta=0.0, series_path=str(out / "runs" / "ppo_beta0.jsonl"))
-            timed("ppo_beta0", lambda: train_ppo(sft, reward, out / "rlhf_beta0", cfg0,
-                                                 progress=progress, cancel=cancel))
+        # Keep the metric series next to this run's models, not in the shipped models/runs.
+        cfg = replace(_config(PPOConfig, seed, quick), series_path=str(out / "runs" / "ppo.jsonl"))
+        timed("ppo", lambda: train_ppo(sft, reward, rlhf, cfg, progress=progress, cancel=cancel))
+        # The same run without the KL penalty: the reward-hacking demonstration (claims 11-12).
+        cfg0 = replace(cfg, beta=0.0, series_path=str(out / "runs" / "ppo_beta0.jsonl"))
+        timed("ppo_beta0", lambda: train_ppo(sft, reward, out / "rlhf_beta0", cfg0,
+                                             progress=progress, cancel=cancel))
     results["seconds"]["training_total"] = round(time.perf_counter() - t_all, 2)
 
     if report:
