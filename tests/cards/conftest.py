@@ -1,7 +1,6 @@
 """Fixtures for the flashcard tests: a profile on a clock the test moves, with the course deck."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -10,20 +9,9 @@ from studyapp.content.decks import load_decks
 from studyapp.content.lessons import load_lessons
 from studyapp.srs.cards import Cards
 from studyapp.store import open_profile
+from tests.support import FakeClock
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        # Mid-day UTC, so the 4 o'clock day boundary is far away in any test time zone we run in.
-        self.now = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture

@@ -7,19 +7,14 @@ profile and that the file passes integrity_check.
 """
 from __future__ import annotations
 
-import os
 import signal
-import sqlite3
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from studyapp.store import open_profile
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.store.helpers import integrity
+from tests.support import kill_midway
 
 CHILD = textwrap.dedent("""
     import os, sys
@@ -49,35 +44,13 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def _integrity(path: Path) -> list[str]:
-    conn = sqlite3.connect(path)
-    try:
-        return [row[0] for row in conn.execute("PRAGMA integrity_check")]
-    finally:
-        conn.close()
-
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_sigkill_mid_review_session_loses_no_review_shown_as_done(tmp_path):
     data_dir = tmp_path / "profile"
     reported: list[int] = []
     for kill_after in (40, 5, 90):
-        env = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"}
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(data_dir)],
-                                 stdout=subprocess.PIPE, text=True, env=env)
-        try:
-            seen = 0
-            for line in child.stdout:
-                reported.append(int(line))
-                seen += 1
-                if seen >= kill_after:
-                    os.kill(child.pid, signal.SIGKILL)
-                    break
-            reported.extend(int(line) for line in child.stdout)   # printed before it died
-        finally:
-            child.kill()
-            child.wait()
-        assert child.returncode == -signal.SIGKILL
+        reported += kill_midway(CHILD, [str(data_dir)], kill_after)
 
         opened = open_profile(data_dir)
         assert opened.messages == [] and opened.set_aside == []
@@ -89,5 +62,5 @@ def test_sigkill_mid_review_session_loses_no_review_shown_as_done(tmp_path):
         missing = set(reported) - stored
         assert not missing, f"shown as done but lost after SIGKILL: {sorted(missing)[:5]}"
         assert reviewed_cards == len(stored)
-        assert _integrity(data_dir / "profile.sqlite3") == ["ok"]
+        assert integrity(data_dir / "profile.sqlite3") == ["ok"]
     assert len(reported) >= 135

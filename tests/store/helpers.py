@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from studyapp.store import open_profile
+from tests.support import FakeClock
 
 
 def fill_profile(data_dir: Path, clock: FakeClock, sections: int = 3000) -> None:

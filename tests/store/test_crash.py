@@ -7,16 +7,14 @@ and checks that every printed id is there and the file passes integrity_check.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from studyapp.store import open_profile
+
+from tests.support import kill_midway
 
 from .helpers import integrity
 
@@ -34,30 +32,13 @@ CHILD = textwrap.dedent("""
         print(i, flush=True)
 """)
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_sigkill_mid_write_loses_no_committed_write(data_dir):
     reported: list[int] = []
     for round_, kill_after in enumerate((40, 150, 7)):
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(data_dir), str(round_ * 1000000)],
-            stdout=subprocess.PIPE, text=True, env=env)
-        try:
-            seen = 0
-            for line in child.stdout:
-                reported.append(int(line))
-                seen += 1
-                if seen >= kill_after:
-                    os.kill(child.pid, signal.SIGKILL)
-                    break
-            reported.extend(int(line) for line in child.stdout)  # printed before it died
-        finally:
-            child.kill()
-            child.wait()
-        assert child.returncode == -signal.SIGKILL
+        reported += kill_midway(CHILD, [str(data_dir), str(round_ * 1000000)], kill_after)
 
         result = open_profile(data_dir)
         assert result.messages == [] and result.set_aside == []
