@@ -87,7 +87,8 @@ def _fatal(message: str) -> int:
     return 2
 
 
-def run_gui(config: cfg.Config) -> int:
+def _open_window(config: cfg.Config):
+    """(app, ctx, window), or the exit code when the profile cannot be opened (said to the user)."""
     from studyapp.store import StoreError
 
     app = _make_app(sys.argv[:1])
@@ -95,7 +96,14 @@ def run_gui(config: cfg.Config) -> int:
         ctx = build_context(config)
     except StoreError as exc:
         return _fatal(str(exc))
-    window = create_window(ctx)
+    return app, ctx, create_window(ctx)
+
+
+def run_gui(config: cfg.Config) -> int:
+    opened = _open_window(config)
+    if isinstance(opened, int):
+        return opened
+    app, ctx, window = opened
     if os.environ.get("STUDYAPP_QUIT_AFTER_FIRST_PAINT"):
         _quit_after_first_paint(app, window)   # bench/frozen.sh times a start to the first window
     window.show()
@@ -123,7 +131,6 @@ def screenshot(config: cfg.Config, tab: str, out: Path, size: tuple[int, int] = 
                settle_s: float = 60.0) -> int:
     """Render the main window with one tab open, offscreen, into a PNG."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from studyapp.store import StoreError
     from studyapp.ui import worker
     from studyapp.ui.tabs import available_tabs
 
@@ -131,12 +138,10 @@ def screenshot(config: cfg.Config, tab: str, out: Path, size: tuple[int, int] = 
     if tab not in names:
         print(f"studyapp screenshot: unknown tab {tab!r}; choose one of: {', '.join(names)}", file=sys.stderr)
         return 2
-    app = _make_app(sys.argv[:1])
-    try:
-        ctx = build_context(config)
-    except StoreError as exc:
-        return _fatal(str(exc))
-    window = create_window(ctx)
+    opened = _open_window(config)
+    if isinstance(opened, int):
+        return opened
+    app, ctx, window = opened
     window.resize(*size)
     window.show_tab(tab)
     window.show()
