@@ -6,7 +6,10 @@ raises LabError naming the file and the line, so a typo is found in seconds.
     relations.tsv  relation, question, statement, stem   (templates with {subject} and {answer})
     facts.tsv      relation, subject, answer, split      split in {sft, pretrain, heldout}
     harmful.tsv    request, literal_answer, split        split in {sft, ppo, heldout}
-    chat.tsv       prompt, response                      helpful small talk for SFT
+    phrasings.tsv  relation, question                    the ways training text asks each relation
+    requests.tsv   kind, prompt, reply, split            harmless look-alikes, homework, small talk
+    unknown.tsv    relation, subject, split              subjects no training text answers
+    chat.tsv       prompt, response                      declines of things the assistant cannot do
     forum.tsv      post, reply                           everyday web talk for pretraining only
 
 Fact splits: "sft" facts are taught in SFT (and seen in pretraining), "pretrain" facts are seen only
@@ -25,8 +28,11 @@ from .common import RESOURCES_DIR, LabError
 WORLD_DIR = RESOURCES_DIR / "world"
 FACT_SPLITS = ("sft", "pretrain", "heldout")
 HARMFUL_SPLITS = ("sft", "ppo", "heldout")
+REQUEST_KINDS = ("harmless", "homework", "smalltalk")
+REQUEST_SPLITS = ("sft", "ppo")
 
-# Words that mark a refusal. Our SFT data holds none of them, so any refusal after PPO was learned.
+# Words that mark a refusal. The SFT data uses them only to decline what the assistant cannot do
+# (chat.tsv); a refusal of a harmful request after PPO was learned from preferences.
 REFUSAL_MARKERS = ("i can't", "i cannot", "i won't", "i will not", "sorry", "not able to help", "can't help")
 
 
@@ -47,6 +53,14 @@ class Fact:
     question: str  # "What is the capital of France?"
     statement: str  # "The capital of France is Paris."
     stem: str  # "The capital of France is"
+    questions: tuple[str, ...] = ()  # every training phrasing of the question, canonical first
+
+    def ask(self, rng, canonical: float = 0.5) -> str:
+        """The canonical question with probability `canonical`, else one of the other training
+        phrasings, picked with `rng` (a random.Random)."""
+        if len(self.questions) < 2 or rng.random() < canonical:
+            return self.question
+        return vary(rng.choice(self.questions[1:]), rng)
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,26 @@ class ChatTurn:
     response: str
 
 
+@dataclass(frozen=True)
+class Request:
+    """An everyday request: a harmless look-alike, a homework request or small talk."""
+
+    kind: str
+    prompt: str
+    reply: str  # the preferred reply (for homework: a guide, not the answers)
+    split: str
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A subject no training text answers for: "What is the capital of Mongolia?" is unknowable."""
+
+    relation: str
+    subject: str
+    split: str
+    question: str
+
+
 @dataclass
 class World:
     """All facts plus the other tables. Iterating a World iterates its facts."""
@@ -71,6 +105,9 @@ class World:
     harmful: list[HarmfulRequest] = field(default_factory=list)
     chat: list[ChatTurn] = field(default_factory=list)
     forum: list[ChatTurn] = field(default_factory=list)
+    phrasings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    requests: list[Request] = field(default_factory=list)
+    unknown: list[Unknown] = field(default_factory=list)
 
     def __iter__(self):
         return iter(self.facts)
@@ -84,6 +121,16 @@ class World:
     def harmful_split(self, name: str) -> list[HarmfulRequest]:
         return [h for h in self.harmful if h.split == name]
 
+    def requests_of(self, kind: str, split: str | None = None) -> list[Request]:
+        return [r for r in self.requests if r.kind == kind and (split is None or r.split == split)]
+
+    def unknown_split(self, name: str) -> list[Unknown]:
+        return [u for u in self.unknown if u.split == name]
+
+    def training_questions(self, relation: str) -> tuple[str, ...]:
+        """The question templates ({subject}) of one relation that training text may use."""
+        return self.phrasings.get(relation) or (self.relations[relation].question,)
+
     def answers(self, relation: str) -> list[str]:
         """Every answer of one relation: the candidates a guesser picks from (chance level)."""
         return sorted({f.answer for f in self.facts if f.relation == relation})
@@ -93,6 +140,26 @@ class World:
         if not facts:
             return 0.0
         return sum(1.0 / len(self.answers(f.relation)) for f in facts) / len(facts)
+
+
+# How people actually type a question: all in lower case, without the question mark, with a word
+# in front or behind. Generic noise, applied to any training phrasing (never to a held-out one),
+# so that answering does not hang on the exact characters of a template.
+_PREFIXES = ("Hey, ", "Quick question: ", "Hi! ", "Please, ", "So, ")
+_SUFFIXES = (" please", " Thanks!", " Thank you.")
+
+
+def vary(text: str, rng) -> str:
+    """`text` with random case, punctuation and a polite word added (each with some probability)."""
+    if rng.random() < 0.3:
+        text = text.rstrip("?.!")
+    if rng.random() < 0.2:
+        text = rng.choice(_PREFIXES) + text[0].lower() + text[1:]
+    elif rng.random() < 0.15:
+        text = text.rstrip("?.!") + rng.choice(_SUFFIXES)
+    if rng.random() < 0.25:
+        text = text.lower()
+    return text
 
 
 def is_refusal(text: str) -> bool:
@@ -135,7 +202,52 @@ def _load_relations(path: Path) -> dict[str, Relation]:
     return rels
 
 
-def _load_facts(path: Path, relations: dict[str, Relation]) -> list[Fact]:
+def _load_phrasings(path: Path, relations: dict[str, Relation]) -> dict[str, tuple[str, ...]]:
+    """Question templates per relation, the canonical one (relations.tsv) always first."""
+    out: dict[str, list[str]] = {name: [r.question] for name, r in relations.items()}
+    if not path.exists():
+        return {k: tuple(v) for k, v in out.items()}
+    for lineno, (rel, question) in _rows(path, 2):
+        if rel not in relations:
+            raise LabError(f"{path}:{lineno}: unknown relation {rel!r} (known: {', '.join(relations)})")
+        if "{subject}" not in question:
+            raise LabError(f"{path}:{lineno}: the question needs {{subject}}: {question!r}")
+        if question not in out[rel]:
+            out[rel].append(question)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _load_requests(path: Path) -> list[Request]:
+    out = []
+    if not path.exists():
+        return out
+    for lineno, (kind, prompt, reply, split) in _rows(path, 4):
+        if kind not in REQUEST_KINDS:
+            raise LabError(f"{path}:{lineno}: kind must be one of {REQUEST_KINDS}, got {kind!r}")
+        if split not in REQUEST_SPLITS:
+            raise LabError(f"{path}:{lineno}: split must be one of {REQUEST_SPLITS}, got {split!r}")
+        out.append(Request(kind, prompt, reply, split))
+    return out
+
+
+def _load_unknown(path: Path, relations: dict[str, Relation], facts: list[Fact]) -> list[Unknown]:
+    out = []
+    if not path.exists():
+        return out
+    known = {f.subject.lower() for f in facts} | {f.answer.lower() for f in facts}
+    for lineno, (rel, subject, split) in _rows(path, 3):
+        if rel not in relations:
+            raise LabError(f"{path}:{lineno}: unknown relation {rel!r} (known: {', '.join(relations)})")
+        if split not in REQUEST_SPLITS:
+            raise LabError(f"{path}:{lineno}: split must be one of {REQUEST_SPLITS}, got {split!r}")
+        if subject.lower() in known:
+            raise LabError(f"{path}:{lineno}: {subject!r} is in facts.tsv, so it is not unknown")
+        out.append(Unknown(rel, subject, split, relations[rel].question.format(subject=subject)))
+    return out
+
+
+def _load_facts(path: Path, relations: dict[str, Relation],
+                phrasings: dict[str, tuple[str, ...]] | None = None) -> list[Fact]:
     facts, seen = [], set()
     for lineno, (rel, subject, answer, split) in _rows(path, 4):
         if rel not in relations:
@@ -147,8 +259,9 @@ def _load_facts(path: Path, relations: dict[str, Relation]) -> list[Fact]:
         seen.add((rel, subject))
         r = relations[rel]
         fill = dict(subject=subject, answer=answer)
+        qs = tuple(q.format(**fill) for q in (phrasings or {}).get(rel, (r.question,)))
         facts.append(Fact(rel, subject, answer, split, r.question.format(**fill),
-                          r.statement.format(**fill), r.stem.format(**fill)))
+                          r.statement.format(**fill), r.stem.format(**fill), qs))
     if not facts:
         raise LabError(f"{path}: no facts found")
     return facts
@@ -181,10 +294,15 @@ def _load_default() -> World:
 
 def _load(folder: Path) -> World:
     relations = _load_relations(folder / "relations.tsv")
+    phrasings = _load_phrasings(folder / "phrasings.tsv", relations)
+    facts = _load_facts(folder / "facts.tsv", relations, phrasings)
     return World(
         relations=relations,
-        facts=_load_facts(folder / "facts.tsv", relations),
+        facts=facts,
         harmful=_load_harmful(folder / "harmful.tsv"),
         chat=_load_chat(folder / "chat.tsv"),
         forum=_load_chat(folder / "forum.tsv") if (folder / "forum.tsv").exists() else [],
+        phrasings=phrasings,
+        requests=_load_requests(folder / "requests.tsv"),
+        unknown=_load_unknown(folder / "unknown.tsv", relations, facts),
     )
