@@ -62,6 +62,11 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024):
         pad_token=PAD,
         additional_special_tokens=[USER, ASSISTANT, SYSTEM, END],
         clean_up_tokenization_spaces=False,
+        # GPT-2 has no token types: a tokenizer that returned token_type_ids would have them added
+        # as position-like embeddings by model.generate(**tokenizer(text)), and garble the output.
+        model_input_names=["input_ids", "attention_mask"],
+        # Batched generation with plain transformers pads on the left (every row ends on a real token).
+        padding_side="left",
     )
     hf.chat_template = CHAT_TEMPLATE
     hf.model_max_length = 1_000_000  # the model's context, not the tokenizer's, is the limit
@@ -86,7 +91,10 @@ def stop_ids(tokenizer) -> list[int]:
 
 
 def encode(tokenizer, text: str) -> list[int]:
-    return tokenizer.encode(text, add_special_tokens=False)
+    """Ids of `text` as plain text: a special token's spelling typed by a person ("<|end|>") is
+    encoded as the characters it is made of, never as the control token, so nobody can forge a
+    turn of the chat format. Control tokens are inserted by id (render_chat, encode_prompt)."""
+    return tokenizer.encode(text, add_special_tokens=False, split_special_tokens=True)
 
 
 # ----------------------------------------------------------------------------- chat format
@@ -95,8 +103,9 @@ def encode(tokenizer, text: str) -> list[int]:
 def render_chat(tokenizer, messages: Sequence[dict], max_len: int | None = None) -> tuple[list[int], list[int]]:
     """Ids of a conversation and its loss mask (1 on assistant tokens and their <|end|>, else 0).
 
-    Each piece is encoded separately; since special tokens are split out before BPE runs, this
-    equals encoding the whole rendered string (a test checks it against apply_chat_template).
+    Each message's content is encoded as plain text (see `encode`) and the role and <|end|> tokens
+    are put in by id; for text that spells no special token this equals apply_chat_template's ids
+    (a test checks it).
     """
     vocab = tokenizer.get_vocab()
     end_id = vocab[END]
@@ -128,7 +137,8 @@ def encode_prompt(tokenizer, text: str, chat: bool) -> list[int]:
         ids = encode(tokenizer, text)
         return ids if ids else [tokenizer.eos_token_id or 0]
     if is_lab_tokenizer(tokenizer):
-        return encode(tokenizer, format_prompt(text))
+        ids, _ = render_chat(tokenizer, [{"role": "user", "content": text}])
+        return ids + [tokenizer.convert_tokens_to_ids(ASSISTANT)]
     if getattr(tokenizer, "chat_template", None):
         return tokenizer.apply_chat_template([{"role": "user", "content": text}], add_generation_prompt=True)
     return encode(tokenizer, text)
