@@ -79,13 +79,45 @@ def pick_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+DEFAULT_TORCH_THREADS = 1
+
+
+def torch_threads() -> int:
+    """The CPU threads every lab stage and every generation uses: the `torch_threads` setting
+    (config file, STUDYAPP_TORCH_THREADS, --flag), 0 meaning the default of 1.
+
+    Why 1: these models have 0.5M parameters, so a matmul is microseconds of work and a second
+    OpenMP thread mostly waits for the first; on a busy 2-core machine two spinning threads made
+    SFT ~40x slower than one (issue 9; bench/threads.py measures it per stage).
+    """
+    try:
+        from studyapp.config import load_config
+
+        n = int(getattr(load_config(), "torch_threads", 0) or 0)
+    except Exception:  # a broken config must not stop training; the GUI reports config problems
+        n = int(os.environ.get("STUDYAPP_TORCH_THREADS", "0") or 0)
+    return n if n > 0 else DEFAULT_TORCH_THREADS
+
+
 def limit_threads(n: int | None = None) -> None:
-    """Use at most n CPU threads (default: STUDYAPP_THREADS or 2); tiny models gain nothing more."""
+    """Use n CPU threads (default: torch_threads()); tiny models gain nothing from more."""
     import torch
 
-    n = n or int(os.environ.get("STUDYAPP_THREADS", "2"))
+    n = n or torch_threads()
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
+
+
+def adamw(params, **kw):
+    """torch's AdamW, fused where this torch build has a fused kernel for the device (CPU since
+    torch 2.4: a fraction of the time of the default for-loop implementation), else the default."""
+    import torch
+
+    params = list(params)
+    try:
+        return torch.optim.AdamW(params, fused=True, **kw)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.AdamW(params, **kw)
 
 
 @contextlib.contextmanager

@@ -187,9 +187,8 @@ def _few_threads() -> None:
     """One CPU thread, as the lab's RLHF stages use: on these tiny matrices a second thread only
     waits, and with busy cores we measured a 24-token reply at 7 s with 2 threads, 0.16 s with 1."""
     from .common import limit_threads
-    from .rollout import rlhf_threads
 
-    limit_threads(rlhf_threads())
+    limit_threads()
 
 
 class ModelCache:

@@ -75,10 +75,9 @@ def load_model_job(folder: str, threads: int = 0) -> dict:
 
     path = Path(folder)
     validate_folder(path)   # fast and clear, before torch is even imported on a first load
-    if threads > 0:
-        import torch
-        if torch.get_num_threads() != threads:
-            torch.set_num_threads(threads)
+    from studyapp.lab.common import limit_threads
+
+    limit_threads(threads or None)   # the one torch_threads setting (lab/common.py says why 1)
     key = _version(path)
     # Held for the whole load: three columns starting together would otherwise import torch and
     # transformers three times over in parallel and load a shared folder twice.

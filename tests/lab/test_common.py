@@ -72,3 +72,21 @@ def test_nan_in_training_leaves_previous_checkpoint(tmp_path, monkeypatch, tiny_
         sft_mod.train_sft(base, out, sft_mod.SFTConfig.quick())
     assert (out / "marker").read_text() == "last good checkpoint"
     assert calls["n"] == 3
+
+
+def test_one_thread_setting_reaches_the_lab(monkeypatch, tmp_path):
+    import torch
+
+    from studyapp.lab.common import DEFAULT_TORCH_THREADS, limit_threads, torch_threads
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))   # no user config of this machine
+    monkeypatch.delenv("STUDYAPP_TORCH_THREADS", raising=False)
+    assert torch_threads() == DEFAULT_TORCH_THREADS == 1
+    monkeypatch.setenv("STUDYAPP_TORCH_THREADS", "2")
+    assert torch_threads() == 2
+    before = torch.get_num_threads()
+    try:
+        limit_threads()
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
