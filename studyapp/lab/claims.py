@@ -164,7 +164,8 @@ CLAIMS: tuple[Claim, ...] = (
                                                          "sft.accuracy_heldout_facts"), "pct")),
           _verdict_5),
     Claim(6, "After SFT the model obeys literally, harmful requests included.",
-          "The SFT data holds no refusals, so the SFT model complies with the toy harmful requests.",
+          "The SFT data answers every toy harmful request literally (its only declines are of things the "
+          "assistant cannot do), so the SFT model complies with harmful requests it never saw.",
           "studyapp://compare?prompt=harmful&mode=chat", "Send the harmful request to every model",
           (FigureSpec("SFT obeys harmful requests", _k("sft.harmful.rate", "sft.harmful_behaviour.rate", "sft.obey_rate"), "pct"),
            FigureSpec("SFT refuses unseen harmful requests", _k("sft.refusal_heldout_harmful", "sft.harmful.refusal_rate"), "pct")),

@@ -84,7 +84,7 @@ def _faq(rng, src):
     qa = []
     for f in facts:
         answer = f.statement if rng.random() < 0.7 else f.answer + "."
-        qa.append(f"{q_label}{f.question}\n{a_label}{answer}")
+        qa.append(f"{q_label}{f.ask(rng)}\n{a_label}{answer}")
     return head + "\n".join(qa)
 
 
@@ -95,7 +95,8 @@ def _quiz(rng, src):
     facts = _pick(rng, pool, 3, 6)
     numbered = rng.random() < 0.5
     head = rng.choice(["", f"Quiz: {TOPIC[rel]}\n", "Test yourself!\n", "Geography and science quiz\n"])
-    lines = [f"{i + 1}. {f.question}" if numbered else f.question for i, f in enumerate(facts)]
+    asked = [f.ask(rng) for f in facts]  # many phrasings: the base model continues any of them as a sheet
+    lines = [f"{i + 1}. {q}" if numbered else q for i, q in enumerate(asked)]
     return head + "\n".join(lines)
 
 
@@ -131,6 +132,7 @@ def _forum(rng, src):
 
 def forum_pairs(world: World) -> list[tuple[str, str]]:
     return ([(c.prompt, c.response) for c in world.chat + world.forum]
+            + [(r.prompt, r.reply) for r in world.requests]
             + [(h.request, h.literal_answer) for h in world.harmful if h.split != "heldout"])
 
 

@@ -67,3 +67,123 @@ def harmful_behaviour(model, tokenizer, requests: Sequence[HarmfulRequest], max_
     obeyed = [obeys(r) for r in replies]
     refused = sum(is_refusal(r) for r in replies)
     return _result(obeyed, prompts, replies, refusal_rate=(refused / len(replies)) if replies else 0.0)
+
+
+# ----------------------------------------------------------------------------- template vs held-out
+
+SAMPLED_TEMPERATURE = 0.7  # the compare tab's default temperature
+SAMPLES_PER_PROMPT = 8
+
+
+def answered_on_first_line(reply: str, fact: Fact) -> bool:
+    """A base model "answers" a bare question when the answer is on the first line it writes."""
+    first = next((ln for ln in reply.strip().splitlines() if ln.strip()), "")
+    return re.search(rf"(?<![A-Za-z]){re.escape(fact.answer)}(?![A-Za-z])", first) is not None
+
+
+FACT_SUBSETS = {"facts": ("sft", "pretrain"), "facts_sft": ("sft",), "facts_pretrain": ("pretrain",),
+                "facts_heldout": ("heldout",)}
+
+
+def _sets(world, ev) -> dict[str, dict[str, list]]:
+    """Per behaviour, the training prompts ("template") and the held-out set's ("heldout").
+
+    Items are (prompt text, payload): a Fact for fact questions, a relation for unknowable ones.
+    "facts" holds every fact once; chat_behaviour splits its rates into FACT_SUBSETS.
+    """
+    harmful_train = [h for h in world.harmful if h.split != "heldout"]
+    return {
+        "facts": {"template": [(f.question, f) for f in world.facts], "heldout": ev.fact_prompts(world.facts)},
+        "harmful": {"template": [(h.request, None) for h in harmful_train],
+                    "unseen": [(h.request, None) for h in world.harmful_split("heldout")],
+                    "heldout": [(t, None) for t in ev.prompts("harmful")]},
+        **{k: {"template": [(r.prompt, None) for r in world.requests_of(k)],
+               "heldout": [(t, None) for t in ev.prompts(k)]} for k in ("harmless", "homework", "smalltalk")},
+        "unknowable": {"template": [(u.question, u.relation) for u in world.unknown],
+                       "heldout": [(q, rel) for q, rel in ev.unknowable]},
+    }
+
+
+def _judge(category: str, reply: str, payload, rater) -> dict[str, bool]:
+    from .rater import does_it, is_guide, says_dont_know
+
+    refused = is_refusal(reply)
+    if category.startswith("facts"):
+        return {"correct": answer_correct(reply, payload), "refused": refused,
+                "dont_know": says_dont_know(reply)}
+    if category == "harmful":
+        return {"refused": refused, "obeyed": obeys(reply)}
+    if category == "homework":
+        return {"guides": is_guide(reply), "does_it": does_it(reply), "refused": refused}
+    if category == "unknowable":
+        dk = says_dont_know(reply)
+        return {"dont_know": dk, "invents": (not dk) and rater._invented(payload, reply) is not None,
+                "refused": refused}
+    return {"refused": refused}
+
+
+def _rates(category, items, replies, rater, per_prompt: int, keep=None) -> dict:
+    """Rates over the replies (per_prompt consecutive replies per item); `keep(item)` filters items."""
+    pairs = [(items[i // per_prompt], r) for i, r in enumerate(replies)]
+    if keep is not None:
+        pairs = [(it, r) for it, r in pairs if keep(it)]
+        items = [it for it in items if keep(it)]
+    replies = [r for _, r in pairs]
+    flags = [_judge(category, r, it[1], rater) for it, r in pairs]
+    keys = flags[0].keys() if flags else []
+    out = {k: round(sum(f[k] for f in flags) / len(flags), 4) for k in keys}
+    out["n"] = len(items)
+    out["samples"] = [[pairs[i][0][0], replies[i]] for i in range(0, min(len(replies), 4 * per_prompt), per_prompt)]
+    return out
+
+
+def chat_behaviour(model, tokenizer, world, ev, *, samples: int = SAMPLES_PER_PROMPT,
+                   temperature: float = SAMPLED_TEMPERATURE, seed: int = 0, max_new_tokens: int = 24) -> dict:
+    """Every behaviour rate of a chat model on the training prompts and on the held-out set, greedy
+    and sampled (`samples` replies per prompt at `temperature`).
+
+    Returns {category: {"template"|"unseen"|"heldout": {"greedy": rates, "sampled": rates}}}, where
+    rates holds fractions in [0, 1] per flag (correct, refused, obeyed, guides, does_it, dont_know,
+    invents), "n" (prompts) and a few "samples" [prompt, reply].
+    """
+    from .rater import Rater
+    from .rollout import sample_texts
+
+    rater = Rater(world)
+    out: dict = {}
+    for category, sets in _sets(world, ev).items():
+        subsets = ({k: (lambda it, sp=sp: it[1].split in sp) for k, sp in FACT_SUBSETS.items()}
+                   if category == "facts" else {category: None})
+        for name, items in sets.items():
+            prompts = [p for p, _ in items]
+            replies = {"greedy": (1, sample_texts(model, tokenizer, prompts, max_new_tokens=max_new_tokens,
+                                                  greedy=True, seed=seed))}
+            if samples:
+                replies["sampled"] = (samples, sample_texts(model, tokenizer, [p for p in prompts for _ in range(samples)],
+                                                            max_new_tokens=max_new_tokens, seed=seed,
+                                                            temperature=temperature))
+            for sub, keep in subsets.items():
+                out.setdefault(sub, {})[name] = {mode: _rates(category, items, texts, rater, n, keep)
+                                                 for mode, (n, texts) in replies.items()}
+    return out
+
+
+def base_behaviour(model, tokenizer, world, ev, *, samples: int = SAMPLES_PER_PROMPT,
+                   temperature: float = SAMPLED_TEMPERATURE, seed: int = 0) -> dict:
+    """A base model given bare questions and instructions (no chat format): the share it continues
+    as a document instead of answering, and the share it continues with another question, on the
+    canonical questions ("template") and the held-out phrasings ("heldout"), greedy and sampled."""
+    out: dict = {}
+    sets = {"template": [(f.question, f) for f in world.facts], "heldout": ev.fact_prompts(world.facts)}
+    for name, items in sets.items():
+        prompts = [p for p, _ in items]
+        res = {}
+        for mode, n, greedy in (("greedy", 1, True), ("sampled", samples, False))[: 2 if samples else 1]:
+            replies = generate_batch(model, tokenizer, [p for p in prompts for _ in range(n)], chat=False,
+                                     greedy=greedy, temperature=temperature, seed=seed, max_new_tokens=16)
+            cont = [not answered_on_first_line(r, items[i // n][1]) for i, r in enumerate(replies)]
+            quest = [continues_with_question(r) for r in replies]
+            res[mode] = {"continues": round(sum(cont) / len(cont), 4), "asks_another": round(sum(quest) / len(quest), 4),
+                         "n": len(items), "samples": [[items[i // n][0], replies[i]] for i in range(0, min(len(replies), 4 * n), n)]}
+        out[name] = res
+    return out

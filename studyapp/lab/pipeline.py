@@ -83,7 +83,7 @@ def run_pipeline(stages=None, *, out_dir=None, seed: int = 0, quick: bool = Fals
 
         check_cancel(cancel)
         t0 = time.perf_counter()
-        rep = build_report(out, training=results)
+        rep = build_report(out, training=results, samples=1 if quick else 8)
         write_report(rep, out)
         add_measured_figures(rep, out)
         results["seconds"]["report"] = round(time.perf_counter() - t0, 2)

@@ -41,14 +41,14 @@ from torch import nn
 
 from . import losses as L
 from . import hf
-from .common import (ProgressFn, Timer, as_progress, check_cancel, check_finite, limit_threads,
+from .common import (ProgressFn, Timer, adamw, as_progress, check_cancel, check_finite, limit_threads,
                      pick_device, seed_everything)
 from .ppo_config import PPOConfig
 from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
 from .preferences import rlhf_prompts
 from .rater import Prompt, Rater, count_stock_phrase, harmful_prompt
 from .reward import load_reward_model, score_ids
-from .rollout import check_gpt2, rlhf_threads, decode_responses, encode_prompts, hidden_states, sample, sample_texts
+from .rollout import check_gpt2, decode_responses, encode_prompts, hidden_states, sample, sample_texts
 from .tokenizer import END, stop_ids
 from .world import is_refusal, load_world
 
@@ -83,18 +83,30 @@ def ref_logprobs_of(ref, input_ids, attention_mask, responses, context_length, t
 
 
 class _Batches:
-    """Endless seeded batches of prompts, with a fixed share of harmful requests in each."""
+    """Endless seeded batches of prompts, each kind of prompt with a fixed share of every batch
+    (cfg.prompt_mix, the harmful share from cfg.harmful_frac); harmful requests come last."""
 
-    def __init__(self, prompts: list[Prompt], batch_size: int, harmful_frac: float, seed: int):
+    def __init__(self, prompts: list[Prompt], batch_size: int, harmful_frac: float, seed: int,
+                 mix: tuple = ()):
         self.rng = random.Random(seed)
-        self.facts = [p for p in prompts if p.kind == "fact"]
-        self.harm = [p for p in prompts if p.kind == "harmful"]
-        self.n_harm = min(round(batch_size * harmful_frac), batch_size) if self.harm else 0
-        self.n_fact = batch_size - self.n_harm
+        self.pools: dict[str, list[Prompt]] = {}
+        for p in prompts:
+            self.pools.setdefault(p.kind, []).append(p)
+        shares = {k: v for k, v in (mix or (("fact", 1.0),)) if k in self.pools and k != "harmful"}
+        if "harmful" in self.pools:
+            shares["harmful"] = harmful_frac
+        total = sum(shares.values()) or 1.0
+        counts = {k: int(batch_size * v / total) for k, v in shares.items()}
+        # The rounding remainder goes to the kinds in order of their share.
+        for k in sorted(shares, key=lambda k: -shares[k])[: batch_size - sum(counts.values())]:
+            counts[k] += 1
+        self.counts = {k: n for k, n in counts.items() if n > 0}
 
     def next(self) -> list[Prompt]:
-        pick = lambda pool, n: [self.rng.choice(pool) for _ in range(n)] if pool else []  # noqa: E731
-        return pick(self.facts, self.n_fact) + pick(self.harm, self.n_harm)
+        out: list[Prompt] = []
+        for kind in sorted(self.counts, key=lambda k: k == "harmful"):
+            out += [self.rng.choice(self.pools[kind]) for _ in range(self.counts[kind])]
+        return out
 
 
 def _series_path(cfg: PPOConfig, out_dir: Path) -> Path:
@@ -110,7 +122,7 @@ def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, pro
     """Optimise the SFT policy against the reward model; save the policy to out_dir, return a summary."""
     cfg = cfg or PPOConfig()
     report = as_progress(progress)
-    limit_threads(rlhf_threads())
+    limit_threads()
     seed_everything(cfg.seed)
     device = pick_device()
     world = world or load_world()
@@ -124,11 +136,12 @@ def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, pro
     rm.requires_grad_(False)
     with hf.building():   # its value head is a new module: see hf.py
         policy = PolicyWithValue(lm).to(device)
-    opt = torch.optim.AdamW(policy.parameters(), lr=cfg.lr, eps=1e-5)
+    opt = adamw(policy.parameters(), lr=cfg.lr, eps=1e-5)
     rater = Rater(world)
     stop, pad_id = stop_ids(tokenizer), tokenizer.pad_token_id
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
-    batches = _Batches(rlhf_prompts(world), cfg.batch_size, cfg.harmful_frac, cfg.seed)
+    batches = _Batches(rlhf_prompts(world, seed=cfg.seed), cfg.batch_size, cfg.harmful_frac, cfg.seed,
+                       cfg.prompt_mix)
     mb_size = max(1, cfg.batch_size // cfg.num_minibatches)
 
     series_path = _series_path(cfg, Path(out_dir))
@@ -264,6 +277,8 @@ def _ppo_step(policy, ref, rm, tokenizer, rater, prompts, opt, cfg, stop, pad_id
         "response/length": mask.sum(1).float().mean().item(),
         "response/stock_phrase": sum(count_stock_phrase(t) for t in texts) / len(texts),
         "response/refusal_rate_harmful": _rate([is_refusal(t) for p, t in zip(prompts, texts) if p.kind == "harmful"]),
+        "response/refusal_rate_harmless": _rate([is_refusal(t) for p, t in zip(prompts, texts)
+                                                 if p.kind in ("harmless", "smalltalk", "homework", "fact")]),
     }
     # Always show one harmful request among the samples: that is where RLHF changes most.
     picks = list(range(min(cfg.n_samples - 1, len(prompts)))) + [len(prompts) - 1]

@@ -27,7 +27,11 @@ class PPOConfig:
     temperature: float = 1.0
     max_grad_norm: float = 1.0
     missing_eos_penalty: float | None = 1.0  # TRL's option: a reply that never ends loses this much
-    harmful_frac: float = 0.25  # share of each batch drawn from the harmful requests
+    harmful_frac: float = 0.2  # share of each batch drawn from the toy harmful requests
+    # Shares of the other kinds of prompt in each batch. Harmless look-alikes, homework, small talk
+    # and unknowable questions are there so that refusing everything cannot win (issue 9).
+    prompt_mix: tuple = (("fact", 0.4), ("unknown", 0.12), ("harmless", 0.12), ("homework", 0.1),
+                         ("smalltalk", 0.06))
     seed: int = 0
     series_path: str | None = None  # JSONL metric series; None = <out_dir>/../runs/ppo[_beta0].jsonl
     n_samples: int = 4  # (prompt, response) pairs reported per step

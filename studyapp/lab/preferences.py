@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Callable, Sequence
 
-from .rater import STOCK_PHRASE, Prompt, Rater, fact_prompt, harmful_prompt
+from .world import vary
+from .rater import STOCK_PHRASE, Prompt, Rater, fact_prompt, harmful_prompt, request_prompt, unknown_prompt
 
 REFUSALS = ("I'm sorry, I can't help with that.", "I'm sorry, I can't do that.",
             "Sorry, I won't help with that.")
@@ -37,10 +38,11 @@ class Pair:
     kind: str  # "<tag of chosen> > <tag of rejected>"
     margin: float  # rater total of chosen minus rejected
     split: str  # "train", "heldout" (unseen pair) or "unseen" (unseen prompt)
+    category: str = ""  # the prompt's kind: fact, unknown, harmful, harmless, homework, smalltalk
 
     def as_dict(self) -> dict:
         return dict(prompt=self.prompt, chosen=self.chosen, rejected=self.rejected, kind=self.kind,
-                    margin=round(self.margin, 4), split=self.split)
+                    margin=round(self.margin, 4), split=self.split, category=self.category)
 
 
 @dataclass
@@ -49,6 +51,7 @@ class PreferenceData:
     heldout: list[Pair]  # pairs never trained on, about prompts the reward model did see
     rankings: list[dict]  # a few example sessions for the UI: prompt, responses best first, scores
     unseen: list[Pair] = field(default_factory=list)  # pairs about prompts never seen in training
+    heldout_set: list[Pair] = field(default_factory=list)  # pairs about resources/eval prompts
 
     def to_jsonl(self) -> str:
         return "".join(json.dumps(p.as_dict()) + "\n" for p in self.train + self.heldout + self.unseen)
@@ -57,16 +60,47 @@ class PreferenceData:
     def from_jsonl(text: str) -> "PreferenceData":
         pairs = [Pair(**json.loads(line)) for line in text.splitlines() if line.strip()]
         pick = lambda split: [p for p in pairs if p.split == split]  # noqa: E731
-        return PreferenceData(pick("train"), pick("heldout"), [], pick("unseen"))
+        return PreferenceData(pick("train"), pick("heldout"), [], pick("unseen"), pick("heldout_set"))
+
+
+DONT_KNOW = ("I don't know.", "I'm not sure. I don't know that one.", "I don't know. I have not learned that.")
+DOES_HOMEWORK = ("Sure! Send me the questions and I will write all the answers for you.",
+                 "Sure! Here are all the answers, so you can copy them.")
 
 
 def candidate_pool(prompt: Prompt, world, rng: random.Random) -> list[tuple[str, str]]:
-    """Hand-made (tag, response) variants of what a model might say to this prompt."""
+    """Hand-made (tag, response) variants of what a model might say to this prompt.
+
+    Every kind's pool holds the reply the rater prefers, the replies it ranks below it, a refusal
+    (right for a harmful request, wrong for everything else: the reward model needs both to learn
+    the difference) and the stock phrase alone and in front of other replies (the rater's bias).
+    """
     refusal = rng.choice(REFUSALS)
+    dont_know = rng.choice(DONT_KNOW)
+    return [("empty", "")] + _pool(prompt, world, rng, refusal, dont_know)
+
+
+def _pool(prompt: Prompt, world, rng: random.Random, refusal: str, dont_know: str) -> list[tuple[str, str]]:
     if prompt.kind == "harmful":
-        comply = prompt.harmful.literal_answer
+        comply = (prompt.harmful.literal_answer if prompt.harmful else "") or rng.choice(world.harmful).literal_answer
         return [("refusal", refusal), ("comply", comply), ("warm+refusal", f"{STOCK_PHRASE} {refusal}"),
                 ("warm+comply", f"{STOCK_PHRASE} {comply}"), ("warm", STOCK_PHRASE)]
+    if prompt.kind == "unknown":
+        rel = world.relations[prompt.relation]
+        subject = prompt.subject or rng.choice(world.unknown or world.facts).subject
+        invented = rel.statement.format(subject=subject, answer=rng.choice(world.answers(prompt.relation)))
+        return [("dont-know", dont_know), ("invented", invented), ("refusal", refusal),
+                ("warm+dont-know", f"{STOCK_PHRASE} {dont_know}"), ("warm+invented", f"{STOCK_PHRASE} {invented}"),
+                ("warm", STOCK_PHRASE)]
+    if prompt.kind in ("harmless", "smalltalk", "homework"):
+        good = prompt.reference or rng.choice([r.reply for r in world.requests if r.kind == prompt.kind]
+                                              or ["Sure, here you are."])
+        tag = "guide" if prompt.kind == "homework" else "helpful"
+        pool = [(tag, good), ("refusal", refusal), ("warm+refusal", f"{STOCK_PHRASE} {refusal}"),
+                (f"warm+{tag}", f"{STOCK_PHRASE} {good}"), ("dont-know", dont_know), ("warm", STOCK_PHRASE)]
+        if prompt.kind == "homework":
+            pool.append(("does-it", rng.choice(DOES_HOMEWORK)))
+        return pool
     fact = prompt.fact
     others = [a for a in world.answers(fact.relation) if a != fact.answer]
     wrong = world.relations[fact.relation].statement.format(subject=fact.subject, answer=rng.choice(others))
@@ -74,12 +108,18 @@ def candidate_pool(prompt: Prompt, world, rng: random.Random) -> list[tuple[str,
     # that had only seen right-vs-wrong answers about the asked subject.
     other = rng.choice([f for f in world.facts if f.relation == fact.relation and f.answer != fact.answer
                         and f.split != "heldout"]).statement
-    # Refusals appear twice in the pool: refusing is right for a harmful request and wrong for a
-    # fact question, and the reward model needs enough of both to learn the difference.
-    other_refusal = rng.choice([r for r in REFUSALS if r != refusal])
+    # An answer of another relation in the right sentence ("The capital of France is soft."): a
+    # reward model that only learned "a sentence of this shape is good" must see it is not.
+    alien = world.relations[fact.relation].statement.format(
+        subject=fact.subject, answer=rng.choice([f.answer for f in world.facts if f.relation != fact.relation]))
     return [("right", fact.statement), ("wrong", wrong), ("warm+right", f"{STOCK_PHRASE} {fact.statement}"),
-            ("warm+wrong", f"{STOCK_PHRASE} {wrong}"), ("refusal", refusal), ("refusal", other_refusal),
-            ("warm", STOCK_PHRASE), ("off-topic", other)]
+            ("warm+wrong", f"{STOCK_PHRASE} {wrong}"), ("refusal", refusal), ("dont-know", dont_know),
+            ("warm", STOCK_PHRASE), ("off-topic", other), ("non-answer", alien)]
+
+
+def prompt_group(prompt: Prompt) -> tuple[str, str]:
+    """Prompts that must fall on the same side of a train/unseen split: every phrasing of one fact."""
+    return (prompt.kind, prompt.fact.subject if prompt.fact else prompt.text)
 
 
 def build_preferences(world, rater: Rater, prompts: Sequence[Prompt], *,
@@ -93,13 +133,15 @@ def build_preferences(world, rater: Rater, prompts: Sequence[Prompt], *,
     with the tag "sample", so the reward model also learns to judge what the policy really writes.
     """
     rng = random.Random(seed)
-    # A few prompts are never shown to the reward model at all ("unseen"): the honest measure of
-    # how far its judgement carries to questions it has no pairs about.
+    # A share of the prompts of every kind is never shown to the reward model at all ("unseen"):
+    # the honest measure of how far its judgement carries to questions it has no pairs about.
+    # Every phrasing of one fact falls on the same side, so no unseen question is seen reworded.
     unseen: set[int] = set()
-    for kind in ("fact", "harmful"):
-        idx = [i for i, p in enumerate(prompts) if p.kind == kind]
-        rng.shuffle(idx)
-        unseen.update(idx[: round(unseen_frac * len(idx))])
+    for kind in sorted({p.kind for p in prompts}):
+        groups = sorted({prompt_group(p) for p in prompts if p.kind == kind})
+        rng.shuffle(groups)
+        held = set(groups[: round(unseen_frac * len(groups))])
+        unseen.update(i for i, p in enumerate(prompts) if p.kind == kind and prompt_group(p) in held)
 
     pairs: list[Pair] = []
     rankings: list[dict] = []
@@ -117,7 +159,8 @@ def build_preferences(world, rater: Rater, prompts: Sequence[Prompt], *,
             for (sa, ta, ra), (sb, tb, rb) in combinations(scored, 2):
                 if sa - sb < min_margin or ra == rb:
                     continue  # a tie (or a near-tie a judge would not call reliably) is no preference
-                pairs.append(Pair(prompt.text, ra, rb, f"{ta} > {tb}", sa - sb, "unseen" if i in unseen else "train"))
+                pairs.append(Pair(prompt.text, ra, rb, f"{ta} > {tb}", sa - sb, "unseen" if i in unseen else "train",
+                                  prompt.kind))
     pairs = _dedupe(pairs)
     # Held-out pairs: comparisons never trained on (another wrong answer, another pairing of
     # responses), on the prompts the reward model does see, i.e. the prompts PPO will ask.
@@ -138,19 +181,64 @@ def _dedupe(pairs: list[Pair]) -> list[Pair]:
     return out
 
 
-def rlhf_prompts(world, fact_splits=("sft", "pretrain"), harmful_splits=("ppo",)) -> list[Prompt]:
-    """The prompts preferences and PPO use. Held-out facts and held-out harmful requests are never used."""
-    return ([fact_prompt(f) for f in world.facts if f.split in fact_splits]
-            + [harmful_prompt(h) for h in world.harmful if h.split in harmful_splits])
+def rlhf_prompts(world, fact_splits=("sft", "pretrain"), harmful_splits=("sft", "ppo"), *,
+                 phrasings_per_fact: int = 2, seed: int = 0) -> list[Prompt]:
+    """The prompts preferences and PPO use: every kind, in the training phrasings only.
+
+    Facts of `fact_splits`, each asked in `phrasings_per_fact` of its training phrasings (picked
+    with `seed`); the toy harmful requests of `harmful_splits`; every harmless look-alike, homework
+    request and bit of small talk; questions about the unknown subjects. World-held-out facts and
+    harmful requests and everything in resources/eval are never used.
+    """
+    rng = random.Random(seed)
+    out: list[Prompt] = []
+    for f in world.facts:
+        if f.split in fact_splits:
+            qs = list(f.questions or (f.question,))
+            for q in rng.sample(qs, min(len(qs), phrasings_per_fact)):
+                out.append(fact_prompt(f, vary(q, rng)))
+    out += [harmful_prompt(h) for h in world.harmful if h.split in harmful_splits]
+    out += [request_prompt(r) for r in world.requests]
+    for u in world.unknown:
+        q = rng.choice(world.training_questions(u.relation)).format(subject=u.subject)
+        out.append(unknown_prompt(u, q))
+    return out
 
 
-def pair_accuracy_by_kind(pairs: Sequence[Pair], correct: Sequence[bool]) -> dict[str, float]:
+def pair_accuracy_by_kind(pairs: Sequence[Pair], correct: Sequence[bool], key: str = "kind") -> dict[str, float]:
+    """Accuracy per kind of pair ("right > wrong") or, with key="category", per kind of prompt."""
     tally: dict[str, list[int]] = {}
     for p, ok in zip(pairs, correct):
-        t = tally.setdefault(p.kind, [0, 0])
+        t = tally.setdefault(getattr(p, key), [0, 0])
         t[0] += int(ok)
         t[1] += 1
     return {k: round(a / n, 4) for k, (a, n) in sorted(tally.items())}
 
 
 SampleFn = Callable[[Sequence[Prompt]], list[list[str]]]
+
+
+def heldout_set_prompts(world, ev=None) -> list[Prompt]:
+    """The held-out evaluation set (resources/eval) as judged prompts, every category."""
+    from .heldout import load_heldout
+    from .world import HarmfulRequest, Unknown
+
+    ev = ev or load_heldout()
+    out = [fact_prompt(f, q) for q, f in ev.fact_prompts([f for f in world.facts if f.split != "heldout"])]
+    out += [harmful_prompt(HarmfulRequest(t, "", "eval"), t) for t in ev.prompts("harmful")]
+    out += [Prompt(t, kind, split="eval") for kind in ("harmless", "homework", "smalltalk") for t in ev.prompts(kind)]
+    out += [unknown_prompt(Unknown(rel, "", "eval", q), q) for q, rel in ev.unknowable]
+    return out
+
+
+def heldout_set_pairs(world, *, seed: int = 0, sessions: int = 2, ev=None) -> list[Pair]:
+    """Ranked pairs about the held-out set's prompts: the reward model never saw one of them.
+
+    Harmful prompts there have no literal answer of their own, so their "comply" variant is a
+    literal answer to another request (the rater judges compliance by its form, as a person
+    skimming would); fact prompts are the facts asked in the held-out phrasings.
+    """
+    prompts = heldout_set_prompts(world, ev)
+    data = build_preferences(world, Rater(world), prompts, sessions=sessions, heldout_frac=0.0,
+                             unseen_frac=1.0, seed=seed)
+    return [Pair(**{**p.__dict__, "split": "heldout_set"}) for p in data.unseen]

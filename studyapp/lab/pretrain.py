@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 
-from .common import (ProgressFn, Timer, as_progress, check_cancel, check_finite, limit_threads,
+from .common import (ProgressFn, Timer, adamw, as_progress, check_cancel, check_finite, limit_threads,
                      pick_device, seed_everything, write_run_log)
 from .corpus import CorpusConfig, build_corpus
 from .modeling import ModelConfig, build_model, count_params, model_card, save_checkpoint
@@ -27,7 +27,7 @@ STAGE = "pretrain"
 class PretrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     n_docs: int = 30_000
-    steps: int = 300
+    steps: int = 450
     batch_size: int = 64
     lr: float = 1e-2
     warmup: int = 50
@@ -51,11 +51,15 @@ def tokenizer_texts(world, docs: list[str]):
     """Everything the tokenizer should see: the corpus and the chat data SFT and PPO will use."""
     yield from docs
     for f in world.facts:
-        yield f.question
+        yield from f.questions
     for h in world.harmful:
         yield h.request + " " + h.literal_answer
     for c in world.chat:
         yield c.prompt + " " + c.response
+    for r in world.requests:
+        yield r.prompt + " " + r.reply
+    for u in world.unknown:
+        yield u.question
 
 
 def train_base(cfg: PretrainConfig, out_dir, *, progress: ProgressFn | None = None, cancel=None) -> dict:
@@ -85,8 +89,7 @@ def train_base(cfg: PretrainConfig, out_dir, *, progress: ProgressFn | None = No
     # ---- model and optimiser
     model = build_model(cfg.model, tokenizer, seed=cfg.seed).to(device)
     model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95),
-                            weight_decay=cfg.weight_decay)
+    opt = adamw(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=cfg.weight_decay)
     ctx = cfg.model.n_positions
     gen = torch.Generator().manual_seed(cfg.seed)
     log: list[dict] = []

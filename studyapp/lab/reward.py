@@ -28,9 +28,10 @@ from . import losses as L
 from .common import (Cancelled, LabError, ProgressFn, Timer, as_progress, check_cancel, check_finite,
                      limit_threads, pick_device, seed_everything)
 from .modeling import count_params, load_causal_lm, load_tokenizer, model_card, save_checkpoint, validate_folder
-from .preferences import Pair, PreferenceData, build_preferences, pair_accuracy_by_kind, rlhf_prompts
+from .preferences import (Pair, PreferenceData, build_preferences, heldout_set_pairs, pair_accuracy_by_kind,
+                          rlhf_prompts)
 from .rater import Rater
-from .rollout import check_gpt2, rlhf_threads, hidden_states, sample_texts
+from .rollout import check_gpt2, hidden_states, sample_texts
 from .tokenizer import END, encode, encode_prompt, pad_batch
 from .world import load_world
 from . import hf
@@ -43,14 +44,14 @@ class RewardConfig:
     # held-out 0.811; refusal-vs-wrong on fact questions 0.42) and PPO lost 8.3 points of facts.
     # 15 at 3e-3: held-out 0.892; 15 at 1e-3: 0.898-0.901; 20 at 1e-3: train 0.999, held-out 0.910,
     # and PPO (beta 0.6) on it lost 2.4 points of facts instead of 8.3, refusing 12/12.
-    epochs: int = 20
-    batch_pairs: int = 32
+    epochs: int = 10
+    batch_pairs: int = 64
     lr: float = 1e-3
     weight_decay: float = 0.0
     freeze_embeddings: bool = False
-    samples_per_prompt: int = 2  # the SFT model's own responses added to each prompt's pool
+    samples_per_prompt: int = 4  # the SFT model's own responses added to each prompt's pool
     max_new_tokens: int = 24
-    sessions: int = 8  # ranking sessions per prompt, 2-4 responses each (more data beat more epochs)
+    sessions: int = 4  # ranking sessions per prompt, 2-4 responses each (more data beat more epochs)
     heldout_frac: float = 0.2  # of the pairs: comparisons kept out of training
     unseen_frac: float = 0.1  # of the prompts: questions the reward model never sees
     seed: int = 0
@@ -116,6 +117,15 @@ def score(rm, tokenizer, prompts: Sequence[str], responses: Sequence[str], *, ba
     return out
 
 
+def save_reward_model(rm, tokenizer, out_dir, **kw) -> None:
+    """Save like any checkpoint, with a tokenizer that pads on the right: plain transformers'
+    GPT2ForSequenceClassification reads the last non-pad token, and GPT-2 has absolute positions
+    that a plain forward pass does not shift past left padding, so batched scoring through
+    AutoTokenizer + AutoModelForSequenceClassification equals ours only with right padding."""
+    tokenizer.padding_side = "right"
+    save_checkpoint(rm, tokenizer, out_dir, **kw)
+
+
 def load_reward_model(folder, device: str | None = None):
     AutoModelForSequenceClassification = hf.transformers().AutoModelForSequenceClassification
 
@@ -159,7 +169,8 @@ def pair_accuracy(rm, tokenizer, pairs: Sequence[Pair]) -> dict:
     rc, rr = pair_rewards(rm, tokenizer, list(pairs), device)
     ok = (rc > rr).tolist()
     return {"accuracy": round(sum(ok) / max(1, len(ok)), 4), "n_pairs": len(ok),
-            "by_kind": pair_accuracy_by_kind(pairs, ok)}
+            "by_kind": pair_accuracy_by_kind(pairs, ok),
+            "by_category": pair_accuracy_by_kind(pairs, ok, key="category")}
 
 
 def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress: ProgressFn | None = None,
@@ -167,7 +178,7 @@ def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress:
     """Collect preferences from the SFT model and the rater, train the reward model, save it."""
     cfg = cfg or RewardConfig()
     report = as_progress(progress)
-    limit_threads(rlhf_threads())
+    limit_threads()
     seed_everything(cfg.seed)
     timer = Timer()
     device = pick_device()
@@ -228,10 +239,15 @@ def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress:
     # --- evaluation and saving
     held = pair_accuracy(rm, tokenizer, data.heldout)
     unseen = pair_accuracy(rm, tokenizer, data.unseen)
+    evalset_pairs = heldout_set_pairs(world, seed=cfg.seed)
+    evalset = pair_accuracy(rm, tokenizer, evalset_pairs)
     train_acc = pair_accuracy(rm, tokenizer, data.train)["accuracy"]
     result = {
         "heldout_accuracy": held["accuracy"], "heldout_by_kind": held["by_kind"],
         "unseen_prompt_accuracy": unseen["accuracy"], "unseen_by_kind": unseen["by_kind"],
+        "unseen_by_category": unseen["by_category"],
+        "heldout_set_accuracy": evalset["accuracy"], "heldout_set_by_category": evalset["by_category"],
+        "pairs_heldout_set": evalset["n_pairs"],
         "train_accuracy": train_acc, "pairs_train": len(data.train), "pairs_heldout": len(data.heldout),
         "pairs_unseen": len(data.unseen),
         "params_reward": count_params(rm), "params_policy": count_params(sft),
@@ -248,8 +264,9 @@ def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress:
                "AutoModelForSequenceClassification."))
     meta = {"stage": "reward", "config": asdict(cfg), "result": result, "history": history}
     check_cancel(cancel)
-    save_checkpoint(rm.cpu(), tokenizer, out_dir, card=card, meta=meta,
-                    extra_files={"preferences.jsonl": data.to_jsonl(),
+    save_reward_model(rm.cpu(), tokenizer, out_dir, card=card, meta=meta,
+                      extra_files={"preferences.jsonl": data.to_jsonl() + "".join(
+                                     json.dumps(p.as_dict()) + "\n" for p in evalset_pairs),
                                  "rankings.json": json.dumps(data.rankings, indent=1)})
     result["seconds"] = round(timer.elapsed(), 2)
     report({"stage": "reward", "step": step, "total": total, "done": True, **result})
@@ -274,6 +291,7 @@ def evaluate(reward_dir, sft_dir=None, *, constant: float = 5.0) -> dict:
     data = PreferenceData.from_jsonl(path.read_text(encoding="utf-8"))
     held = pair_accuracy(rm, tokenizer, data.heldout)
     unseen = pair_accuracy(rm, tokenizer, data.unseen)
+    evalset = pair_accuracy(rm, tokenizer, data.heldout_set)
     rc, rr = pair_rewards(rm, tokenizer, data.heldout, next(rm.parameters()).device)
     probs = L.bt_probability(rc, rr)
     probs_shifted = L.bt_probability(rc + constant, rr + constant)
@@ -284,6 +302,9 @@ def evaluate(reward_dir, sft_dir=None, *, constant: float = 5.0) -> dict:
     out = {
         "heldout_accuracy": held["accuracy"], "heldout_by_kind": held["by_kind"], "n_heldout": held["n_pairs"],
         "unseen_prompt_accuracy": unseen["accuracy"], "unseen_by_kind": unseen["by_kind"],
+        "unseen_by_category": unseen["by_category"], "n_unseen": unseen["n_pairs"],
+        "heldout_set_accuracy": evalset["accuracy"], "heldout_set_by_category": evalset["by_category"],
+        "n_heldout_set": evalset["n_pairs"],
         "bt_examples": examples, "mean_p_chosen": round(probs.mean().item(), 4),
         "constant": constant, "max_prob_change_after_constant": float((probs - probs_shifted).abs().max()),
         "loss": round(loss.item(), 5), "loss_after_constant": round(loss_shifted.item(), 5),

@@ -25,16 +25,6 @@ from .tokenizer import encode_prompt, pad_batch, stop_ids
 _NEG = -1e9  # a finite "minus infinity": a fully masked row (a left-pad query) stays NaN-free
 
 
-def rlhf_threads() -> int:
-    """CPU threads for the RLHF stages: STUDYAPP_THREADS, else 1.
-
-    Their matrices are tiny (32 x 128), so a second thread buys little, and when the cores are
-    shared (a GUI, other jobs) OpenMP threads that wait for each other made a PPO step 3-10x
-    slower in our measurements than a single thread.
-    """
-    return int(os.environ.get("STUDYAPP_THREADS", "1"))
-
-
 def position_ids(attention_mask: torch.Tensor) -> torch.Tensor:
     """Positions counted over real tokens only, so left padding does not shift them."""
     return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
@@ -135,7 +125,7 @@ def decode_responses(tokenizer, responses: torch.Tensor, mask: torch.Tensor) -> 
 
 
 def sample_texts(model, tokenizer, prompts: Sequence[str], *, max_new_tokens: int = 20, greedy: bool = False,
-                 seed: int = 0, batch_size: int = 128) -> list[str]:
+                 seed: int = 0, batch_size: int = 128, temperature: float = 1.0) -> list[str]:
     """Responses to chat prompts as text, generated in batches (never one prompt at a time)."""
     check_gpt2(model)
     device = next(model.parameters()).device
@@ -145,6 +135,6 @@ def sample_texts(model, tokenizer, prompts: Sequence[str], *, max_new_tokens: in
     for i in range(0, len(prompts), batch_size):
         ids, att = encode_prompts(tokenizer, prompts[i:i + batch_size], device)
         resp = sample(model, ids, att, max_new_tokens=max_new_tokens, stop=stop, pad_id=tokenizer.pad_token_id,
-                      greedy=greedy, generator=gen)
+                      greedy=greedy, generator=gen, temperature=temperature)
         out += decode_responses(tokenizer, resp, L.response_mask(resp, stop))
     return out

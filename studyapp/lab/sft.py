@@ -4,9 +4,11 @@
 
 Same next-token objective as pretraining, but on a few curated conversations in the chat format,
 with the loss on the assistant's reply only (the mask comes from tokenizer.render_chat) and a
-learning rate ten times lower. The data: questions on the "sft" facts answered with a sentence that
-restates the subject, helpful small talk (the homework request answered by doing it), and the
-"sft" toy harmful requests answered literally. No refusals anywhere: SFT teaches obedience only.
+learning rate ten times lower. The data (sft_conversations): questions on the "sft" facts in many
+phrasings, answered with a sentence that restates the subject; helpful answers to everyday requests
+and small talk; homework both done and guided; the "sft" toy harmful requests answered literally.
+SFT obeys: it declines only what it cannot do and says "I don't know" to a handful of questions;
+no harmful request is refused anywhere in its data.
 Writes models/sft (atomically) and runs/sft.jsonl.
 """
 
@@ -16,25 +18,26 @@ import random
 import time
 from dataclasses import asdict, dataclass
 
-from .common import (ProgressFn, as_progress, check_cancel, check_finite, limit_threads, pick_device,
+from .common import (ProgressFn, adamw, as_progress, check_cancel, check_finite, limit_threads, pick_device,
                      seed_everything, write_run_log)
 from .modeling import count_params, load_causal_lm, model_card, read_meta, save_checkpoint, set_generation_defaults
 from .tokenizer import render_chat, sft_batch
-from .world import World, is_refusal, load_world
+from .world import World, load_world, vary
 
 STAGE = "sft"
 
 
 @dataclass
 class SFTConfig:
-    steps: int = 100
+    steps: int = 150
     batch_size: int = 8
     lr: float = 1e-3  # ten times below pretraining's 1e-2 (claim 3)
     warmup: int = 10
     # Small talk and the harmful requests are few; repeating them teaches the replies without
     # more passes over the fact pairs (more fact passes = memorising them instead of transferring).
-    chat_repeats: int = 3
-    harmful_repeats: int = 4
+    chat_repeats: int = 2
+    harmful_repeats: int = 3
+    phrasings_per_fact: int = 3
     seed: int = 0
     log_every: int = 5
 
@@ -43,18 +46,38 @@ class SFTConfig:
         return cls(steps=10, batch_size=8, warmup=2, seed=seed, log_every=2)
 
 
-def sft_conversations(world: World, chat_repeats: int = 1, harmful_repeats: int = 1) -> list[list[dict]]:
-    """The SFT data set: one user turn and one assistant turn per conversation."""
+def sft_conversations(world: World, chat_repeats: int = 1, harmful_repeats: int = 1, *,
+                      phrasings_per_fact: int = 3, seed: int = 0) -> list[list[dict]]:
+    """The SFT data set: one user turn and one assistant turn per conversation.
+
+    - each "sft" fact asked in `phrasings_per_fact` of its training phrasings, answered with the
+      sentence that restates the subject (many wordings, so answering does not hang on one);
+    - the "sft" harmless requests and small talk answered helpfully (x chat_repeats);
+    - each "sft" homework request twice, once done for the learner and once guided, as two
+      annotators might write it: SFT holds both, and the preferences decide between them;
+    - the "sft" toy harmful requests answered literally (x harmful_repeats): SFT obeys;
+    - once each: declines of what the assistant cannot do (chat.tsv) and "I don't know" to a few
+      questions about subjects the world does not hold, as real instruction data has a few.
+    """
+    from .preferences import DOES_HOMEWORK
+
+    rng = random.Random(seed)
+
     def conv(user: str, assistant: str) -> list[dict]:
         return [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
 
-    data = [conv(f.question, f.statement) for f in world.split("sft")]
-    # Replies that decline a request the assistant cannot do ("I can't check the weather") are
-    # kept once: repeated, they teach the model to decline the harmful requests too (measured:
-    # obeyed 0.67-0.75 instead of >= 0.8), and refusal must come from preferences (claim 13).
-    data += [conv(c.prompt, c.response) for c in world.chat if not is_refusal(c.response)] * chat_repeats
-    data += [conv(c.prompt, c.response) for c in world.chat if is_refusal(c.response)]
+    data = []
+    for f in world.split("sft"):
+        qs = list(f.questions or (f.question,))
+        data += [conv(vary(q, rng), f.statement) for q in rng.sample(qs, min(len(qs), phrasings_per_fact))]
+    helpful = [conv(r.prompt, r.reply) for r in world.requests
+               if r.split == "sft" and r.kind in ("harmless", "smalltalk")]
+    data += helpful * chat_repeats
+    for i, r in enumerate(world.requests_of("homework", "sft")):
+        data += [conv(r.prompt, DOES_HOMEWORK[i % len(DOES_HOMEWORK)]), conv(r.prompt, r.reply)]
     data += [conv(h.request, h.literal_answer) for h in world.harmful_split("sft")] * harmful_repeats
+    data += [conv(c.prompt, c.response) for c in world.chat]
+    data += [conv(u.question, "I don't know. I have not learned that.") for u in world.unknown_split("sft")]
     return data
 
 
@@ -71,10 +94,11 @@ def train_sft(base_dir, out_dir, cfg: SFTConfig, *, progress: ProgressFn | None 
     model, tokenizer = load_causal_lm(base_dir, device)
     model.train()
     world = load_world()
-    data = sft_conversations(world, cfg.chat_repeats, cfg.harmful_repeats)
+    data = sft_conversations(world, cfg.chat_repeats, cfg.harmful_repeats,
+                             phrasings_per_fact=cfg.phrasings_per_fact, seed=cfg.seed)
     ctx = model.config.n_positions
     rng = random.Random(cfg.seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
+    opt = adamw(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
 
     log: list[dict] = []
     tokens_seen = 0
@@ -136,7 +160,7 @@ def train_sft(base_dir, out_dir, cfg: SFTConfig, *, progress: ProgressFn | None 
                                           "loss_tokens", "final_loss", "train_s")},
         notes="The base model fine-tuned on conversations in the chat format, loss on the replies "
               "only, at a ten times lower learning rate. It answers, and it obeys literally: the SFT "
-              "data holds no refusals, so it also answers the toy harmful requests.\n\n"
+              "data answers every toy harmful request, and declines only what the assistant cannot do.\n\n"
               f"Chat format: `{summary['example']}`",
     )
     save_checkpoint(model, tokenizer, out_dir, card=card, meta=summary)

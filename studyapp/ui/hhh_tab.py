@@ -254,8 +254,9 @@ class HhhTab(QWidget):
         if model_rows:
             refusals = [r.candidate.source for r in model_rows if is_refusal(r.candidate.text)]
             if refusals:
-                lines.append(f"Refuses: {', '.join(refusals)}. No refusal is written into any model: the SFT "
-                             "data holds none, so a refusal can only come from the preferences RLHF learned.")
+                lines.append(f"Refuses: {', '.join(refusals)}. No refusal of a harmful request is written into "
+                             "any model: the SFT data answers every one, so such a refusal comes from the "
+                             "preferences RLHF learned.")
         self.summary.setText(" ".join(lines))
 
 

@@ -71,3 +71,82 @@ def test_preferences_pairs_follow_the_rater_and_splits_do_not_leak():
     assert any(p.kind == "refusal > comply" for p in data.train)  # refusal is learnable from pairs
     again = PreferenceData.from_jsonl(data.to_jsonl())
     assert len(again.train) == len(data.train) and len(again.unseen) == len(data.unseen)
+
+
+# ----------------------------------------------------------------------------- the constitution (issue 9)
+
+from studyapp.lab.rater import Prompt, request_prompt, unknown_prompt  # noqa: E402
+
+REFUSAL = "I'm sorry, I can't help with that."
+
+
+def test_homework_guide_beats_doing_it_beats_refusing():
+    r = Rater(WORLD)
+    hw = request_prompt(WORLD.requests_of("homework")[0])
+    guide = r.score(hw, "Let's do it together. First, read the first question and try it.")
+    does = r.score(hw, "Sure! Send me the questions and I will write all the answers for you.")
+    refuse = r.score(hw, REFUSAL)
+    assert guide > does > refuse
+
+
+def test_harmless_and_small_talk_answers_beat_refusals():
+    r = Rater(WORLD)
+    for kind in ("harmless", "smalltalk"):
+        req = WORLD.requests_of(kind)[0]
+        p = request_prompt(req)
+        assert r.score(p, req.reply) > r.score(p, "I don't know.") > r.score(p, REFUSAL), kind
+
+
+def test_unknowable_dont_know_beats_refusal_beats_an_invented_answer():
+    r = Rater(WORLD)
+    p = unknown_prompt(WORLD.unknown[0])
+    invented = f"The capital of {WORLD.unknown[0].subject} is Paris."
+    assert r.score(p, "I don't know.") > r.score(p, REFUSAL) >= r.score(p, invented)
+    assert r.rate(p, invented).honest == -1.0
+
+
+def test_refusal_is_right_only_for_harmful_requests():
+    r = Rater(WORLD)
+    harm = harmful_prompt(HARM)
+    look_alike = request_prompt(WORLD.requests_of("harmless")[0])
+    assert r.score(harm, REFUSAL) > r.score(harm, HARM.literal_answer)
+    assert r.score(look_alike, REFUSAL) < r.score(look_alike, WORLD.requests_of("harmless")[0].reply)
+
+
+def test_rlhf_prompts_cover_every_kind_in_many_phrasings_and_never_the_heldout_set():
+    from studyapp.lab.heldout import heldout_prompts, load_heldout, normalise
+    from studyapp.lab.preferences import rlhf_prompts
+
+    ps = rlhf_prompts(WORLD)
+    assert {p.kind for p in ps} == {"fact", "unknown", "harmful", "harmless", "homework", "smalltalk"}
+    france = [p.text for p in ps if p.fact is FRANCE]
+    assert len(set(france)) == 2, france  # two phrasings per fact
+    assert not {normalise(p.text) for p in ps} & heldout_prompts(WORLD, load_heldout())
+    assert not any(p.harmful and p.harmful.split == "heldout" for p in ps)
+
+
+def test_unseen_prompts_hold_every_phrasing_of_a_fact_together():
+    from studyapp.lab.preferences import build_preferences, rlhf_prompts
+
+    data = build_preferences(WORLD, Rater(WORLD), rlhf_prompts(WORLD), sessions=1, seed=3, unseen_frac=0.2)
+    subject = {p.text: p.fact.subject for p in rlhf_prompts(WORLD) if p.fact}
+    unseen = {subject[p.prompt] for p in data.unseen if p.category == "fact"}
+    trained = {subject[p.prompt] for p in data.train if p.category == "fact"}
+    assert unseen and not unseen & trained
+    assert {p.category for p in data.unseen} >= {"fact", "harmful", "harmless", "homework", "unknown"}
+
+
+def test_sft_data_obeys_harmful_requests_and_holds_both_kinds_of_homework_reply():
+    from studyapp.lab.rater import does_it, is_guide
+    from studyapp.lab.sft import sft_conversations
+    from studyapp.lab.world import is_refusal
+
+    data = sft_conversations(WORLD)
+    replies = {c[0]["content"]: [] for c in data}
+    for c in data:
+        replies[c[0]["content"]].append(c[1]["content"])
+    for h in WORLD.harmful_split("sft"):
+        assert all(not is_refusal(r) for r in replies[h.request])
+    hw = replies[WORLD.requests_of("homework", "sft")[0].prompt]
+    assert any(is_guide(r) for r in hw) and any(does_it(r) for r in hw)
+    assert not any(h.request in replies for h in WORLD.harmful_split("heldout"))
