@@ -98,6 +98,10 @@ def migrate(db: Database, migrations: list[Migration] = MIGRATIONS) -> list[Migr
     cannot both apply the same step. A failing migration rolls back to the previous version.
     """
     applied = []
+    if not migrations or user_version(db) >= migrations[-1].version:
+        # Nothing to do: take no write lock, so the app opens while `studyapp cards import`
+        # holds it (waiting for it here made start-up fail after the busy timeout).
+        return applied
     for migration in migrations:
         conn = db.conn
         conn.execute("BEGIN IMMEDIATE")
