@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from studyapp.store.backup import connect_readonly
 from studyapp.store.timeutil import to_text
 
 from .scheduling import MATURE_DAYS, Options, study_day_start, utc
@@ -42,7 +43,7 @@ def compute_stats(path: Path, options: Options, now: datetime, *, days: int = 30
     import time
     started = time.perf_counter()
     now = utc(now)
-    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=5)
+    conn = connect_readonly(path)
     try:
         return _compute(conn, options, now, days, forecast_days, weeks, started)
     finally:

@@ -44,8 +44,8 @@ def _own_store(store):
 
 # ---- work that runs on worker threads (no widgets) -------------------------------------------
 def _search(path: Path, text: str, deck_id: str | None) -> list[dict]:
-    import sqlite3
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    from studyapp.store import connect_readonly
+    conn = connect_readonly(path)
     try:
         return search_rows(conn, text, deck_id=deck_id, limit=2000)
     finally:
