@@ -57,11 +57,11 @@ def _v1_lesson_progress(db: Database) -> None:
         )""")
 
 
-def _feature(module: str) -> Callable[[Database], None]:
+def _feature(module: str, function: str = "create_tables") -> Callable[[Database], None]:
     """A migration whose SQL lives next to its feature (studyapp/store/<module>.py)."""
     def apply(db: Database) -> None:
         import importlib
-        importlib.import_module(f"studyapp.store.{module}").create_tables(db)
+        getattr(importlib.import_module(f"studyapp.store.{module}"), function)(db)
     return apply
 
 
@@ -71,6 +71,7 @@ MIGRATIONS: list[Migration] = [
     Migration(3, "flashcards and review log", _feature("cards")),
     Migration(4, "teach-it-back attempts", _feature("teach")),
     Migration(5, "lab runs and metric series", _feature("labruns")),
+    Migration(6, "a stable random guid per card", _feature("cards", "add_card_guid")),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
