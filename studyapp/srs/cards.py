@@ -14,12 +14,12 @@ deleted stays deleted. Every write is one transaction. No Qt here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from studyapp.store.cards import new_guid, shipped_guid
 from studyapp.store.timeutil import to_text
 
-from .scheduling import MATURE_DAYS, Options, Schedule, study_day_start, utc
+from .scheduling import MATURE_DAYS, Options, Schedule, study_day_end, utc
 
 MY_DECK = "my-cards"
 MY_DECK_TITLE = "My cards"
@@ -245,7 +245,7 @@ class Cards:
         """Per lesson slug: cards linked to it, new, due by the end of the study day, mature."""
         now = utc(now or self.now())
         options = Options.load(self.store)
-        end_of_day = to_text(study_day_start(now, options.day_starts_hour) + timedelta(days=1))
+        end_of_day = to_text(study_day_end(now, options.day_starts_hour))
         rows = self.store.db.execute("""
             SELECT lesson_id, count(*),
                    count(*) FILTER (WHERE state = 0),
