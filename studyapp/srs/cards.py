@@ -259,6 +259,11 @@ class Cards:
     def sync_decks(self, decks) -> dict[str, int]:
         """Bring shipped decks (content.decks.Deck) into the profile; returns counts of
         'added' and 'updated' cards. Safe to run on every start."""
+        decks = list(decks)
+        if not self._decks_differ(decks):
+            # Nothing to change (every start but the first after an update): no write lock, so
+            # the app starts without waiting while another program writes to the profile.
+            return {"added": 0, "updated": 0}
         added = updated = 0
         with self.store.transaction() as db:
             for deck in decks:
@@ -285,6 +290,28 @@ class Cards:
                                    [*shipped, self.store.now_text(), row[0]])
                         updated += 1
         return {"added": added, "updated": updated}
+
+    def _decks_differ(self, decks) -> bool:
+        """Would sync_decks change anything? Read-only; the same comparisons as sync_decks."""
+        db = self.store.db
+        stored = {row[0]: (row[1], row[2]) for row in db.execute("SELECT id, title, shipped FROM deck")}
+        for deck in decks:
+            if stored.get(deck.id) != (deck.title, 1):
+                return True
+            keys = [f"{deck.id}:{c.key}" for c in deck.cards]
+            existing = {}
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                for row in db.execute(
+                        f"SELECT source_key, edited, front, back, lesson_id, section_id FROM card "
+                        f"WHERE source_key IN ({','.join('?' * len(chunk))})", chunk):
+                    existing[row[0]] = row[1:]
+            for key, card in zip(keys, deck.cards):
+                row = existing.get(key)
+                if row is None or (not row[0] and tuple(row[1:]) != (
+                        card.front, card.back, card.lesson_id, card.section_id)):
+                    return True
+        return False
 
     def state_counts(self, deck_id: str | None = None) -> dict[str, int]:
         """new / learning / young / mature / total, for the overview."""

@@ -24,7 +24,7 @@ from enum import Enum
 from pathlib import Path
 
 from . import backup as backups
-from .db import BACKUP_INTERVAL, DAMAGE_MARKER, Store
+from .db import BACKUP_INTERVAL, BUSY_TIMEOUT_MS, DAMAGE_MARKER, Store
 from .errors import ProfileTooNewError, StoreError
 from .fsinfo import ensure_writable_dir, network_fs_type
 from .migrations import APPLICATION_ID, LATEST_VERSION, migrate
@@ -158,6 +158,11 @@ def open_profile(data_dir: Path, *, clock: Clock = system_clock,
     except Exception as error:  # a failed migration rolled back; the file stays as it was
         store.close(backup=False)
         raise StoreError(f"studyapp could not prepare your profile {path}: {error}") from error
+    if not read_only and _another_writer(store):
+        messages.append(
+            f"Another program is writing to your profile {path} right now (another studyapp, or "
+            "`studyapp cards import`). studyapp opened it anyway; what you change is saved as "
+            "soon as that program is done.")
     return OpenResult(store, messages, restored.path if restored else None, result_aside, created)
 
 
@@ -276,6 +281,22 @@ def _future_backups(backup_dir: Path, clock: Clock) -> list[str]:
             f"{for_people(now)}), so the clock was wrong when they were made, or is wrong now. "
             "Nothing is lost: backups are ordered by their number, not their date. Please check "
             "the computer's date and time."]
+
+
+def _another_writer(store: Store) -> bool:
+    """True when another connection holds the write lock now (asked without waiting)."""
+    conn = store.conn
+    with store._lock:
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError as error:
+            return getattr(error, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) \
+                or "locked" in str(error)
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def _read_only_reason(path: Path) -> str | None:

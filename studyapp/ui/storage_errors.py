@@ -120,6 +120,20 @@ def save(what: str, write: Callable, *args, key: Hashable | None = None, **kwarg
     return pending().save(what, write, *args, key=key, **kwargs)
 
 
+def flush_at_exit() -> int:
+    """Try the kept writes once more before the profile closes; say on stderr what still could
+    not be saved (the window is gone by then). Returns how many were lost."""
+    import sys
+    if _writes is None or not len(_writes):
+        return 0
+    left = _writes.retry()
+    if left and _writes.last_error is not None:
+        error = _writes.last_error
+        print(f"studyapp: {left} change(s) could not be saved to {error.path}: {error.cause}.",
+              file=sys.stderr)
+    return left
+
+
 def _window():
     window = QApplication.activeWindow()
     if window is None:
