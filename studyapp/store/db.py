@@ -84,6 +84,8 @@ class Store:
         self._changes_at_backup = conn.total_changes
         # Set by open_profile(backup_on_start=False) when the start-up backup was left to the UI.
         self._backup_due = False
+        # Set by open_profile() when the file cannot be written: close() then leaves it alone.
+        self.read_only = False
 
     # ---- writing ---------------------------------------------------------------------------
 
@@ -227,8 +229,9 @@ class Store:
             if self.conn is None:
                 return
             try:
-                self.conn.execute("PRAGMA optimize")
-                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                if not self.read_only:
+                    self.conn.execute("PRAGMA optimize")
+                    self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error as error:
                 log.warning("closing profile %s: %s", self.path, error)
             if backup and self.has_unsaved_backup_changes():

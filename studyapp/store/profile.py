@@ -158,6 +158,7 @@ def open_profile(data_dir: Path, *, clock: Clock = system_clock,
     except Exception as error:  # a failed migration rolled back; the file stays as it was
         store.close(backup=False)
         raise StoreError(f"studyapp could not prepare your profile {path}: {error}") from error
+    store.read_only = bool(read_only)
     if not read_only and _another_writer(store):
         messages.append(
             f"Another program is writing to your profile {path} right now (another studyapp, or "
