@@ -294,6 +294,27 @@ def copy_into_place(backup: Path, target: Path) -> None:
         partial.unlink(missing_ok=True)
 
 
+# integrity_check messages that speak only of indexes and free space, never of a row's content:
+# a rebuild from the rows loses nothing. Anything else (a NULL in a NOT NULL column, rows out of
+# order, a bad overflow chain) means rows themselves may be wrong, and a verified backup is safer.
+_INDEX_ONLY = re.compile(r"missing from index|wrong # of entries in index|^Freelist|never used")
+
+
+def index_only_damage(path: Path) -> bool:
+    """True when every problem integrity_check finds in `path` is in indexes or free pages."""
+    try:
+        conn = connect_readonly(path)
+        try:
+            problems = [row[0] for row in conn.execute("PRAGMA integrity_check(100)")]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    lines = [line for problem in problems for line in problem.splitlines() if line.strip()]
+    return problems != ["ok"] and all(_INDEX_ONLY.search(line.split(": ", 1)[-1]) or
+                                      _INDEX_ONLY.search(line) for line in lines)
+
+
 def salvage_into(source: Path, target: Path) -> str | None:
     """Rebuild what can still be read of a damaged `source` into a new file at `target`.
 

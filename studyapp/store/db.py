@@ -207,7 +207,9 @@ class Store:
                 "Your older backups were all kept. Please restart studyapp soon: it will repair "
                 "the profile, or restore the newest good backup, and keep the damaged file.") from error
         except (OSError, sqlite3.Error) as error:
-            cause = getattr(error, "strerror", None) or str(error)
+            known = StorageError.from_sqlite(self.backup_dir, error) \
+                if isinstance(error, sqlite3.Error) else None
+            cause = known.cause if known else getattr(error, "strerror", None) or str(error)
             raise StorageError(self.backup_dir, cause, error, action="back up your profile into",
                                after="Your profile itself is fine; the next backup tries again."
                                ) from error

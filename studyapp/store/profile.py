@@ -4,8 +4,8 @@ This is the one way the app opens a profile. The rules it keeps:
 - a file that is ours and healthy is migrated forward (after a backup) and used;
 - a file from a newer studyapp is not touched at all: ProfileTooNewError;
 - a damaged file, or a file that is not a studyapp profile, is renamed aside (never deleted or
-  overwritten) and replaced by, in this order: a rebuild of the damaged file itself when all its
-  rows can still be read (damage only in indexes or free pages loses nothing); the newest backup
+  overwritten) and replaced by, in this order: a rebuild of the damaged file itself when the
+  damage is only in indexes or free pages (rebuilt from its rows, nothing is lost); the newest backup
   (by sequence number) that passes integrity_check; a rebuild of the newest backup that can still
   be read; and only when nothing at all is readable, a fresh profile. The returned messages say
   which, in words a learner can act on;
@@ -117,7 +117,8 @@ def open_profile(data_dir: Path, *, clock: Clock = system_clock,
             # A -wal without its database would be replayed onto the new file; keep it aside.
             result_aside = _set_aside(path, "orphan", clock, main=False)
         kept = [p for p in result_aside if not p.name.endswith(SIDE_FILES)]
-        if state is FileState.DAMAGED and kept and backups.salvage_into(kept[0], path) is None:
+        if state is FileState.DAMAGED and kept and backups.index_only_damage(kept[0]) and \
+                backups.salvage_into(kept[0], path) is None:
             messages.append(_explain_rebuilt(detail, path, kept[0]))
         else:
             restored, skipped, rebuilt = _restore_from_backups(backup_dir, path)
@@ -327,9 +328,9 @@ def _profile_newer_than_backups(path: Path, backup_dir: Path) -> bool:
 
 def _explain_rebuilt(detail: str, path: Path, aside: Path) -> str:
     what = f" ({detail})" if detail else ""
-    return (f"Your profile database {path} was damaged{what}. Everything in it could still be "
-            "read, so studyapp rebuilt it and nothing was lost. The damaged file was kept, "
-            f"unchanged, as {aside.name} in {path.parent}.")
+    return (f"Your profile database {path} was damaged{what}. The damage was only in its "
+            "indexes, so studyapp rebuilt them from your data and nothing was lost. The damaged "
+            f"file was kept, unchanged, as {aside.name} in {path.parent}.")
 
 
 def _explain(state: FileState, detail: str, path: Path, aside: list[Path],

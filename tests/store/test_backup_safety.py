@@ -69,7 +69,7 @@ def test_silent_damage_is_never_backed_up_over_a_good_copy_and_is_repaired(data_
     # The next start checks fully because of the marker, and rebuilds: nothing is lost.
     opened = open_profile(data_dir, clock=clock)
     [message] = opened.messages
-    assert "was damaged" in message and "nothing was lost" in message
+    assert "was damaged" in message and "nothing was lost" in message, message
     assert opened.store.progress.sections_read("a") == {"before", "day-0"}
     assert opened.store.db.execute("SELECT x FROM silent_t WHERE rowid = 7").fetchone()[0] == "changed"
     opened.store.close()
