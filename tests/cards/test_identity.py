@@ -128,3 +128,17 @@ def test_apkg_export_carries_no_script_links_or_remote_images(cards, tmp_path):
     assert "<img src=x" not in back and "&lt;img src=x onerror" in back   # raw HTML is text
     assert 'src="diagram.png"' in back                            # local media is fine
     assert 'href="https://example.org"' in back
+
+
+def test_long_exports_and_imports_report_progress_to_the_last_card(cards, tmp_path):
+    cards.add_many([{"front": f"Q{i}", "back": "A"} for i in range(2500)])
+    total = cards.count()
+    for export in (export_csv, export_apkg):
+        steps: list[int] = []
+        assert export(cards, tmp_path / f"out.{export.__name__}", progress=steps.append) == total
+        assert sum(steps) == total and len(steps) >= 3     # every 1000 cards, then the rest
+    path = tmp_path / "more.csv"
+    path.write_text("front,back\n" + "".join(f"new {i},A\n" for i in range(1200)), encoding="utf-8")
+    steps = []
+    assert len(import_csv(cards, path, progress=steps.append).added) == 1200
+    assert steps == [1000, 200]
