@@ -135,20 +135,18 @@ def write_backup(source: sqlite3.Connection, folder: Path, now: datetime,
         finally:
             target.close()
         problem = problem_with(partial, thorough=True)
-        if problem:
+        if problem and problem.startswith("damaged"):
             raise DamagedSourceError(f"the new backup failed its check: {problem}")
+        if problem:   # the copy could not be read back: the disk, not the profile
+            raise sqlite3.OperationalError(f"the new backup could not be checked: {problem}")
         _fsync(partial)
         final = _claim_next_name(partial, folder, now)
         _fsync_dir(folder)
     finally:
         _remove_with_journal(partial)
-    made = list_backups_by_path(folder).get(final) or Backup(final, now)
+    made = next((b for b in list_backups(folder) if b.path == final), Backup(final, now))
     prune(folder, keep, protect=made.path)
     return made
-
-
-def list_backups_by_path(folder: Path) -> dict[Path, Backup]:
-    return {b.path: b for b in list_backups(folder)}
 
 
 def _claim_next_name(partial: Path, folder: Path, now: datetime) -> Path:

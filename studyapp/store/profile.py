@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import backup as backups
 from .db import BACKUP_INTERVAL, BUSY_TIMEOUT_MS, DAMAGE_MARKER, Store
-from .errors import ProfileTooNewError, StoreError
+from .errors import ProfileDamageFound, ProfileTooNewError, StoreError
 from .fsinfo import ensure_writable_dir, network_fs_type
 from .migrations import APPLICATION_ID, LATEST_VERSION, migrate
 from .timeutil import Clock, for_filenames, for_people, system_clock
@@ -68,7 +68,8 @@ class OpenResult:
 
 def open_profile(data_dir: Path, *, clock: Clock = system_clock,
                  keep_backups: int = backups.DEFAULT_KEEP, backup_on_start: bool = True,
-                 backup_interval: timedelta = BACKUP_INTERVAL) -> OpenResult:
+                 backup_interval: timedelta = BACKUP_INTERVAL, _second_try: bool = False
+                 ) -> OpenResult:
     """Open data_dir/profile.sqlite3 for use, repairing what can be repaired.
 
     backup_on_start=False leaves the start-up backup (0.3-0.6 s for a 1M-row profile) to the
@@ -151,8 +152,17 @@ def open_profile(data_dir: Path, *, clock: Clock = system_clock,
             # Before a migration this backup is also the way back if the new version misbehaves.
             try:
                 store.backup_now()
+            except ProfileDamageFound:
+                if _second_try:
+                    raise
+                # The backup's full check saw damage the quick start-up check missed; it left
+                # the marker, so opening again checks fully and repairs before anything is used.
+                store.close(backup=False)
+                return open_profile(data_dir, clock=clock, keep_backups=keep_backups,
+                                    backup_on_start=backup_on_start,
+                                    backup_interval=backup_interval, _second_try=True)
             except StoreError as error:
-                messages.append(f"{error}. Your profile is fine and was opened anyway.")
+                messages.append(f"{error} (Your profile was opened anyway.)")
         elif changed:
             store.mark_backup_due()
         migrate(store.db)

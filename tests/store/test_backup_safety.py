@@ -339,3 +339,18 @@ def test_backup_interval_math_survives_a_future_dated_last_backup(data_dir, cloc
     assert store.maybe_backup() is not None   # a future "last backup" does not block backups
     store.close(backup=False)
     assert _sections(_backups(data_dir)[0].path) == {"1", "2"}
+
+
+def test_damage_found_by_the_start_up_backup_is_repaired_before_use(data_dir, clock, monkeypatch):
+    store = open_profile(data_dir, clock=clock).store
+    store.progress.mark_section_read("a", "before")
+    store.close(backup=False)                       # no backup yet: the next start makes one
+    damage_index_silently(data_dir / "profile.sqlite3")
+    monkeypatch.setattr(profile, "THOROUGH_OPEN_MAX_BYTES", 0)   # a quick check at start...
+    opened = open_profile(data_dir, clock=clock)    # ...but the start-up backup checks fully
+    [message] = opened.messages
+    assert "nothing was lost" in message
+    assert opened.store.progress.sections_read("a") == {"before"}
+    opened.store.close()
+    assert integrity(data_dir / "profile.sqlite3") == ["ok"]
+    assert all(backups.problem_with(b.path) is None for b in _backups(data_dir))
