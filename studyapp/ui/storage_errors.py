@@ -45,6 +45,10 @@ class PendingWrites(QObject):
     def save(self, what: str, write: Callable, *args, key: Hashable | None = None, **kwargs) -> bool:
         """Run `write(*args, **kwargs)`; True when it went through, False when it was kept."""
         key = key if key is not None else (getattr(write, "__qualname__", repr(write)), args)
+        try:
+            hash(key)
+        except TypeError:   # arguments such as a dict: this write replaces no other
+            key = object()
         if key in self._pending:   # an older failed write of the same thing: this one replaces it
             del self._pending[key]
         if self._pending:
