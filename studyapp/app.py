@@ -109,6 +109,8 @@ def run_gui(config: cfg.Config) -> int:
     window.show()
     window.show_messages(ctx.messages)
     code = app.exec()
+    from studyapp.ui.storage_errors import flush_at_exit
+    flush_at_exit()   # kept writes that failed (full disk, lock): one more try, else said on stderr
     ctx.store.close()
     return code
 

@@ -13,12 +13,13 @@ deleted stays deleted. Every write is one transaction. No Qt here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 
+from studyapp.store.cards import new_guid, shipped_guid
 from studyapp.store.timeutil import to_text
 
-from .scheduling import MATURE_DAYS, Options, Schedule, study_day_start, utc
+from .scheduling import MATURE_DAYS, Options, Schedule, study_day_end, utc
 
 MY_DECK = "my-cards"
 MY_DECK_TITLE = "My cards"
@@ -39,12 +40,13 @@ class CardRow:
     edited: bool
     schedule: Schedule
     deleted: bool = False
+    guid: str = ""          # the card's identity across profiles and in Anki (migration 6)
 
     @classmethod
     def from_row(cls, row) -> CardRow:
         return cls(row["id"], row["deck_id"], row["front"], row["back"], row["lesson_id"],
                    row["section_id"], row["origin"], row["source_key"], bool(row["edited"]),
-                   Schedule.from_row(row), row["deleted_at"] is not None)
+                   Schedule.from_row(row), row["deleted_at"] is not None, row["guid"])
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,14 @@ class LessonCounts:
     new: int = 0
     due: int = 0
     mature: int = 0
+
+
+@dataclass
+class MergeResult:
+    """What Cards.merge_many did: ids added (or brought back) and updated, and rows skipped."""
+    added: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    skipped: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,14 +118,15 @@ class Cards:
             return self._insert(db, deck_id, front, back, lesson_id, section_id, origin)
 
     def _insert(self, db, deck_id, front, back, lesson_id, section_id, origin,
-                source_key: str | None = None) -> int:
+                source_key: str | None = None, guid: str | None = None) -> int:
         self._ensure_deck(db, deck_id)
         now = self.store.now_text()
+        guid = guid or (shipped_guid(source_key) if source_key else new_guid())
         cursor = db.execute(
             "INSERT INTO card (deck_id, source_key, front, back, lesson_id, section_id, origin, "
-            "created_at, updated_at, state, due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+            "created_at, updated_at, state, due, guid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
             [deck_id, source_key, front, back, lesson_id or None,
-             (section_id or None) if lesson_id else None, origin, now, now, now])
+             (section_id or None) if lesson_id else None, origin, now, now, now, guid])
         return cursor.lastrowid
 
     def add_many(self, rows: list[dict], origin: str = "import") -> list[int]:
@@ -126,6 +137,65 @@ class Cards:
         with self.store.transaction() as db:
             return [self._insert(db, deck, front, back, lesson, section, origin)
                     for deck, front, back, lesson, section in checked]
+
+    def merge_many(self, rows: list[dict], origin: str = "import",
+                   progress=None) -> MergeResult:
+        """Add the rows that are new, update those whose guid is known, skip duplicates; ONE
+        transaction, all or none.
+
+        A row with a known guid updates that card's text, deck and link (schedule and history
+        stay; a deleted card comes back) or is skipped when nothing differs. A row without one
+        is skipped when a live card has the same deck, front and back, or when the same row came
+        earlier in `rows`. `progress(n)` is told every 1000 rows.
+        """
+        checked = [(r.get("deck_id") or MY_DECK, *_check_text(r["front"], r["back"]),
+                    r.get("lesson_id") or None, r.get("section_id") or None, r.get("guid") or None)
+                   for r in rows]
+        result = MergeResult()
+        with self.store.transaction() as db:
+            by_guid = {}
+            guids = [row[5] for row in checked if row[5]]
+            for start in range(0, len(guids), 500):   # SQLite's bound-parameter limit
+                chunk = guids[start:start + 500]
+                for found in db.execute(
+                        "SELECT guid, id, deck_id, front, back, lesson_id, section_id, deleted_at "
+                        f"FROM card WHERE guid IN ({','.join('?' * len(chunk))})", chunk):
+                    by_guid[found[0]] = found[1:]
+            decks = sorted({row[0] for row in checked})
+            present = set()
+            for deck in decks:
+                present.update((deck, front, back) for front, back in db.execute(
+                    "SELECT front, back FROM card WHERE deck_id = ? AND deleted_at IS NULL", [deck]))
+            now = self.store.now_text()
+            for index, (deck, front, back, lesson, section, guid) in enumerate(checked, start=1):
+                section = section if lesson else None
+                known = by_guid.get(guid) if guid else None
+                if known is not None:
+                    card_id, *current, deleted_at = known
+                    if tuple(current) == (deck, front, back, lesson, section) and deleted_at is None:
+                        result.skipped += 1
+                    else:
+                        changed = tuple(current[1:]) != (front, back, lesson, section)
+                        self._ensure_deck(db, deck)
+                        db.execute("UPDATE card SET deck_id = ?, front = ?, back = ?, lesson_id = ?, "
+                                   "section_id = ?, edited = edited OR ?, deleted_at = NULL, "
+                                   "updated_at = ? WHERE id = ?",
+                                   [deck, front, back, lesson, section, int(changed), now, card_id])
+                        (result.added if deleted_at else result.updated).append(card_id)
+                        by_guid[guid] = (card_id, deck, front, back, lesson, section, None)
+                elif (deck, front, back) in present:
+                    result.skipped += 1
+                else:
+                    card_id = self._insert(db, deck, front, back, lesson, section, origin, guid=guid)
+                    result.added.append(card_id)
+                    if guid:
+                        by_guid[guid] = (card_id, deck, front, back, lesson, section, None)
+                present.add((deck, front, back))
+                if progress and index % 1000 == 0:
+                    progress(1000)
+            if progress:
+                progress(len(checked) % 1000)
+        return result
 
     def get(self, card_id: int) -> CardRow | None:
         row = next(self.store.db.query("SELECT * FROM card WHERE id = ?", [card_id]), None)
@@ -175,7 +245,7 @@ class Cards:
         """Per lesson slug: cards linked to it, new, due by the end of the study day, mature."""
         now = utc(now or self.now())
         options = Options.load(self.store)
-        end_of_day = to_text(study_day_start(now, options.day_starts_hour) + timedelta(days=1))
+        end_of_day = to_text(study_day_end(now, options.day_starts_hour))
         rows = self.store.db.execute("""
             SELECT lesson_id, count(*),
                    count(*) FILTER (WHERE state = 0),
@@ -189,6 +259,11 @@ class Cards:
     def sync_decks(self, decks) -> dict[str, int]:
         """Bring shipped decks (content.decks.Deck) into the profile; returns counts of
         'added' and 'updated' cards. Safe to run on every start."""
+        decks = list(decks)
+        if not self._decks_differ(decks):
+            # Nothing to change (every start but the first after an update): no write lock, so
+            # the app starts without waiting while another program writes to the profile.
+            return {"added": 0, "updated": 0}
         added = updated = 0
         with self.store.transaction() as db:
             for deck in decks:
@@ -215,6 +290,28 @@ class Cards:
                                    [*shipped, self.store.now_text(), row[0]])
                         updated += 1
         return {"added": added, "updated": updated}
+
+    def _decks_differ(self, decks) -> bool:
+        """Would sync_decks change anything? Read-only; the same comparisons as sync_decks."""
+        db = self.store.db
+        stored = {row[0]: (row[1], row[2]) for row in db.execute("SELECT id, title, shipped FROM deck")}
+        for deck in decks:
+            if stored.get(deck.id) != (deck.title, 1):
+                return True
+            keys = [f"{deck.id}:{c.key}" for c in deck.cards]
+            existing = {}
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                for row in db.execute(
+                        f"SELECT source_key, edited, front, back, lesson_id, section_id FROM card "
+                        f"WHERE source_key IN ({','.join('?' * len(chunk))})", chunk):
+                    existing[row[0]] = row[1:]
+            for key, card in zip(keys, deck.cards):
+                row = existing.get(key)
+                if row is None or (not row[0] and tuple(row[1:]) != (
+                        card.front, card.back, card.lesson_id, card.section_id)):
+                    return True
+        return False
 
     def state_counts(self, deck_id: str | None = None) -> dict[str, int]:
         """new / learning / young / mature / total, for the overview."""
@@ -243,7 +340,7 @@ def search_rows(conn, text: str = "", *, deck_id: str | None = None, limit: int 
         args.append(deck_id)
     cursor = conn.execute(
         f"SELECT id, deck_id, front, back, lesson_id, section_id, origin, state, due, "
-        f"interval_days, reps, lapses FROM card WHERE {' AND '.join(where)} "
+        f"interval_days, reps, lapses, guid FROM card WHERE {' AND '.join(where)} "
         f"ORDER BY id DESC LIMIT ?", args + [limit])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor]

@@ -1,28 +1,43 @@
 """Cards to and from CSV: validated import (all rows or none) and an export that imports back.
 
-The columns, with a header row: front, back[, deck, lesson, section]. Extra columns are an
+The columns, with a header row: front, back[, deck, lesson, section, guid]. Extra columns are an
 error (a typo in a header would otherwise drop data silently). Every problem is reported as
 "line N: ..." with N the file's line where the record starts, and nothing is imported unless
 every row is good. No Qt here.
+
+Importing twice adds nothing twice (Anki: "already present"). A row with the guid of a card in
+the profile updates that card (its text, deck and link; its schedule and history stay) or is
+skipped when nothing differs; a deleted card comes back. A row without a guid is skipped when a
+card with the same deck, front and back exists. The report counts added, updated and skipped.
+
+Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return) as a formula:
+"=HYPERLINK(...)" from an imported deck would reach a teacher's spreadsheet live. The export
+writes such a cell with a leading ' (OWASP's advice; Excel, LibreOffice and Google Sheets show
+the text and hide the quote), and the import takes the quote off again, so a round trip is exact.
 """
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cards import MAX_TEXT, MY_DECK, Cards
 
-COLUMNS = ("front", "back", "deck", "lesson", "section")
+COLUMNS = ("front", "back", "deck", "lesson", "section", "guid")
 REQUIRED = ("front", "back")
 MAX_ROWS = 100_000
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+Progress = Callable[[int], None]   # called with the number of cards done since the last call
 
 
 @dataclass
 class ImportReport:
     added: list[int] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)   # (line, message)
+    updated: list[int] = field(default_factory=list)
+    skipped: int = 0                # already in the profile, unchanged (or twice in the file)
 
     @property
     def ok(self) -> bool:
@@ -30,7 +45,12 @@ class ImportReport:
 
     def text(self, limit: int = 50) -> str:
         if self.ok:
-            return f"Imported {len(self.added)} card(s)."
+            text = f"Imported {len(self.added)} card(s)."
+            if self.updated:
+                text += f" Updated {len(self.updated)} card(s) already in your profile."
+            if self.skipped:
+                text += f" Skipped {self.skipped} card(s) already present."
+            return text
         lines = [f"Nothing was imported: {len(self.errors)} problem(s)."]
         lines += [f"line {line}: {message}" for line, message in self.errors[:limit]]
         if len(self.errors) > limit:
@@ -77,7 +97,7 @@ def parse_csv(text: str, known: dict[str, set[str]] | None = None,
         if len(record) != len(header):
             errors.append((start, f"has {len(record)} field(s), the header has {len(header)}"))
             continue
-        values = dict(zip(header, (cell.strip() for cell in record)))
+        values = dict(zip(header, (unescape_cell(cell.strip()) for cell in record)))
         problem = _check(values, known)
         if problem:
             errors.append((start, problem))
@@ -85,7 +105,8 @@ def parse_csv(text: str, known: dict[str, set[str]] | None = None,
         rows.append({"front": values["front"], "back": values["back"],
                      "deck_id": values.get("deck") or default_deck,
                      "lesson_id": values.get("lesson") or None,
-                     "section_id": values.get("section") or None})
+                     "section_id": values.get("section") or None,
+                     "guid": values.get("guid") or None})
         if len(rows) > MAX_ROWS:
             errors.append((start, f"more than {MAX_ROWS} cards in one file"))
             break
@@ -100,6 +121,8 @@ def _check(values: dict, known: dict[str, set[str]] | None) -> str | None:
             return f"the {side} is longer than {MAX_TEXT} characters"
     if len(values.get("deck", "")) > 100:
         return "the deck name is longer than 100 characters"
+    if len(values.get("guid", "")) > 64:
+        return "the guid is longer than 64 characters"
     lesson, section = values.get("lesson"), values.get("section")
     if section and not lesson:
         return "a section needs its lesson"
@@ -112,8 +135,8 @@ def _check(values: dict, known: dict[str, set[str]] | None) -> str | None:
 
 
 def import_csv(cards: Cards, path: Path, known: dict[str, set[str]] | None = None,
-               default_deck: str = MY_DECK) -> ImportReport:
-    """Validate the whole file, then add every row in one transaction, or none."""
+               default_deck: str = MY_DECK, progress: Progress | None = None) -> ImportReport:
+    """Validate the whole file, then add or update every row in one transaction, or none."""
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
@@ -128,17 +151,39 @@ def import_csv(cards: Cards, path: Path, known: dict[str, set[str]] | None = Non
         return ImportReport(errors=errors)
     if not rows:
         return ImportReport(errors=[(2, "the file has a header but no cards")])
-    return ImportReport(added=cards.add_many(rows, origin="import"))
+    result = cards.merge_many(rows, origin="import", progress=progress)
+    return ImportReport(added=result.added, updated=result.updated, skipped=result.skipped)
 
 
-def export_csv(cards: Cards, path: Path, deck_id: str | None = None) -> int:
+def escape_cell(text: str) -> str:
+    """The cell as a spreadsheet shows it as text: a leading ' before a formula start, and one
+    more before a text that already starts with ' and a formula start (so unescape is exact)."""
+    if text.startswith(FORMULA_START) or (text.startswith("'") and
+                                          text.lstrip("'").startswith(FORMULA_START)):
+        return "'" + text
+    return text
+
+
+def unescape_cell(text: str) -> str:
+    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_START):
+        return text[1:]
+    return text
+
+
+def export_csv(cards: Cards, path: Path, deck_id: str | None = None,
+               progress: Progress | None = None) -> int:
     """Write the cards (oldest first) with a header; returns how many. Re-imports as is."""
     rows = list(reversed(cards.search("", deck_id=deck_id, limit=10_000_000)))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
-        for row in rows:
-            writer.writerow([row["front"], row["back"], row["deck_id"], row["lesson_id"] or "",
-                             row["section_id"] or ""])
+        for index, row in enumerate(rows, start=1):
+            writer.writerow([escape_cell(cell) for cell in (
+                row["front"], row["back"], row["deck_id"], row["lesson_id"] or "",
+                row["section_id"] or "", row["guid"] or "")])
+            if progress and index % 1000 == 0:
+                progress(1000)
+        if progress:
+            progress(len(rows) % 1000)
     return len(rows)

@@ -9,10 +9,10 @@ No Qt here.
 from __future__ import annotations
 
 import importlib.util
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 
+from studyapp.store.backup import connect_readonly
 from studyapp.store.timeutil import from_text, to_text
 
 from .scheduling import Options
@@ -45,7 +45,7 @@ def availability(store) -> tuple[bool, str]:
 
 def load_review_logs(path: Path) -> list:
     from fsrs import Rating, ReviewLog
-    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=5)
+    conn = connect_readonly(path)
     try:
         rows = conn.execute("SELECT card_id, rating, reviewed_at, duration_ms FROM review_log "
                             "ORDER BY card_id, reviewed_at").fetchall()

@@ -6,9 +6,11 @@ once the optimizer has run, the fitted FSRS parameters. Nothing here knows Qt.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
@@ -192,10 +194,41 @@ def format_interval(delta: timedelta) -> str:
     return f"{days / 365.25:.1f}y".replace(".0y", "y")
 
 
-def study_day_start(now: datetime, hour: int) -> datetime:
-    """Start (UTC) of the learner's current study day: local midnight moved to `hour` o'clock."""
-    local = now.astimezone()
-    start = local.replace(hour=hour, minute=0, second=0, microsecond=0)
-    if local < start:
-        start -= timedelta(days=1)
-    return utc(start)
+def local_zone() -> tzinfo | None:
+    """The learner's time zone as a zoneinfo.ZoneInfo (TZ, else /etc/localtime), or None where
+    it has no name we can find (then the C library's local time, which knows DST too, is used)."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not name:
+        try:
+            target = os.path.realpath("/etc/localtime")
+            name = target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
+        except OSError:
+            name = ""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return None
+
+
+def study_day_start(now: datetime, hour: int, *, days: int = 0,
+                    zone: tzinfo | None = None) -> datetime:
+    """Start (UTC) of the learner's study day holding `now`, or `days` study days after it:
+    `hour` o'clock local time on that calendar day.
+
+    Worked out on the local calendar, not as "today's start + 24 h": a day that holds a DST
+    change is 23 or 25 hours long, and a fixed offset taken from `now` put the boundary an hour
+    off (0 new cards instead of 20 after the spring change). tests/cards/test_study_day.py.
+    """
+    zone = zone or local_zone()
+    local = now.astimezone(zone) if zone else now.astimezone()
+    day = local.date() - timedelta(days=1 if local.time() < time(hour) else 0) + timedelta(days=days)
+    if zone is not None:
+        return utc(datetime.combine(day, time(hour), tzinfo=zone))
+    return utc(datetime.combine(day, time(hour)).astimezone())   # naive: local time via mktime
+
+
+def study_day_end(now: datetime, hour: int, *, zone: tzinfo | None = None) -> datetime:
+    """Start (UTC) of the next study day."""
+    return study_day_start(now, hour, days=1, zone=zone)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
+from studyapp.store.backup import connect_readonly
 from studyapp.store.timeutil import to_text
 
 from .scheduling import MATURE_DAYS, Options, study_day_start, utc
@@ -42,27 +43,28 @@ def compute_stats(path: Path, options: Options, now: datetime, *, days: int = 30
     import time
     started = time.perf_counter()
     now = utc(now)
-    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=5)
+    conn = connect_readonly(path)
     try:
         return _compute(conn, options, now, days, forecast_days, weeks, started)
     finally:
         conn.close()
 
 
-def _day_edges(today_start: datetime, first: int, count: int, step: int = 1) -> list[str]:
-    """Stamps of study-day boundaries: today_start + (first + i*step) days, i = 0..count."""
-    return [to_text(today_start + timedelta(days=first + i * step)) for i in range(count + 1)]
+def _day_edges(now: datetime, hour: int, first: int, count: int, step: int = 1) -> list[str]:
+    """Stamps of study-day boundaries: the start of study day first + i*step, i = 0..count,
+    each on the local calendar (a DST day is 23 or 25 hours long)."""
+    return [to_text(study_day_start(now, hour, days=first + i * step)) for i in range(count + 1)]
 
 
 def _compute(conn: sqlite3.Connection, options: Options, now: datetime, days: int,
              forecast_days: int, weeks: int, started: float) -> Stats:
     import time
-    today_start = study_day_start(now, options.day_starts_hour)
+    hour = options.day_starts_hour
     # One small index range query per day (or week) rather than one query that computes a date
     # for each of the million rows: the boundaries are worked out here, in local time, once.
     # ---- reviews per day (covering index on reviewed_at, state_before, rating)
     learned, reviewed, relearned = [0] * days, [0] * days, [0] * days
-    edges = _day_edges(today_start, -(days - 1), days)
+    edges = _day_edges(now, hour, -(days - 1), days)
     for index in range(days):
         for state, count in conn.execute(
                 "SELECT state_before, count(*) FROM review_log WHERE reviewed_at >= ? "
@@ -72,7 +74,7 @@ def _compute(conn: sqlite3.Connection, options: Options, now: datetime, days: in
 
     # ---- forecast: cards falling due per day; overdue ones count for today
     forecast = [0] * forecast_days
-    edges = _day_edges(today_start, 0, forecast_days)
+    edges = _day_edges(now, hour, 0, forecast_days)
     edges[0] = ""    # "" sorts before every stamp: today's bucket holds the overdue cards too
     for index in range(forecast_days):
         forecast[index] = conn.execute(
@@ -81,7 +83,7 @@ def _compute(conn: sqlite3.Connection, options: Options, now: datetime, days: in
 
     # ---- retention: review-state reviews passed (not Again), per week
     passed, total = [0] * weeks, [0] * weeks
-    edges = _day_edges(today_start, -(7 * weeks - 1), weeks, 7)
+    edges = _day_edges(now, hour, -(7 * weeks - 1), weeks, 7)
     for index in range(weeks):
         for good, count in conn.execute(
                 "SELECT rating > 1, count(*) FROM review_log WHERE reviewed_at >= ? AND "

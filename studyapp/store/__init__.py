@@ -12,8 +12,9 @@ See profile.py for what happens to damaged, foreign and newer files, db.py for t
 durability, migrations.py for adding tables.
 """
 
+from .backup import connect_readonly
 from .db import Store
-from .errors import ProfileTooNewError, StoreError
+from .errors import ProfileDamageFound, ProfileTooNewError, StorageError, StoreError
 from .migrations import LATEST_VERSION, MIGRATIONS, Migration
 from .profile import PROFILE_NAME, OpenResult, open_profile
 from .progress import LessonProgress, Progress
@@ -21,5 +22,6 @@ from .settings import Settings
 
 __all__ = [
     "LATEST_VERSION", "MIGRATIONS", "PROFILE_NAME", "LessonProgress", "Migration", "OpenResult",
-    "ProfileTooNewError", "Progress", "Settings", "Store", "StoreError", "open_profile",
+    "ProfileDamageFound", "ProfileTooNewError", "Progress", "Settings", "StorageError", "Store",
+    "StoreError", "connect_readonly", "open_profile",
 ]

@@ -68,3 +68,45 @@ def create_tables(db: Database) -> None:
     db.execute("CREATE INDEX review_log_card ON review_log(card_id, reviewed_at)")
     db.execute("CREATE INDEX review_log_time ON review_log(reviewed_at, state_before, rating)")
     # ^ covering: the statistics (reviews per day, retention) never touch the table itself.
+
+
+# ---- migration 6: a stable identity per card ------------------------------------------------
+# Anki keeps a note's identity in its guid: an import with a known guid updates that note. Card
+# ids restart at 1 in every profile, so guids made from them collided between two learners'
+# different cards, and a teacher importing both decks saw one overwrite the other. Each card now
+# carries a random 64-bit guid of its own; a shipped card's guid is derived from its 'deck:key',
+# the same in every profile (and the same as exports before this migration), because it is the
+# same card. Text written in Anki's base91 alphabet, as genanki and Anki write guids.
+_BASE91 = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+           "!#$%&()*+,-./:;<=>?@[]^_`{|}~")
+
+
+def _base91(number: int) -> str:
+    digits = []
+    while number > 0:
+        number, rest = divmod(number, len(_BASE91))
+        digits.append(_BASE91[rest])
+    return "".join(reversed(digits)) or _BASE91[0]
+
+
+def new_guid() -> str:
+    """A random card identity, unique across profiles (64 bits, as Anki's own)."""
+    import secrets
+    return _base91(secrets.randbits(64))
+
+
+def shipped_guid(source_key: str) -> str:
+    """The identity of a shipped card: genanki.guid_for("studyapp", source_key), kept here so
+    that the migration never changes with a library upgrade."""
+    import hashlib
+    digest = hashlib.sha256(f"studyapp__{source_key}".encode()).digest()[:8]
+    return _base91(int.from_bytes(digest, "big"))
+
+
+def add_card_guid(db: Database) -> None:
+    """Migration 6. Every existing card gets its guid, then a unique index keeps them apart."""
+    db.execute("ALTER TABLE card ADD COLUMN guid TEXT")
+    rows = db.execute("SELECT id, source_key FROM card").fetchall()
+    db.conn.executemany("UPDATE card SET guid = ? WHERE id = ?",
+                        [(shipped_guid(key) if key else new_guid(), card_id) for card_id, key in rows])
+    db.execute("CREATE UNIQUE INDEX card_guid ON card(guid)")

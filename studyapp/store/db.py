@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import backup as backups
-from .errors import StoreError
+from .errors import ProfileDamageFound, StorageError, StoreError
 from .timeutil import Clock, system_clock, to_text
 
 if TYPE_CHECKING:
@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 BACKUP_INTERVAL = timedelta(minutes=30)
+# Left in the backup folder when a backup's integrity_check found the live profile damaged; the
+# next open_profile() then runs the full check whatever the profile's size, and repairs.
+DAMAGE_MARKER = ".integrity-check-needed"
 
 
 class Store:
@@ -81,6 +84,8 @@ class Store:
         self._changes_at_backup = conn.total_changes
         # Set by open_profile(backup_on_start=False) when the start-up backup was left to the UI.
         self._backup_due = False
+        # Set by open_profile() when the file cannot be written: close() then leaves it alone.
+        self.read_only = False
 
     # ---- writing ---------------------------------------------------------------------------
 
@@ -96,19 +101,31 @@ class Store:
                 with self.db.atomic():
                     yield self.db
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise self._storage_error(error) from error
             try:
                 yield self.db
-            except BaseException:
+            except BaseException as error:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
+                if isinstance(error, sqlite3.Error) and not isinstance(error, StoreError):
+                    raise self._storage_error(error) from error
                 raise
             try:
                 self.conn.execute("COMMIT")
-            except BaseException:
+            except BaseException as error:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
+                if isinstance(error, sqlite3.Error):
+                    raise self._storage_error(error) from error
                 raise
+
+    def _storage_error(self, error: sqlite3.Error) -> sqlite3.Error:
+        # A full disk, a read-only file or another program's lock becomes a StorageError that
+        # names the file and the cause in words; anything else (a bug, a constraint) stays as is.
+        return StorageError.from_sqlite(self.path, error) or error
 
     def now(self) -> datetime:
         return self.clock()
@@ -178,9 +195,24 @@ class Store:
                 made = backups.write_backup(source, self.backup_dir, now, self.keep_backups)
             finally:
                 source.close()
+        except backups.DamagedSourceError as error:
+            # The live profile is damaged in a way the start-up check did not see. Keep every
+            # older backup (none was pruned) and have the next start check fully and repair.
+            try:
+                (self.backup_dir / DAMAGE_MARKER).write_text(f"{now.isoformat()} {error}\n")
+            except OSError:
+                pass
+            raise ProfileDamageFound(
+                f"studyapp found damage in your profile {self.path} while backing it up ({error}). "
+                "Your older backups were all kept. Please restart studyapp soon: it will repair "
+                "the profile, or restore the newest good backup, and keep the damaged file.") from error
         except (OSError, sqlite3.Error) as error:
-            raise StoreError(f"studyapp could not back up your profile into {self.backup_dir}: "
-                             f"{error}") from error
+            known = StorageError.from_sqlite(self.backup_dir, error) \
+                if isinstance(error, sqlite3.Error) else None
+            cause = known.cause if known else getattr(error, "strerror", None) or str(error)
+            raise StorageError(self.backup_dir, cause, error, action="back up your profile into",
+                               after="Your profile itself is fine; the next backup tries again."
+                               ) from error
         with self._lock:
             self._last_backup_at = now
             self._changes_at_backup = max(self._changes_at_backup, changes)
@@ -199,8 +231,9 @@ class Store:
             if self.conn is None:
                 return
             try:
-                self.conn.execute("PRAGMA optimize")
-                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                if not self.read_only:
+                    self.conn.execute("PRAGMA optimize")
+                    self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error as error:
                 log.warning("closing profile %s: %s", self.path, error)
             if backup and self.has_unsaved_backup_changes():

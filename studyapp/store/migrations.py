@@ -57,11 +57,11 @@ def _v1_lesson_progress(db: Database) -> None:
         )""")
 
 
-def _feature(module: str) -> Callable[[Database], None]:
+def _feature(module: str, function: str = "create_tables") -> Callable[[Database], None]:
     """A migration whose SQL lives next to its feature (studyapp/store/<module>.py)."""
     def apply(db: Database) -> None:
         import importlib
-        importlib.import_module(f"studyapp.store.{module}").create_tables(db)
+        getattr(importlib.import_module(f"studyapp.store.{module}"), function)(db)
     return apply
 
 
@@ -71,6 +71,7 @@ MIGRATIONS: list[Migration] = [
     Migration(3, "flashcards and review log", _feature("cards")),
     Migration(4, "teach-it-back attempts", _feature("teach")),
     Migration(5, "lab runs and metric series", _feature("labruns")),
+    Migration(6, "a stable random guid per card", _feature("cards", "add_card_guid")),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -98,6 +99,10 @@ def migrate(db: Database, migrations: list[Migration] = MIGRATIONS) -> list[Migr
     cannot both apply the same step. A failing migration rolls back to the previous version.
     """
     applied = []
+    if not migrations or user_version(db) >= migrations[-1].version:
+        # Nothing to do: take no write lock, so the app opens while `studyapp cards import`
+        # holds it (waiting for it here made start-up fail after the busy timeout).
+        return applied
     for migration in migrations:
         conn = db.conn
         conn.execute("BEGIN IMMEDIATE")

@@ -31,6 +31,12 @@ class Settings:
     def set(self, key: str, value: Any) -> None:
         """Store `value` under `key`; raises TypeError/ValueError if it is not JSON-serialisable."""
         text = json.dumps(value, allow_nan=False)
+        # An unchanged value is not written: no write lock is taken, so the app starts and
+        # switches tabs while `studyapp cards import` holds the lock (a write waited 5 s there).
+        if not self.store.conn.in_transaction:
+            row = self.store.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+            if row is not None and row[0] == text:
+                return
         with self.store.transaction() as db:
             db.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) "
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from studyapp.content.decks import load_decks
 from studyapp.srs.cards import Cards, search_rows
 from studyapp.srs.scheduling import Options, format_interval
-from studyapp.ui import worker
+from studyapp.ui import storage_errors, worker
 from studyapp.ui.cards_dialogs import CardDialog, OptionsDialog
 from studyapp.ui.cards_review import ReviewPage
 from studyapp.ui.links import make_link
@@ -44,8 +44,8 @@ def _own_store(store):
 
 # ---- work that runs on worker threads (no widgets) -------------------------------------------
 def _search(path: Path, text: str, deck_id: str | None) -> list[dict]:
-    import sqlite3
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    from studyapp.store import connect_readonly
+    conn = connect_readonly(path)
     try:
         return search_rows(conn, text, deck_id=deck_id, limit=2000)
     finally:
@@ -357,9 +357,10 @@ class CardsTab(QWidget):
 
         def save() -> None:
             values = dialog.values()
-            try:
-                self.cards.add(values["front"], values["back"], lesson_id=values["lesson_id"],
-                               section_id=values["section_id"], deck_id=values["deck_id"])
+            try:   # a failed write is reported and kept for a retry (ui/storage_errors.py)
+                storage_errors.save("new card", self.cards.add, values["front"], values["back"],
+                                    lesson_id=values["lesson_id"], section_id=values["section_id"],
+                                    deck_id=values["deck_id"], key=("add", id(dialog)))
             except ValueError as exc:
                 QMessageBox.warning(self, "Add card", str(exc))
                 return
@@ -378,7 +379,8 @@ class CardsTab(QWidget):
         def save() -> None:
             values = dialog.values()
             try:
-                self.cards.update(card_id, **values)
+                storage_errors.save("card", self.cards.update, card_id, **values,
+                                    key=("update", card_id))
             except (ValueError, KeyError) as exc:
                 QMessageBox.warning(self, "Edit card", str(exc))
                 return
@@ -389,7 +391,9 @@ class CardsTab(QWidget):
 
     def delete_card(self, card_id: int) -> None:
         card = self.cards.get(card_id)
-        self._undo_delete = self.cards.delete(card_id)
+        if not storage_errors.save("card deletion", self.cards.delete, card_id, key=("delete", card_id)):
+            return
+        self._undo_delete = card_id
         front = " ".join((card.front if card else "").split())
         self.undo_label.setText(f"Deleted “{front[:70]}{'…' if len(front) > 70 else ''}”.")
         self.undo_bar.show()
@@ -398,7 +402,8 @@ class CardsTab(QWidget):
 
     def undo_delete(self) -> None:
         if self._undo_delete is not None:
-            self.cards.undelete(self._undo_delete)
+            storage_errors.save("card", self.cards.undelete, self._undo_delete,
+                                key=("delete", self._undo_delete))
             self._undo_delete = None
             self.undo_bar.hide()
             self._after_edit()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from studyapp.content import lessons as content
 from studyapp.ui import theme
 from studyapp.ui.links import parse_link
+from studyapp.ui.storage_errors import save
 
 READ_DWELL_MS = 1200
 ROLE_SLUG = Qt.UserRole
@@ -248,13 +249,16 @@ class LessonsTab(QWidget):
         newly = [s.id for s in self.spans if s.id not in self._read and s.bottom <= bottom + 4 and s.bottom > top]
         if not newly:
             return
-        for section_id in newly:
-            self.progress.mark_section_read(self.current.slug, section_id)
+        slug = self.current.slug
+        for section_id in newly:   # a failed write is reported and kept (ui/storage_errors.py)
+            save("lesson progress", self.progress.mark_section_read, slug, section_id,
+                 key=("read", slug, section_id))
             self._read.add(section_id)
         if self.spans and all(s.id in self._read for s in self.spans):
-            state = self.progress.lesson_progress().get(self.current.slug)
+            state = self.progress.lesson_progress().get(slug)
             if not (state and state.completed):
-                self.progress.set_completed(self.current.slug, True)
+                save("lesson progress", self.progress.set_completed, slug, True,
+                     key=("completed", slug))
                 self.status.emit(f"Lesson complete: {self.current.title}")
         self._fill_toc()
         self._fill_list()
@@ -273,7 +277,8 @@ class LessonsTab(QWidget):
 
     def _toggle_complete(self, checked: bool) -> None:
         if self.current:
-            self.progress.set_completed(self.current.slug, checked)
+            save("lesson progress", self.progress.set_completed, self.current.slug, checked,
+                 key=("completed", self.current.slug))
             self._fill_list()
             self._update_progress_widgets()
 

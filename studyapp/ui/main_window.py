@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from studyapp.ui import theme, worker
 from studyapp.ui.tabs import available_tabs
 from studyapp.ui.links import parse_link
+from studyapp.ui.storage_errors import save  # failed profile writes: reported, kept, retried
 
 
 class MainWindow(QMainWindow):
@@ -207,13 +208,13 @@ class MainWindow(QMainWindow):
         self.show_tab(last if last in self.tab_widgets else "lessons")
 
     def _tab_changed(self, _index: int) -> None:
-        self.ctx.settings.set("last_tab", self.current_tab_name())
+        save("last tab", self.ctx.settings.set, "last_tab", self.current_tab_name(), key="last_tab")
 
     def _save_state(self) -> None:
         normal = self.normalGeometry() if self.isMaximized() or self.isFullScreen() else self.geometry()
-        self.ctx.settings.set("window", {"width": normal.width(), "height": normal.height(),
-                                         "x": normal.x(), "y": normal.y(), "maximized": self.isMaximized()})
-        self.ctx.settings.set("last_tab", self.current_tab_name())
+        save("window layout", self.ctx.settings.set, "window", {"width": normal.width(), "height": normal.height(),
+             "x": normal.x(), "y": normal.y(), "maximized": self.isMaximized()}, key="window")
+        save("last tab", self.ctx.settings.set, "last_tab", self.current_tab_name(), key="last_tab")
 
     def _maybe_backup(self) -> None:
         # maybe_backup() reads through its own connection, so it is safe off the GUI thread.

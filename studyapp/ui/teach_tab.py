@@ -376,7 +376,8 @@ class TeachTab(QWidget):
         self.busy_label.show()
 
     def _graded(self, text: str, result: dict) -> None:
-        self.attempts.add(self.rubric.id, text, result)
+        from studyapp.ui.storage_errors import save   # failed writes reported and retried
+        save("teach-it-back answer", self.attempts.add, self.rubric.id, text, result)
         self.fill_history()
         self.history.setCurrentRow(0)
         self.status.emit(f"Checked: {round(result['coverage'] * 100)}% of the key points covered.")

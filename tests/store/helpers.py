@@ -32,3 +32,37 @@ def integrity(path: Path) -> list[str]:
         return [row[0] for row in conn.execute("PRAGMA integrity_check")]
     finally:
         conn.close()
+
+
+def damage_index_silently(path: Path) -> None:
+    """Make an index disagree with its table, as a flipped bit in an index page does: the
+    page structure stays valid, so quick_check says "ok" and only integrity_check finds it.
+
+    The index's SQL is turned into "WHERE 0" for one write (so the write skips it) and back.
+    """
+    conn = sqlite3.connect(path)
+    [sql] = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'silent_t_x'").fetchone() or [None]
+    if sql is None:
+        conn.execute("CREATE TABLE silent_t (x TEXT)")
+        conn.execute("CREATE INDEX silent_t_x ON silent_t(x)")
+        conn.executemany("INSERT INTO silent_t VALUES (?)", [(f"v{i:04d}",) for i in range(200)])
+        conn.commit()
+        sql = "CREATE INDEX silent_t_x ON silent_t(x)"
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET sql = ? WHERE name = 'silent_t_x'", [sql + " WHERE 0"])
+    conn.commit()
+    conn.close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE silent_t SET x = 'changed' WHERE rowid = 7")
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET sql = ? WHERE name = 'silent_t_x'", [sql])
+    conn.commit()
+    conn.close()
+
+
+def quick_check(path: Path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [row[0] for row in conn.execute("PRAGMA quick_check")]
+    finally:
+        conn.close()

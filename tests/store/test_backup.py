@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 
 import pytest
 
@@ -94,6 +96,8 @@ def test_a_partial_backup_left_by_a_crash_is_cleaned_and_ignored(data_dir, clock
     leftover = data_dir / "backups" / "profile-20261127T140000000Z.sqlite3.partial"
     leftover.parent.mkdir(exist_ok=True)
     leftover.write_bytes(b"half")
+    hours_ago = time.time() - 2 * 3600   # a name without a pid is a leftover after an hour
+    os.utime(leftover, (hours_ago, hours_ago))
     assert _backups(data_dir) == []
     store.progress.mark_section_read("a", "1")
     store.backup_now()
