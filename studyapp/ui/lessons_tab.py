@@ -154,9 +154,11 @@ class LessonsTab(QWidget):
             state = done.get(lesson.slug)
             read = len(set(state.sections_read) & {s.id for s in lesson.sections}) if state else 0
             mark = "✓ " if state and state.completed else ""
-            item = QListWidgetItem(f"{mark}{lesson.title}\n{read}/{len(lesson.sections)} sections read")
+            detail = "shown as plain text" if lesson.note else f"{read}/{len(lesson.sections)} sections read"
+            item = QListWidgetItem(f"{mark}{lesson.title}\n{detail}")
             item.setData(ROLE_SLUG, lesson.slug)
-            item.setToolTip(lesson.summary or lesson.title)
+            item.setToolTip(f"{lesson.path.name}: shown as plain text because {lesson.note}" if lesson.note
+                            else lesson.summary or lesson.title)
             if lesson is self.current:
                 font = item.font()
                 font.setBold(True)
@@ -177,7 +179,10 @@ class LessonsTab(QWidget):
             return False
         self.current = lesson
         self._read = set(self.progress.sections_read(slug))
+        # Rendered on first show (content.lessons.Lesson.html), within the render budget.
         self.view.setHtml(self._page_html(lesson))
+        if lesson.note:
+            self.status.emit(f"{lesson.path.name} is shown as plain text: {lesson.note}")
         self._measure_sections()
         self._fill_toc()
         self._fill_list()
