@@ -313,8 +313,8 @@ def read_toml(path: Path, *, salvage: bool = False) -> tuple[dict[str, Any], str
             return tomllib.loads("\n".join(lines)), text, problems
         except tomllib.TOMLDecodeError as exc:
             at = _AT.search(str(exc))
-            line, col = (int(at.group(1)), int(at.group(2))) if at else (None, None)
-            reason = _AT.sub("", str(exc)).strip()
+            line, col = (int(at.group(1)), int(at.group(2))) if at else _statement_start(lines)
+            reason = _AT.sub("", str(exc)).replace("(at end of document)", "").strip()
             key_match = _KEY_AT_LINE.match(lines[line - 1]) if line and line <= len(lines) else None
             key = key_match.group(2) if key_match else None
             if not salvage or not line or line > len(lines):
@@ -329,6 +329,25 @@ def read_toml(path: Path, *, salvage: bool = False) -> tuple[dict[str, Any], str
             return {}, text, problems
     problems.append(Problem(where, f"more than {MAX_SALVAGE} broken lines; this file is skipped"))
     return {}, text, problems
+
+
+def _statement_start(lines: list[str]) -> tuple[int | None, int | None]:
+    """Where the statement that runs to the end of the file (an unclosed string or array) starts:
+    the line after the longest prefix of the file that is valid TOML on its own."""
+    if len(lines) > 2000:
+        return None, None
+    good = 0
+    for k in range(1, len(lines) + 1):
+        try:
+            tomllib.loads("\n".join(lines[:k]))
+            good = k
+        except (tomllib.TOMLDecodeError, RecursionError):
+            pass
+    while good < len(lines) and not lines[good].strip():
+        good += 1
+    if good >= len(lines):
+        return None, None
+    return good + 1, len(lines[good]) - len(lines[good].lstrip()) + 1
 
 
 # ---------------------------------------------------------------------------------------------
