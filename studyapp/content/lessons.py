@@ -102,8 +102,8 @@ class Lesson:
                 self.note = f"it could not be rendered ({type(exc).__name__}: {exc})"
             finally:
                 self.render_seconds = time.perf_counter() - start
-        return (f"<p><b>Shown as plain text:</b> {htmllib.escape(self.path.name)}: {htmllib.escape(self.note)}."
-                f"</p><pre>{htmllib.escape(self.body)}</pre>")
+        return (f"<p><b>Shown as plain text:</b> {htmllib.escape(self.path.name, quote=False)}: "
+                f"{htmllib.escape(self.note, quote=False)}.</p><pre>{htmllib.escape(self.body, quote=False)}</pre>")
 
 
 LessonError = ContentError
@@ -188,8 +188,9 @@ def render(body: str) -> tuple[str, list[dict]]:
     return html, md.toc_tokens
 
 
-def over_budget(body: str) -> str | None:
-    """Why `body` is beyond the render budget (said to the learner and the teacher), or None."""
+def over_budget(body: str, first_line: int = 1) -> str | None:
+    """Why `body` is beyond the render budget (said to the learner and the teacher), or None.
+    `first_line` is the body's first line in its file, so that a line named is the file's."""
     size = len(body.encode("utf-8"))
     if size > BUDGET["bytes"]:
         return f"it is {size // 1024} KB, more than the {BUDGET['bytes'] // 1024} KB a lesson may have"
@@ -199,7 +200,7 @@ def over_budget(body: str) -> str | None:
     links = body.count("[") + body.count("<")
     if links > BUDGET["links"]:
         return f"it has {links} '[' and '<' characters, more than the {BUDGET['links']} a lesson may have"
-    for number, line in enumerate(body.splitlines(), 1):
+    for number, line in enumerate(body.splitlines(), first_line):
         stripped = line.lstrip(" \t>")
         indent = line[:len(line) - len(stripped)]
         depth = indent.count(">") + (len(indent.replace("\t", "    ")) - indent.count(">")) // 2
@@ -286,7 +287,7 @@ def parse_lesson(path: Path) -> Lesson:
     meta, body, body_line = split_front_matter(text)
     title, order, objectives, summary = _validate_meta(meta)
     _check_images(body, body_line, path.parent)
-    note = over_budget(body)
+    note = over_budget(body, body_line)
     sections = [] if note else _sections(body, _heading_toc(body))
     return Lesson(slug=slug_of(path), path=path, title=title, order=order, objectives=objectives,
                   summary=summary, body=body, sections=sections, note=note or "")
