@@ -101,3 +101,17 @@ def test_the_tabs_obey_the_site_rules(qtbot, tmp_path):
     assert ppo.settings.lr.isHidden()
     window.close()
     ctx.store.close(backup=False)
+
+
+def test_a_broken_config_reaches_the_start_up_messages_the_window_shows(tmp_path):
+    from studyapp.app import build_context
+    user = write(tmp_path / "user.toml", "theme = dark\n")
+    site = write(tmp_path / "site.toml", 'locked = "allow_own_models"\n')
+    conf = cfg.load_config({"data_dir": tmp_path / "p"}, env={}, site_file=site, user_file=user)
+    ctx = build_context(conf)
+    try:
+        text = "\n".join(ctx.messages)
+        assert f"{user}:1:9: setting 'theme': TOML syntax error" in text
+        assert f"{site}:1:1: 'locked' must be a list" in text
+    finally:
+        ctx.store.close(backup=False)
