@@ -334,7 +334,7 @@ def read_toml(path: Path, *, salvage: bool = False) -> tuple[dict[str, Any], str
 def _statement_start(lines: list[str]) -> tuple[int | None, int | None]:
     """Where the statement that runs to the end of the file (an unclosed string or array) starts:
     the line after the longest prefix of the file that is valid TOML on its own."""
-    if len(lines) > 2000:
+    if len(lines) > 300 or sum(map(len, lines)) > 32 * 1024:   # at most 300 small parses
         return None, None
     good = 0
     for k in range(1, len(lines) + 1):

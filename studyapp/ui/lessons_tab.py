@@ -183,6 +183,9 @@ class LessonsTab(QWidget):
         self.view.setHtml(self._page_html(lesson))
         if lesson.note:
             self.status.emit(f"{lesson.path.name} is shown as plain text: {lesson.note}")
+        elif (lesson.render_seconds or 0) > content.RENDER_SECONDS:
+            self.status.emit(f"{lesson.path.name} took {lesson.render_seconds:.1f} s to lay out; "
+                             "`studyapp content check` says what makes it slow")
         self._measure_sections()
         self._fill_toc()
         self._fill_list()
