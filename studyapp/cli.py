@@ -109,12 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     index = _command_index(argv)
     head = build_parser().parse_args(argv[:index] if index is not None and argv[index] in DELEGATED else argv)
     config = cfg.load_config({key: getattr(head, key) for key in FLAG_KEYS})
+    for problem in config.problems:   # the GUI shows them in a dialog as well
+        print(f"studyapp: warning: {problem}", file=sys.stderr)
     if index is not None and argv[index] in DELEGATED:
         import importlib
         import os
-        for problem in config.problems:
-            if problem.where == "command line":   # the delegate reports the other problems itself
-                print(f"studyapp: warning: {problem}", file=sys.stderr)
         # Delegates read settings through config.load_config(); global flags reach them as the
         # environment layer, except a flag that a lock refuses.
         for key in FLAG_KEYS:
