@@ -109,8 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     index = _command_index(argv)
     head = build_parser().parse_args(argv[:index] if index is not None and argv[index] in DELEGATED else argv)
     config = cfg.load_config({key: getattr(head, key) for key in FLAG_KEYS})
-    for problem in config.problems:   # the GUI shows them in a dialog as well
-        print(f"studyapp: warning: {problem}", file=sys.stderr)
+    command = argv[index] if index is not None else None
+    for problem in config.problems:   # the GUI shows them in a dialog too
+        if command != "config" or problem.where == "command line":   # `config` reports the rest itself
+            print(f"studyapp: warning: {problem}", file=sys.stderr)
     if index is not None and argv[index] in DELEGATED:
         import importlib
         import os
