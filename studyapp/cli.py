@@ -78,8 +78,9 @@ FLAG_KEYS = ("data_dir", "profile", "theme", "models_dir", "content_dir")
 
 def lab_policy(argv: list[str], config: cfg.Config) -> str | None:
     """Why `studyapp lab ARGV` is refused on this machine, or None. With allow_own_models off, the
-    lab's command line may only load the course models: `generate --model FOLDER` and
-    `report --models DIR` would load any folder (the GUI hides the same thing)."""
+    lab's command line may only load the course models: `generate --model FOLDER`,
+    `report --models DIR` and `train --out DIR --stages sft,...` would load any folder (the GUI hides
+    the same thing)."""
     if config.allow_own_models:
         return None
     from studyapp.lab.cli import build_parser as lab_parser
@@ -98,6 +99,11 @@ def lab_policy(argv: list[str], config: cfg.Config) -> str | None:
         folder = Path(args.model).expanduser().resolve()
         if folder.parent not in course:
             return f"studyapp lab generate --model {args.model}: {why}; use --model base, sft or rlhf"
+    if args.command == "train" and args.out and args.stages and "pretrain" not in args.stages.split(","):
+        # Later stages start from the checkpoints already in --out, which may be anyone's.
+        if Path(args.out).expanduser().resolve() not in course:
+            return (f"studyapp lab train --out {args.out} --stages {args.stages}: {why}; these stages would "
+                    "start from the models in that folder: include pretrain, or leave out --out")
     if args.command == "report" and args.models:
         if Path(args.models).expanduser().resolve() not in course:
             return f"studyapp lab report --models {args.models}: {why}; leave out --models"

@@ -153,6 +153,12 @@ def test_lab_report_on_an_own_models_folder_is_refused(trusted, own_model, capsy
     assert "allow_own_models = false" in capsys.readouterr().err
 
 
+def test_lab_train_starting_from_an_own_models_folder_is_refused(trusted, own_model, capsys):
+    conf = cfg.load_config()
+    assert "include pretrain" in cli.lab_policy(["train", "--stages", "sft,ppo", "--out", str(own_model)], conf)
+    assert cli.lab_policy(["train", "--out", str(own_model)], conf) is None   # everything made from scratch
+
+
 def test_the_course_models_stay_allowed(trusted):
     conf = cfg.load_config()
     assert cli.lab_policy(["generate", "--model", "sft", "hi"], conf) is None
