@@ -381,10 +381,12 @@ def _names(value: Any, rule: str, where: str, text: str, problems: list[Problem]
                                        f"reading it as [{quoted}]", None, line, col))
         return {value}
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        kept = {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
         problems.append(Problem(where, f"{rule!r} must be a list of names in quotes, e.g. "
-                                       f"{rule} = [\"theme\"]; got {_describe(value)}, so it is ignored",
+                                       f"{rule} = [\"theme\"]; got {_describe(value)}, so "
+                                       + (f"only {sorted(kept)} count" if kept else "it is ignored"),
                                 None, line, col))
-        return {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
+        return kept
     return set(value)
 
 
@@ -393,7 +395,7 @@ def _site_rules(data: dict, where: str, text: str, rules: _SiteRules, problems: 
     if "locked" in data:
         for name in sorted(_names(data["locked"], "locked", where, text, problems)):
             if name in KEYS:
-                rules.locked.setdefault(name, where)
+                rules.locked[name] = where   # files come lowest first: the trusted one owns the lock
             else:
                 problems.append(Problem(where, f"cannot lock unknown setting {name!r} "
                                                f"(settings: {', '.join(KEYS)})", None, *locate(text, "locked")))
@@ -452,6 +454,7 @@ def load_config(
         _site_rules(data, str(path), text, rules, problems)
         layers.append(("site", str(path), {k: v for k, v in data.items() if k not in SITE_RULES}, text))
     _cover(rules, layers)
+    rank = {where: i for i, (_l, where, _d, _t) in enumerate(layers)}
     path = user_file or user_config_file()
     data, text, found = read_toml(Path(path))
     problems += found
@@ -477,7 +480,8 @@ def load_config(
                                                                              if hint else ""), name, *at))
                 continue
             owner = rules.locked.get(name)
-            if owner and where != owner:
+            # Only the locking site file, or one above it, may set a locked setting.
+            if owner and not (layer == "site" and rank[where] >= rank[owner]):
                 # A user file that repeats the site's value is harmless; anything else is said.
                 if layer == "site" or layer != "user" or str(raw) != str(values[name]):
                     problems.append(Problem(where, f"is locked by the site configuration "

@@ -184,3 +184,14 @@ def test_a_locked_global_flag_does_not_reach_a_sub_command(trusted, monkeypatch,
     assert "command line: setting 'models_dir': is locked by the site configuration" in captured.err
     import os
     assert "STUDYAPP_MODELS" not in os.environ and "STUDYAPP_CONTENT" not in os.environ
+
+
+def test_the_trusted_file_may_set_what_an_xdg_file_locks(tmp_path, monkeypatch, trusted):
+    extra = tmp_path / "extra" / "studyapp"
+    extra.mkdir(parents=True)
+    (extra / "config.toml").write_text('theme = "dark"\nlocked = ["theme", "profile"]\n', encoding="utf-8")
+    trusted.write_text('theme = "light"\n' + classroom_example(), encoding="utf-8")
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "extra"))
+    conf = cfg.load_config()
+    assert conf.theme == "light" and conf.source("theme") == "site" and "theme" in conf.locked
+    assert conf.profile == "default" and "profile" in conf.locked   # set by the trusted file, below the XDG one
