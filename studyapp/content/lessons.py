@@ -32,14 +32,16 @@ from pathlib import Path
 import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+from mdx_truly_sane_lists.mdx_truly_sane_lists import TrulySaneListExtension
 
 from studyapp.content.frontmatter import ContentError, Invalid, load_files, read_front_matter
 
+EXTENSIONS = ["tables", "fenced_code", "toc", "admonition", "attr_list", "def_list"]
+EXTENSION_CONFIGS = {"toc": {"permalink": False}}
 # mdx_truly_sane_lists: nested list items indented by 2 spaces (as most people write them) nest as
-# written; Python-Markdown alone wants 4 and flattens the rest into the parent item's text.
-EXTENSIONS = ["tables", "fenced_code", "toc", "admonition", "attr_list", "def_list", "mdx_truly_sane_lists"]
-EXTENSION_CONFIGS = {"toc": {"permalink": False},
-                     "mdx_truly_sane_lists": {"nested_indent": 2, "truly_sane": True}}
+# written; Python-Markdown alone wants 4 and flattens the rest into the parent item's text. Passed
+# as an instance (imported here, so a frozen build finds it), not by name.
+SANE_LISTS = {"nested_indent": 2, "truly_sane": True}
 HEADING = re.compile(r"^#{1,6}\s")
 
 # Render budget. Python-Markdown's time grows with the square of some inputs (6 KB of '[' took 6 s,
@@ -183,7 +185,8 @@ class _QtFriendlyExtension(Extension):
 
 def render(body: str) -> tuple[str, list[dict]]:
     """Markdown -> (HTML, table-of-contents tokens)."""
-    md = markdown.Markdown(extensions=EXTENSIONS + [_QtFriendlyExtension()], extension_configs=EXTENSION_CONFIGS)
+    md = markdown.Markdown(extensions=EXTENSIONS + [TrulySaneListExtension(**SANE_LISTS), _QtFriendlyExtension()],
+                           extension_configs=EXTENSION_CONFIGS)
     html = md.convert(body)
     return html, md.toc_tokens
 
