@@ -45,9 +45,10 @@ SANE_LISTS = {"nested_indent": 2, "truly_sane": True}
 HEADING = re.compile(r"^#{1,6}\s")
 
 # Render budget. Python-Markdown's time grows with the square of some inputs (6 KB of '[' took 6 s,
-# 20,000 headings 42 s; measured on this app's renderer) and deep nesting exhausts
-# the recursion limit. Within these bounds the slowest input measured renders in well under 0.5 s,
-# and the built-in lessons use a tenth of each (12 KB, 8 headings, 14 links each).
+# 20,000 headings 42 s, measured on this app's renderer) and deep nesting exhausts the recursion
+# limit. Within these bounds the slowest input measured took 0.5 s (999 '[' in one paragraph), or
+# 3.3 s for 250 KB of dense inline markup, which the Lessons tab lays out on a worker thread. The
+# built-in lessons use a twentieth of each (12 KB, 8 headings, 14 links; 0.01 s each).
 MAX_LESSON_BYTES = 1024 * 1024        # larger files are not loaded (an error entry names them)
 BUDGET = {"bytes": 256 * 1024, "headings": 300, "links": 1000, "depth": 16}
 RENDER_SECONDS = 0.5                  # `content check` reports a lesson slower than this to render
@@ -83,6 +84,10 @@ class Lesson:
     render_seconds: float | None = None
     _html: str | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def rendered(self) -> bool:
+        return self._html is not None
 
     @property
     def html(self) -> str:

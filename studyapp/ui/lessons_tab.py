@@ -17,10 +17,13 @@ from PySide6.QtWidgets import (
 )
 
 from studyapp.content import lessons as content
-from studyapp.ui import theme
+from studyapp.ui import theme, worker
 from studyapp.ui.links import parse_link
 
 READ_DWELL_MS = 1200
+# A lesson this short lays out within a frame or two on the GUI thread (the built-in ones are at
+# most 12,000 characters, 0.01 s); a longer one is laid out on a worker with a note meanwhile.
+SYNC_RENDER_CHARS = 32_000
 ROLE_SLUG = Qt.UserRole
 ROLE_SECTION = Qt.UserRole + 1
 
@@ -179,6 +182,27 @@ class LessonsTab(QWidget):
             return False
         self.current = lesson
         self._read = set(self.progress.sections_read(slug))
+        if not lesson.rendered and not lesson.note and len(lesson.body) > SYNC_RENDER_CHARS:
+            self._render_in_background(lesson, section)
+        else:
+            self._show(lesson, section)
+        return True
+
+    def _render_in_background(self, lesson: content.Lesson, section: str | None) -> None:
+        """A long lesson is laid out on a worker (Lesson.html renders once and keeps the result)."""
+        self.view.setHtml(f"<p>Laying out <b>{htmllib.escape(lesson.title)}</b>…</p>")
+        self.spans = []
+        self._fill_toc()
+        self._fill_list()
+
+        def done(_html) -> None:
+            if self.current is lesson:
+                self._show(lesson, section)
+
+        self._render_task = worker.run_in_background(lambda: lesson.html, on_result=done,
+                                                     label=f"Laying out {lesson.path.name}")
+
+    def _show(self, lesson: content.Lesson, section: str | None) -> None:
         # Rendered on first show (content.lessons.Lesson.html), within the render budget.
         self.view.setHtml(self._page_html(lesson))
         if lesson.note:
@@ -198,7 +222,6 @@ class LessonsTab(QWidget):
         else:
             self.view.verticalScrollBar().setValue(0)
         self._dwell.start()
-        return True
 
     def _page_html(self, lesson: content.Lesson) -> str:
         objectives = "".join(f"<li>{htmllib.escape(o)}</li>" for o in lesson.objectives)

@@ -177,3 +177,24 @@ def test_the_app_opens_with_a_pathological_pack(qtbot, tmp_path, no_slow_render)
     assert tab.open_lesson("base-models") and tab.spans               # the course itself still works
     window.close()
     ctx.store.close(backup=False)
+
+
+def test_a_long_lesson_is_laid_out_on_a_worker_and_then_shown(qtbot, tmp_path):
+    from studyapp.app import build_context, create_window
+    from studyapp.ui.lessons_tab import SYNC_RENDER_CHARS
+    body = "".join(f"## Part {i}\n\n" + "Some *dense* `inline` **markup** here. " * 40 + "\n\n" for i in range(30))
+    assert SYNC_RENDER_CHARS < len(body) and lessons_mod.over_budget(body) is None
+    pack = write_pack(tmp_path / "pack", {"lessons/00-long.md": "---\ntitle: Long\norder: 0\n---\n" + body})
+    conf = cfg.load_config({"data_dir": tmp_path / "p", "content_dir": pack}, env={},
+                           site_file=tmp_path / "s", user_file=tmp_path / "u")
+    ctx = build_context(conf)
+    window = create_window(ctx)
+    qtbot.addWidget(window)
+    tab = window.tab_widgets["lessons"]
+    assert tab.current.title == "Long"
+    assert "Laying out Long" in tab.view.toPlainText()          # the window is up before the lesson is
+    qtbot.waitUntil(lambda: len(tab.spans) == 30, timeout=60_000)
+    assert "Part 29" in tab.view.toPlainText() and "Laying out" not in tab.view.toPlainText()
+    assert tab.toc.topLevelItemCount() == 30
+    window.close()
+    ctx.store.close(backup=False)
