@@ -6,6 +6,7 @@
     studyapp lab train|generate|report ...     the model lab (see `studyapp lab --help`)
     studyapp cards import|export ...           flashcards from the terminal
     studyapp content check PATH                validate a content pack, every problem with file and line
+    studyapp config check [FILE]               validate the site configuration (for an administrator)
     studyapp self-test                         prove this installation works (offscreen, offline)
 """
 from __future__ import annotations
@@ -50,6 +51,7 @@ DELEGATED = {
     "lab": ("studyapp.lab.cli", "the model lab: train, generate, report"),
     "cards": ("studyapp.srs.cli", "flashcards: import and export (CSV, Anki .apkg)"),
     "content": ("studyapp.content.check", "content packs: `studyapp content check PATH`"),
+    "config": ("studyapp.config", "settings: `studyapp config check [FILE]` validates the site file"),
     "self-test": ("studyapp.selftest", "check this installation offscreen, with no network"),
 }
 
@@ -71,26 +73,67 @@ def _command_index(argv: list[str]) -> int | None:
     return None
 
 
+FLAG_KEYS = ("data_dir", "profile", "theme", "models_dir", "content_dir")
+
+
+def lab_policy(argv: list[str], config: cfg.Config) -> str | None:
+    """Why `studyapp lab ARGV` is refused on this machine, or None. With allow_own_models off, the
+    lab's command line may only load the course models: `generate --model FOLDER`,
+    `report --models DIR` and `train --out DIR --stages sft,...` would load any folder (the GUI hides
+    the same thing)."""
+    if config.allow_own_models:
+        return None
+    from studyapp.lab.cli import build_parser as lab_parser
+    from studyapp.lab.generate import MODEL_NAMES
+
+    try:
+        args, _ = lab_parser().parse_known_args(argv)
+    except SystemExit:
+        return None   # the lab's own parser reports the mistake when it runs
+    course = {config.models_path.resolve(), cfg.MODELS_DIR.resolve()}
+    why = (f"loading your own model folders is turned off on this machine (allow_own_models = false, "
+           f"from {config.source('allow_own_models')} configuration"
+           + (f" {next(iter(config.site_files[-1:]), '')}" if config.source("allow_own_models") == "site" else "")
+           + ")")
+    if args.command == "generate" and args.model not in MODEL_NAMES:
+        folder = Path(args.model).expanduser().resolve()
+        if folder.parent not in course:
+            return f"studyapp lab generate --model {args.model}: {why}; use --model base, sft or rlhf"
+    if args.command == "train" and args.out and args.stages and "pretrain" not in args.stages.split(","):
+        # Later stages start from the checkpoints already in --out, which may be anyone's.
+        if Path(args.out).expanduser().resolve() not in course:
+            return (f"studyapp lab train --out {args.out} --stages {args.stages}: {why}; these stages would "
+                    "start from the models in that folder: include pretrain, or leave out --out")
+    if args.command == "report" and args.models:
+        if Path(args.models).expanduser().resolve() not in course:
+            return f"studyapp lab report --models {args.models}: {why}; leave out --models"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     index = _command_index(argv)
+    head = build_parser().parse_args(argv[:index] if index is not None and argv[index] in DELEGATED else argv)
+    config = cfg.load_config({key: getattr(head, key) for key in FLAG_KEYS})
+    command = argv[index] if index is not None else None
+    for problem in config.problems:   # the GUI shows them in a dialog too
+        if command != "config" or problem.where == "command line":   # `config` reports the rest itself
+            print(f"studyapp: warning: {problem}", file=sys.stderr)
     if index is not None and argv[index] in DELEGATED:
-        head = build_parser().parse_args(argv[:index])
         import importlib
         import os
         # Delegates read settings through config.load_config(); global flags reach them as the
-        # environment layer.
-        for key in ("data_dir", "profile", "theme", "models_dir", "content_dir"):
-            if getattr(head, key) is not None:
+        # environment layer, except a flag that a lock refuses.
+        for key in FLAG_KEYS:
+            if getattr(head, key) is not None and key not in config.locked:
                 os.environ[cfg.KEYS[key].env] = str(getattr(head, key))
+        if argv[index] == "lab":
+            refused = lab_policy(argv[index + 1:], config)
+            if refused:
+                print(refused, file=sys.stderr)
+                return 2
         return importlib.import_module(DELEGATED[argv[index]][0]).main(argv[index + 1:])
-    args = build_parser().parse_args(argv)
-    try:
-        config = cfg.load_config({"data_dir": args.data_dir, "profile": args.profile, "theme": args.theme,
-                                  "models_dir": args.models_dir, "content_dir": args.content_dir})
-    except cfg.ConfigError as exc:
-        print(f"studyapp: {exc}", file=sys.stderr)
-        return 2
+    args = head
     if args.command == "screenshot":
         from studyapp.app import screenshot
         return screenshot(config, args.tab, args.out, args.size)

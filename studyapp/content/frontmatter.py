@@ -79,12 +79,15 @@ def load_files(folders, parse: Callable[[Path], Any], key: Callable[[Any], str])
 
     `parse(path)` returns the item, or (item, non-fatal errors), or raises Invalid for a file that
     cannot be used at all; an item of None is skipped. One broken file never stops the others.
+    Two files of one folder with the same key (01-intro.md and 02-intro.md are both "intro") are
+    an error: the first is kept and the second skipped, with an error naming both.
     """
     by_key: dict[str, Any] = {}
     errors: list[ContentError] = []
     for folder in folders:
         if not folder or not Path(folder).is_dir():
             continue
+        seen: dict[str, Path] = {}
         for path in sorted(Path(folder).glob("*.md")):
             if path.name.lower() == "readme.md":
                 continue
@@ -102,6 +105,13 @@ def load_files(folders, parse: Callable[[Path], Any], key: Callable[[Any], str])
                 continue
             item, found = out if isinstance(out, tuple) else (out, [])
             errors.extend(found)
-            if item is not None:
-                by_key[key(item)] = item
+            if item is None:
+                continue
+            name = key(item)
+            if name in seen:
+                errors.append(ContentError(path, 1, f"{name!r} is also the name of {seen[name].name} in this "
+                                                    f"folder; this file is skipped (rename one of them)"))
+                continue
+            seen[name] = path
+            by_key[name] = item
     return list(by_key.values()), errors

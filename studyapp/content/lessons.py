@@ -13,10 +13,18 @@ A lesson file looks like this:
 
 A file that cannot be used becomes a `LessonError` naming the file and the line, and the other
 lessons load as usual. No Qt here: the UI shows what this module returns.
+
+Loading reads only the front matter and the headings (for sections, search and progress); the
+Markdown is rendered when the lesson is first shown (`Lesson.html`). A lesson beyond the render
+budget (BUDGET: size, headings, links, nesting) is shown as plain text with a note saying why, so a
+pathological file cannot stall the app; a file over MAX_LESSON_BYTES is not loaded at all.
 """
 from __future__ import annotations
 
+import html as htmllib
 import re
+import threading
+import time
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +32,26 @@ from pathlib import Path
 import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+from mdx_truly_sane_lists.mdx_truly_sane_lists import TrulySaneListExtension
 
 from studyapp.content.frontmatter import ContentError, Invalid, load_files, read_front_matter
 
-EXTENSIONS = ["tables", "fenced_code", "toc", "admonition", "attr_list", "def_list", "sane_lists"]
+EXTENSIONS = ["tables", "fenced_code", "toc", "admonition", "attr_list", "def_list"]
+EXTENSION_CONFIGS = {"toc": {"permalink": False}}
+# mdx_truly_sane_lists: nested list items indented by 2 spaces (as most people write them) nest as
+# written; Python-Markdown alone wants 4 and flattens the rest into the parent item's text. Passed
+# as an instance (imported here, so a frozen build finds it), not by name.
+SANE_LISTS = {"nested_indent": 2, "truly_sane": True}
+HEADING = re.compile(r"^#{1,6}\s")
+
+# Render budget. Python-Markdown's time grows with the square of some inputs (6 KB of '[' took 6 s,
+# 20,000 headings 42 s, measured on this app's renderer) and deep nesting exhausts the recursion
+# limit. Within these bounds the slowest input measured took 0.5 s (999 '[' in one paragraph), or
+# 3.3 s for 250 KB of dense inline markup, which the Lessons tab lays out on a worker thread. The
+# built-in lessons use a twentieth of each (12 KB, 8 headings, 14 links; 0.01 s each).
+MAX_LESSON_BYTES = 1024 * 1024        # larger files are not loaded (an error entry names them)
+BUDGET = {"bytes": 256 * 1024, "headings": 300, "links": 1000, "depth": 16}
+RENDER_SECONDS = 0.5                  # `content check` reports a lesson slower than this to render
 FENCE = re.compile(r"^\s*(```|~~~)")
 HEADING2 = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 IMAGE = re.compile(r"!\[[^\]]*\]\(\s*([^)\s]+)")
@@ -46,7 +70,7 @@ class Section:
     text: str  # plain-ish markdown of the section, for search
 
 
-@dataclass
+@dataclass(eq=False)
 class Lesson:
     slug: str
     path: Path
@@ -55,8 +79,38 @@ class Lesson:
     objectives: list[str]
     summary: str
     body: str
-    html: str
     sections: list[Section] = field(default_factory=list)
+    note: str = ""                  # why the lesson is shown as plain text, when it is
+    render_seconds: float | None = None
+    _html: str | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def rendered(self) -> bool:
+        return self._html is not None
+
+    @property
+    def html(self) -> str:
+        """The rendered body, made on first use (the lesson list never needs it)."""
+        with self._lock:
+            if self._html is None:
+                self._html = self._render()
+            return self._html
+
+    def _render(self) -> str:
+        if not self.note:
+            start = time.perf_counter()
+            try:
+                html, _ = render(self.body)
+                return html
+            except RecursionError:
+                self.note = "it is nested too deeply to lay out"
+            except Exception as exc:  # noqa: BLE001 - a learner still gets the text, with the reason
+                self.note = f"it could not be rendered ({type(exc).__name__}: {exc})"
+            finally:
+                self.render_seconds = time.perf_counter() - start
+        return (f"<p><b>Shown as plain text:</b> {htmllib.escape(self.path.name, quote=False)}: "
+                f"{htmllib.escape(self.note, quote=False)}.</p><pre>{htmllib.escape(self.body, quote=False)}</pre>")
 
 
 LessonError = ContentError
@@ -136,10 +190,51 @@ class _QtFriendlyExtension(Extension):
 
 def render(body: str) -> tuple[str, list[dict]]:
     """Markdown -> (HTML, table-of-contents tokens)."""
-    md = markdown.Markdown(extensions=EXTENSIONS + [_QtFriendlyExtension()],
-                           extension_configs={"toc": {"permalink": False}})
+    md = markdown.Markdown(extensions=EXTENSIONS + [TrulySaneListExtension(**SANE_LISTS), _QtFriendlyExtension()],
+                           extension_configs=EXTENSION_CONFIGS)
     html = md.convert(body)
     return html, md.toc_tokens
+
+
+def over_budget(body: str, first_line: int = 1) -> str | None:
+    """Why `body` is beyond the render budget (said to the learner and the teacher), or None.
+    `first_line` is the body's first line in its file, so that a line named is the file's."""
+    size = len(body.encode("utf-8"))
+    if size > BUDGET["bytes"]:
+        return f"it is {size // 1024} KB, more than the {BUDGET['bytes'] // 1024} KB a lesson may have"
+    headings = sum(1 for line in _outside_fences(body) if HEADING.match(line))
+    if headings > BUDGET["headings"]:
+        return f"it has {headings} headings, more than the {BUDGET['headings']} a lesson may have"
+    links = body.count("[") + body.count("<")
+    if links > BUDGET["links"]:
+        return f"it has {links} '[' and '<' characters, more than the {BUDGET['links']} a lesson may have"
+    for number, line in enumerate(body.splitlines(), first_line):
+        stripped = line.lstrip(" \t>")
+        indent = line[:len(line) - len(stripped)]
+        depth = indent.count(">") + (len(indent.replace("\t", "    ")) - indent.count(">")) // 2
+        if depth > BUDGET["depth"]:
+            return (f"line {number} is nested {depth} levels deep (indents or '>'), more than the "
+                    f"{BUDGET['depth']} a lesson may have")
+    return None
+
+
+def _outside_fences(body: str):
+    in_fence = False
+    for line in body.splitlines():
+        if FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence:
+            yield line
+
+
+def _heading_toc(body: str) -> list[dict]:
+    """The table of contents of `body` from its heading lines alone: the same ids as a full render
+    (the same toc extension gives them), at a fraction of the cost."""
+    headings = [line for line in _outside_fences(body) if HEADING.match(line)]
+    if not headings:
+        return []
+    _, toc = render("\n\n".join(headings))
+    return toc
 
 
 def _flatten(tokens: list[dict]) -> list[dict]:
@@ -186,7 +281,11 @@ def _check_images(body: str, body_line: int, folder: Path) -> None:
 # Loading
 
 def parse_lesson(path: Path) -> Lesson:
-    """Parse one file; raises LessonParseError (a LessonError carrier) when it is unusable."""
+    """Parse one file; raises Invalid (made a LessonError by the loader) when it is unusable."""
+    size = path.stat().st_size
+    if size > MAX_LESSON_BYTES:
+        raise Invalid(1, f"the file is {size // 1024} KB, more than the {MAX_LESSON_BYTES // 1024} KB "
+                         "a lesson may have; it is skipped")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -196,9 +295,10 @@ def parse_lesson(path: Path) -> Lesson:
     meta, body, body_line = split_front_matter(text)
     title, order, objectives, summary = _validate_meta(meta)
     _check_images(body, body_line, path.parent)
-    html, toc = render(body)
+    note = over_budget(body, body_line)
+    sections = [] if note else _sections(body, _heading_toc(body))
     return Lesson(slug=slug_of(path), path=path, title=title, order=order, objectives=objectives,
-                  summary=summary, body=body, html=html, sections=_sections(body, toc))
+                  summary=summary, body=body, sections=sections, note=note or "")
 
 
 def load_lessons(*folders: Path) -> tuple[list[Lesson], list[LessonError]]:

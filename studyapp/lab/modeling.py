@@ -108,12 +108,137 @@ def model_card(title: str, *, command: str, seed: int, figures: dict, notes: str
 # ----------------------------------------------------------------------------- validating and loading
 
 
+# Upper bounds on a model folder's shape, checked in config.json before anything is allocated. They
+# admit every real small/medium causal LM a learner could run on a CPU (an 8B Llama: 4096 wide, 32
+# layers, 128k vocab, 128k positions) and refuse a config that would allocate terabytes.
+SHAPE_LIMITS = {   # field -> (aliases in config.json, upper bound)
+    "width": (("n_embd", "hidden_size", "d_model"), 16_384),
+    "layers": (("n_layer", "num_hidden_layers"), 256),
+    "heads": (("n_head", "num_attention_heads"), 1_024),
+    "vocabulary": (("vocab_size",), 1_048_576),
+    "positions": (("n_positions", "max_position_embeddings", "n_ctx"), 1_048_576),
+    "inner width": (("n_inner", "intermediate_size"), 131_072),
+}
+MAX_PARAMS = 16_000_000_000          # about 64 GB in float32: more than any lab machine can hold
+MAX_JSON_BYTES = {"config.json": 4 << 20, "tokenizer.json": 256 << 20,
+                  "tokenizer_config.json": 16 << 20, "model.safetensors.index.json": 64 << 20}
+
+
+def _read_json(path: Path, what: str):
+    """The JSON in `path`, or a LabError that names the file and says what is wrong with it."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_JSON_BYTES.get(path.name, 64 << 20):
+            raise LabError(f"{path}: {size >> 20} MB is far too large for a {what}")
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise LabError(f"{path}: unreadable {what} (not UTF-8 text)") from None
+    except json.JSONDecodeError as exc:
+        raise LabError(f"{path}: unreadable {what} (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise LabError(f"{path}: unreadable {what} (nested too deeply)") from None
+    except OSError as exc:
+        raise LabError(f"{path}: unreadable {what} ({exc.strerror or exc})") from None
+
+
+def _check_safetensors(path: Path) -> None:
+    """A safetensors file starts with an 8-byte header length and a JSON header: a renamed pickle
+    or a truncated download is refused here, naming the file, before torch is imported."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(9)
+            size = path.stat().st_size
+    except OSError as exc:
+        raise LabError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    length = int.from_bytes(head[:8], "little") if len(head) == 9 else -1
+    if length <= 0 or length > min(size - 8, 100 << 20) or head[8:9] != b"{":
+        raise LabError(f"{path}: is not a safetensors file (a renamed or damaged file?)")
+
+
+def _weight_files(folder: Path) -> list[Path]:
+    """Every file the model would load its weights from, each checked to be safetensors."""
+    index = folder / "model.safetensors.index.json"
+    if index.exists():
+        data = _read_json(index, "weight index")
+        weight_map = data.get("weight_map") if isinstance(data, dict) else None
+        if not isinstance(weight_map, dict) or not weight_map:
+            raise LabError(f"{index}: 'weight_map' is missing or empty")
+        shards = []
+        for name in dict.fromkeys(weight_map.values()):
+            if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+                raise LabError(f"{index}: weight_map names {name!r}, which is not a file in this folder")
+            if not name.endswith(".safetensors"):
+                raise LabError(f"{index}: weight_map names {name!r}; the lab loads safetensors only, "
+                               "never pickled weights (.bin/.pt)")
+            if not (folder / name).is_file():
+                raise LabError(f"{index}: weight_map names {name!r}, which is missing from the folder")
+            shards.append(folder / name)
+        return shards
+    single = folder / "model.safetensors"
+    if single.exists():
+        return [single]
+    if any(folder.glob("*.bin")) or any(folder.glob("*.pt")) or any(folder.glob("*.pth")):
+        raise LabError(f"{folder}: only pickled weights (.bin/.pt) found; the lab loads safetensors only")
+    raise LabError(f"{folder}: model.safetensors is missing")
+
+
+def _check_shape(config: dict, cfg_path: Path) -> None:
+    """Every size in config.json a whole positive number under its bound, and the whole model under
+    MAX_PARAMS, so that a hostile or mistyped config never gets to allocate."""
+    sections = [config] + [config[k] for k in ("text_config",) if isinstance(config.get(k), dict)]
+    found: dict[str, int] = {}
+    for section in sections:
+        for label, (aliases, bound) in SHAPE_LIMITS.items():
+            for alias in aliases:
+                value = section.get(alias)
+                if value is None:
+                    continue
+                if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                    raise LabError(f"{cfg_path}: '{alias}' must be a positive whole number, got {value!r}")
+                if value > bound:
+                    raise LabError(f"{cfg_path}: '{alias}' is {value:,}, more than this app can load "
+                                   f"(at most {bound:,} for the model's {label})")
+                found.setdefault(label, value)
+    width, layers = found.get("width", 0), found.get("layers", 0)
+    inner = found.get("inner width", 4 * width)
+    params = (found.get("vocabulary", 0) * width * 2 + found.get("positions", 0) * width
+              + layers * (4 * width * width + 2 * width * inner))
+    if params > MAX_PARAMS:
+        raise LabError(f"{cfg_path}: these sizes describe a model of about {params / 1e9:.0f} billion "
+                       f"parameters, more than this app can load (at most {MAX_PARAMS / 1e9:.0f} billion)")
+
+
+def _tokenizer_ids(tok_json: Path) -> list[int]:
+    """The ids tokenizer.json uses, after checking its shape; errors name the file."""
+    tj = _read_json(tok_json, "tokenizer")
+    if not isinstance(tj, dict) or not isinstance(tj.get("model"), dict):
+        raise LabError(f"{tok_json}: not a tokenizer (expected a JSON object with a 'model' section)")
+    vocab = tj["model"].get("vocab")
+    ids: list[int] = []
+    if isinstance(vocab, dict):
+        ids = list(vocab.values())
+    elif isinstance(vocab, list):   # Unigram: [[piece, score], ...], ids are positions
+        ids = [len(vocab) - 1] if vocab else []
+    elif vocab is not None:
+        raise LabError(f"{tok_json}: 'model.vocab' must be a table of tokens, got {type(vocab).__name__}")
+    added = tj.get("added_tokens") or []
+    if not isinstance(added, list) or not all(isinstance(t, dict) for t in added):
+        raise LabError(f"{tok_json}: 'added_tokens' must be a list of token entries")
+    ids += [t.get("id", 0) for t in added]
+    bad = next((i for i in ids if isinstance(i, bool) or not isinstance(i, int) or i < 0), None)
+    if bad is not None:
+        raise LabError(f"{tok_json}: token ids must be whole numbers from 0, found {bad!r}")
+    return ids
+
+
 def validate_folder(folder, kind: str = "causal-lm") -> dict:
     """Check a model folder before loading it; return its config dict or raise a clear LabError.
 
-    kind is "causal-lm" or "sequence-classification". Checks: the folder exists, config.json is
-    readable, safetensors weights are present (pickled .bin weights are refused), the architecture
-    fits, tokenizer files exist and the tokenizer's ids fit the model's embedding table.
+    kind is "causal-lm" or "sequence-classification". Checks, each error naming the file: the folder
+    exists; config.json is a readable object whose sizes are under SHAPE_LIMITS (checked before any
+    allocation); every weight file it would load is safetensors (a model.safetensors.index.json
+    naming a .bin shard is refused); the architecture fits; tokenizer files exist, are well formed,
+    and the tokenizer's ids fit the model's embedding table.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -121,15 +246,14 @@ def validate_folder(folder, kind: str = "causal-lm") -> dict:
     cfg_path = folder / "config.json"
     if not cfg_path.exists():
         raise LabError(f"{folder}: config.json is missing; is this a Hugging Face model folder?")
-    try:
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise LabError(f"{cfg_path}: unreadable config ({exc})") from exc
-    if not any((folder / w).exists() for w in WEIGHT_FILES):
-        if any(folder.glob("*.bin")) or any(folder.glob("*.pt")):
-            raise LabError(f"{folder}: only pickled weights (.bin/.pt) found; the lab loads safetensors only")
-        raise LabError(f"{folder}: model.safetensors is missing")
+    config = _read_json(cfg_path, "config")
+    if not isinstance(config, dict):
+        raise LabError(f"{cfg_path}: unreadable config (expected a JSON object, got {type(config).__name__})")
+    for weights in _weight_files(folder):
+        _check_safetensors(weights)
     archs = config.get("architectures") or []
+    if not isinstance(archs, list) or not all(isinstance(a, str) for a in archs):
+        raise LabError(f"{cfg_path}: 'architectures' must be a list of class names, got {archs!r}")
     # GPT-2's causal LM class is called GPT2LMHeadModel; most others end in ForCausalLM.
     wants = ("ForCausalLM", "LMHeadModel") if kind == "causal-lm" else ("ForSequenceClassification",)
     if not any(a.endswith(wants) for a in archs):
@@ -138,19 +262,17 @@ def validate_folder(folder, kind: str = "causal-lm") -> dict:
             f"{folder}: holds a {', '.join(archs) or 'model of unknown architecture'}, "
             f"but a {need} is needed here"
         )
+    _check_shape(config, cfg_path)
     if not any((folder / t).exists() for t in TOKENIZER_FILES):
         raise LabError(f"{folder}: tokenizer files are missing (tokenizer.json)")
+    tok_config = folder / "tokenizer_config.json"
+    if tok_config.exists() and not isinstance(_read_json(tok_config, "tokenizer config"), dict):
+        raise LabError(f"{tok_config}: unreadable tokenizer config (expected a JSON object)")
     tok_json = folder / "tokenizer.json"
     vocab_size = config.get("vocab_size") or (config.get("text_config") or {}).get("vocab_size")
-    if tok_json.exists() and vocab_size:
-        try:
-            tj = json.loads(tok_json.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise LabError(f"{tok_json}: unreadable tokenizer ({exc})") from exc
-        ids = list((tj.get("model") or {}).get("vocab", {}).values()) if isinstance(
-            (tj.get("model") or {}).get("vocab"), dict) else []
-        ids += [t.get("id", 0) for t in tj.get("added_tokens", [])]
-        if ids and max(ids) >= vocab_size:
+    if tok_json.exists():
+        ids = _tokenizer_ids(tok_json)
+        if ids and vocab_size and max(ids) >= vocab_size:
             raise LabError(
                 f"{folder}: the tokenizer does not match the model: it uses token id {max(ids)} "
                 f"but the model has only {vocab_size} embeddings"
@@ -164,7 +286,10 @@ def load_tokenizer(folder):
     try:
         return AutoTokenizer.from_pretrained(str(folder), local_files_only=True, trust_remote_code=False)
     except Exception as exc:  # noqa: BLE001 - any failure here means a broken folder for the learner
-        raise LabError(f"{folder}: could not load the tokenizer ({exc})") from exc
+        files = ", ".join(n for n in ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json",
+                                      "merges.txt", "special_tokens_map.json") if (Path(folder) / n).exists())
+        raise LabError(f"{folder}: could not load the tokenizer from {files or 'its files'} "
+                       f"({type(exc).__name__}: {exc})") from exc
 
 
 def load_causal_lm(folder, device: str | None = None):

@@ -17,11 +17,14 @@ from PySide6.QtWidgets import (
 )
 
 from studyapp.content import lessons as content
-from studyapp.ui import theme
+from studyapp.ui import theme, worker
 from studyapp.ui.links import parse_link
 from studyapp.ui.storage_errors import save
 
 READ_DWELL_MS = 1200
+# A lesson this short lays out within a frame or two on the GUI thread (the built-in ones are at
+# most 12,000 characters, 0.01 s); a longer one is laid out on a worker with a note meanwhile.
+SYNC_RENDER_CHARS = 32_000
 ROLE_SLUG = Qt.UserRole
 ROLE_SECTION = Qt.UserRole + 1
 
@@ -155,9 +158,11 @@ class LessonsTab(QWidget):
             state = done.get(lesson.slug)
             read = len(set(state.sections_read) & {s.id for s in lesson.sections}) if state else 0
             mark = "✓ " if state and state.completed else ""
-            item = QListWidgetItem(f"{mark}{lesson.title}\n{read}/{len(lesson.sections)} sections read")
+            detail = "shown as plain text" if lesson.note else f"{read}/{len(lesson.sections)} sections read"
+            item = QListWidgetItem(f"{mark}{lesson.title}\n{detail}")
             item.setData(ROLE_SLUG, lesson.slug)
-            item.setToolTip(lesson.summary or lesson.title)
+            item.setToolTip(f"{lesson.path.name}: shown as plain text because {lesson.note}" if lesson.note
+                            else lesson.summary or lesson.title)
             if lesson is self.current:
                 font = item.font()
                 font.setBold(True)
@@ -178,7 +183,34 @@ class LessonsTab(QWidget):
             return False
         self.current = lesson
         self._read = set(self.progress.sections_read(slug))
+        if not lesson.rendered and not lesson.note and len(lesson.body) > SYNC_RENDER_CHARS:
+            self._render_in_background(lesson, section)
+        else:
+            self._show(lesson, section)
+        return True
+
+    def _render_in_background(self, lesson: content.Lesson, section: str | None) -> None:
+        """A long lesson is laid out on a worker (Lesson.html renders once and keeps the result)."""
+        self.view.setHtml(f"<p>Laying out <b>{htmllib.escape(lesson.title)}</b>…</p>")
+        self.spans = []
+        self._fill_toc()
+        self._fill_list()
+
+        def done(_html) -> None:
+            if self.current is lesson:
+                self._show(lesson, section)
+
+        self._render_task = worker.run_in_background(lambda: lesson.html, on_result=done,
+                                                     label=f"Laying out {lesson.path.name}")
+
+    def _show(self, lesson: content.Lesson, section: str | None) -> None:
+        # Rendered on first show (content.lessons.Lesson.html), within the render budget.
         self.view.setHtml(self._page_html(lesson))
+        if lesson.note:
+            self.status.emit(f"{lesson.path.name} is shown as plain text: {lesson.note}")
+        elif (lesson.render_seconds or 0) > content.RENDER_SECONDS:
+            self.status.emit(f"{lesson.path.name} took {lesson.render_seconds:.1f} s to lay out; "
+                             "`studyapp content check` says what makes it slow")
         self._measure_sections()
         self._fill_toc()
         self._fill_list()
@@ -191,7 +223,6 @@ class LessonsTab(QWidget):
         else:
             self.view.verticalScrollBar().setValue(0)
         self._dwell.start()
-        return True
 
     def _page_html(self, lesson: content.Lesson) -> str:
         objectives = "".join(f"<li>{htmllib.escape(o)}</li>" for o in lesson.objectives)

@@ -43,14 +43,15 @@ def test_bad_values_and_unknown_keys_warn_and_keep_the_lower_layer(tmp_path):
     assert "environment" in text and "backup_keep" in text
 
 
-def test_a_broken_toml_file_is_named(tmp_path):
-    user = write(tmp_path / "user.toml", 'theme = "dark\n')
-    try:
-        cfg.load_config(env={}, site_file=tmp_path / "none", user_file=user)
-    except cfg.ConfigError as exc:
-        assert "user.toml" in str(exc)
-    else:
-        raise AssertionError("a broken config file must be reported")
+def test_a_broken_user_file_is_skipped_with_file_line_column_and_key(tmp_path):
+    site = write(tmp_path / "site.toml", 'theme = "light"\n')
+    user = write(tmp_path / "user.toml", 'font_scale = 120\ntheme = dark\n')
+    conf = cfg.load_config(env={}, site_file=site, user_file=user)
+    assert (conf.theme, conf.source("theme")) == ("light", "site")   # the lower layer is kept
+    assert conf.font_scale == 100                                   # the whole broken file is skipped
+    [problem] = conf.problems
+    assert (problem.where, problem.line, problem.column, problem.key) == (str(user), 2, 9, "theme")
+    assert str(problem).startswith(f"{user}:2:9: setting 'theme': TOML syntax error")
 
 
 def test_readme_documents_every_key():
@@ -100,3 +101,17 @@ def test_the_tabs_obey_the_site_rules(qtbot, tmp_path):
     assert ppo.settings.lr.isHidden()
     window.close()
     ctx.store.close(backup=False)
+
+
+def test_a_broken_config_reaches_the_start_up_messages_the_window_shows(tmp_path):
+    from studyapp.app import build_context
+    user = write(tmp_path / "user.toml", "theme = dark\n")
+    site = write(tmp_path / "site.toml", 'locked = "allow_own_models"\n')
+    conf = cfg.load_config({"data_dir": tmp_path / "p"}, env={}, site_file=site, user_file=user)
+    ctx = build_context(conf)
+    try:
+        text = "\n".join(ctx.messages)
+        assert f"{user}:1:9: setting 'theme': TOML syntax error" in text
+        assert f"{site}:1:1: 'locked' must be a list" in text
+    finally:
+        ctx.store.close(backup=False)

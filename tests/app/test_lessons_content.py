@@ -104,3 +104,37 @@ def test_shipped_lessons_load_cleanly_and_cover_the_course():
         assert concept in text, f"no lesson teaches {concept!r}"
     for lesson in lessons:
         assert lesson.sections, f"{lesson.slug} has no ## sections"
+
+
+def test_nested_lists_indented_by_two_spaces_render_as_written(tmp_path):
+    text = ("---\ntitle: Steps\norder: 1\n---\n## Steps\n\n1. Collect pairs\n  - rank 2-4 answers\n"
+            "  - make pairs\n2. Train the reward model\n3. Run PPO\n")
+    [lesson], _ = load_lessons(lesson_dir(tmp_path, {"01-steps.md": text}))
+    html = lesson.html
+    assert "<ol>\n<li>Collect pairs<ul>\n<li>rank 2-4 answers</li>\n<li>make pairs</li>\n</ul>" in html
+    assert html.count("<ol>") == 1 and "<li>Run PPO</li>" in html   # numbering not restarted
+
+
+def test_a_lesson_is_rendered_when_first_shown_with_the_same_section_ids(tmp_path, monkeypatch):
+    import studyapp.content.lessons as lessons_mod
+    calls = []
+    real = lessons_mod.render
+    monkeypatch.setattr(lessons_mod, "render", lambda body: (calls.append(body), real(body))[1])
+    lessons, _ = load_lessons(RESOURCES_DIR / "lessons")
+    assert all(len(body) < 2000 for body in calls)        # loading renders headings only
+    calls.clear()
+    for lesson in lessons:
+        full = [t["id"] for t in lessons_mod._flatten(real(lesson.body)[1]) if t["level"] == 2]
+        assert [s.id for s in lesson.sections] == full
+        assert all(f'<a name="{i}">' in lesson.html for i in full)
+    assert len(calls) == len(lessons)
+    lessons[0].html
+    assert len(calls) == len(lessons)                      # rendered once, then kept
+
+
+def test_two_lessons_with_one_slug_in_a_folder_are_reported(tmp_path):
+    folder = lesson_dir(tmp_path, {"01-intro.md": GOOD, "02-intro.md": GOOD.replace("A test", "Another")})
+    lessons, errors = load_lessons(folder)
+    assert [l.title for l in lessons] == ["A test lesson"]
+    [error] = errors
+    assert error.path.name == "02-intro.md" and "'intro' is also the name of 01-intro.md" in error.message
