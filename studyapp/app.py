@@ -104,27 +104,34 @@ def run_gui(config: cfg.Config) -> int:
     if isinstance(opened, int):
         return opened
     app, ctx, window = opened
+    # However the loop ends (the window closed, app.quit(), the timing hook), every worker is
+    # cancelled and joined before the profile closes and Qt goes away.
+    app.aboutToQuit.connect(window.shutdown)
     if os.environ.get("STUDYAPP_QUIT_AFTER_FIRST_PAINT"):
-        _quit_after_first_paint(app, window)   # bench/frozen.sh times a start to the first window
+        _quit_after_first_frame(app, window)   # bench/frozen.sh times a start to the first window
     window.show()
     window.show_messages(ctx.messages)
     code = app.exec()
+    stuck = window.shutdown()
     ctx.store.close()
+    if stuck:   # a task that ignored cancelling: destroying its thread would abort the process
+        print(f"studyapp: left while {', '.join(t.label for t in stuck)} still ran", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     return code
 
 
-def _quit_after_first_paint(app, window) -> None:
-    from PySide6.QtCore import QEvent, QObject, QTimer
+def _quit_after_first_frame(app, window) -> None:
+    """The timing hook: print when the first full frame was shown and the peak memory, then quit."""
+    from studyapp.ui import worker
+    from studyapp.ui.first_frame import FirstFrame
 
-    class FirstPaint(QObject):
-        def eventFilter(self, obj, event):
-            if event.type() == QEvent.Paint:
-                window.removeEventFilter(self)
-                QTimer.singleShot(0, app.quit)
-            return False
+    def settled(seconds: float, peak_mib: float) -> None:
+        print(f"first full frame: {seconds:.3f} s, peak memory: {peak_mib:.0f} MiB", flush=True)
+        app.quit()
 
-    window._first_paint = FirstPaint(window)
-    window.installEventFilter(window._first_paint)
+    window._first_frame = FirstFrame(window, settled, busy=lambda: bool(worker._live))
 
 
 def screenshot(config: cfg.Config, tab: str, out: Path, size: tuple[int, int] = (1280, 820),

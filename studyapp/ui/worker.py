@@ -194,8 +194,39 @@ def run_in_background(
 
 
 def cancel_all(wait_ms: int = 3000) -> None:
-    """On quit: ask every task to stop and give each a moment to do so."""
+    """Ask every task to stop and give each a moment to do so (tests; see shutdown() for quitting)."""
     for task in list(_live):
         task.cancel()
     for task in list(_live):
         task.wait(wait_ms)
+
+
+def shutdown(wait_ms: int = 120_000) -> list[Task]:
+    """On quit: cancel every task, wait for each thread to end, then deliver what they sent last.
+
+    A QThread object destroyed while its thread runs aborts the whole process ("QThread: Destroyed
+    while thread ... is still running", SIGABRT), which is what closing the window during start-up
+    did while a hidden page loaded torch. So nothing may be left running once Qt goes away: every
+    task is cancelled and joined. The cancelled/finished signals they queued are then delivered here,
+    while the window and the profile their handlers write to still exist (a PPO run marks itself
+    cancelled). Each task checks for cancellation at least once a step, so the wait is short; the
+    bound only guards against a task that never checks. Returns the tasks still running after it
+    (the caller must then leave without destroying them: studyapp.app ends the process at once).
+    """
+    from PySide6.QtCore import QCoreApplication, QDeadlineTimer
+
+    tasks = list(_live)
+    for task in tasks:
+        task.cancel()
+    deadline = QDeadlineTimer(wait_ms)
+    stuck = [t for t in tasks if t._thread is not None and not t._thread.wait(deadline)]
+    app = QCoreApplication.instance()
+    # Deliver the queued cancelled/finished signals (their _finish slot drops the task from _live).
+    for _ in range(100):
+        if app is None or not any(t in _live for t in tasks if t not in stuck):
+            break
+        app.processEvents()
+    for task in tasks:
+        if task not in stuck:
+            _live.discard(task)
+    return stuck
