@@ -62,6 +62,7 @@ class Task(QObject):
         self.cancel_event = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._held = threading.Event()   # set while the worker waits at a pause
         self._thread: QThread | None = None
         self.done = False
         self.error: str | None = None
@@ -81,12 +82,20 @@ class Task(QObject):
     def paused(self) -> bool:
         return not self._running.is_set()
 
+    @property
+    def held(self) -> bool:
+        """The worker has stopped at a pause: it sends nothing more until resumed or cancelled."""
+        return self._held.is_set()
+
     def wait(self, ms: int = 10_000) -> bool:
         return self._thread.wait(ms) if self._thread is not None else True
 
     # ---- worker thread ----------------------------------------------------------------------
     def _checkpoint(self) -> None:
-        self._running.wait()
+        if not self._running.is_set():
+            self._held.set()
+            self._running.wait()
+            self._held.clear()
         if self.cancel_event.is_set():
             raise Cancelled()
 
