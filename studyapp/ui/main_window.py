@@ -89,7 +89,9 @@ class MainWindow(QMainWindow):
         self._holders: dict[str, QScrollArea] = {}
         self.tab_widgets = LazyTabs(self)
         self._closed = False
+        self._stuck: list = []
         self._painted = False
+        self._restoring = True
         self.specs = available_tabs()
         self._specs = {spec.name: spec for spec in self.specs}
         for spec in self.specs:
@@ -284,12 +286,13 @@ class MainWindow(QMainWindow):
             self.setWindowState(self.windowState() | Qt.WindowMaximized)
         last = settings.get("last_tab", "lessons")
         self.show_tab(last if last in self.tab_widgets else "lessons")
+        self._restoring = False
 
     def _tab_changed(self, _index: int) -> None:
         name = self.current_tab_name()
         if name:
             self.tab_widgets[name]   # a tab clicked for the first time is built now
-            if not self._closed:
+            if not self._closed and not self._restoring:   # no write (and fsync) before the first paint
                 self.ctx.settings.set("last_tab", name)
 
     def eventFilter(self, obj, event) -> bool:
@@ -324,14 +327,15 @@ class MainWindow(QMainWindow):
         to end, so nothing runs on once Qt or the profile goes away. Safe to call twice; closeEvent
         and the application's aboutToQuit both call it. Returns the tasks that would not stop."""
         if self._closed:
-            return []
+            return self._stuck
         self._closed = True
         self._backup_timer.stop()
         self._first_backup.stop()
         if self.ctx.store.conn is not None:
             self._save_state()
         self.hide()   # the learner sees the window go at once; cancelling may take a moment
-        return worker.shutdown()
+        self._stuck = worker.shutdown()
+        return self._stuck
 
     def closeEvent(self, event) -> None:
         self.shutdown()
