@@ -169,6 +169,12 @@ class MainWindow(QMainWindow):
         QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
             widget = self._specs[name].create(self)
+        except Exception as exc:  # noqa: BLE001 - one broken tab must not take the window down
+            import traceback
+            title = self._specs[name].title.replace("&", "")
+            widget = QLabel(f"The {title} tab could not open: {exc}", alignment=Qt.AlignCenter, wordWrap=True)
+            self.report_error(f"The {title} tab could not open", str(exc) or type(exc).__name__,
+                              traceback.format_exc())
         finally:
             QApplication.restoreOverrideCursor()
         self._holders[name].setWidget(widget)   # deletes the placeholder

@@ -237,3 +237,17 @@ def test_the_hidden_reward_playground_waits_to_be_shown_before_it_scores(open_wi
 def test_the_window_opens_at_a_size_that_fits_the_screen(saved, room, expected):
     from studyapp.ui.main_window import initial_size
     assert initial_size(saved, room) == expected
+
+
+def test_a_tab_that_fails_to_build_says_so_and_the_rest_work(open_window, monkeypatch):
+    from studyapp.ui import claims_tab
+
+    def broken(window):
+        raise RuntimeError("report.json is unreadable")
+
+    monkeypatch.setattr(claims_tab, "create_tab", broken)
+    window, _ = open_window()
+    window.show_tab("claims")
+    assert "could not open: report.json is unreadable" in window._holders["claims"].widget().text()
+    assert "report.json is unreadable" in window.statusBar().currentMessage()
+    assert window.show_tab("quiz") is not None and window.current_tab_name() == "quiz"
