@@ -297,6 +297,9 @@ class MainWindow(QMainWindow):
     def _tab_changed(self, _index: int) -> None:
         name = self.current_tab_name()
         if name:
+            if self.tab_widgets.built(name) is None:
+                # Building takes up to ~0.6 s (the RLHF tab imports pyqtgraph): say so on screen first.
+                self._holders[name].widget().repaint()
             self.tab_widgets[name]   # a tab clicked for the first time is built now
             if not self._closed and not self._restoring:   # no write (and fsync) before the first paint
                 self.ctx.settings.set("last_tab", name)
