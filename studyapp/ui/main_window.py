@@ -183,9 +183,8 @@ class MainWindow(QMainWindow):
     def show_tab(self, name: str) -> QWidget | None:
         if name not in self.tab_widgets:
             return None
-        widget = self.tab_widgets[name]
-        self.tabs.setCurrentWidget(self._holders[name])
-        return widget
+        self.tabs.setCurrentWidget(self._holders[name])   # builds it (_tab_changed) unless it was current
+        return self.tab_widgets[name]
 
     def current_tab_name(self) -> str:
         current = self.tabs.currentWidget()
