@@ -1,8 +1,12 @@
 """Application start-up: open the profile, read the lessons, show the main window.
 
 Nothing heavy happens at import or before the window shows: torch and transformers load later,
-on worker threads, when a tab first needs a model. `python -c "import studyapp.app"` must not
-import torch (a test checks it).
+on worker threads, when a tab first needs a model; only the tab the window opens on is built
+(studyapp.ui.main_window). `python -c "import studyapp.app"` must not import torch (a test checks
+it). However the event loop ends, every worker is cancelled and joined before the profile closes
+and Qt goes away (MainWindow.shutdown), so quitting at any moment exits cleanly.
+STUDYAPP_QUIT_AFTER_FIRST_PAINT=1 prints the time to the first full frame and the peak memory, then
+quits (bench/startup.py and bench/frozen.sh time starts with it).
 """
 from __future__ import annotations
 
