@@ -6,7 +6,9 @@ content arrives a moment later); measured, the full frame came 0.3-0.7 s after t
 event (issue 16). So the probe watches every paint of the window and its children, and calls the
 window "settled" once it has painted, no paint has followed for QUIET_MS, and no background task
 runs; the first full frame is the end of the last paint before that quiet spell. The quiet spell
-itself is not counted. Peak resident memory is read at the same moment.
+itself is not counted. Peak resident memory is read at the same moment. Its limit: content that
+arrives more than QUIET_MS after the last paint, from a timer rather than a worker task, comes
+after what the probe calls the first full frame.
 
     probe = FirstFrame(window, on_settled=lambda seconds, peak_mib: ...)
 
