@@ -60,6 +60,18 @@ class Chart(QFrame):
         layout.addWidget(self.plot_widget, 1)
         layout.addWidget(self.caption)
 
+    def resizeEvent(self, event) -> None:
+        # The word-wrapped title and caption ask for the lines they need at this width, so a
+        # narrow window (1366x768 at 150% scaling) makes the tab scroll instead of drawing the
+        # captions over the plots: the tab's layout does not pass height-for-width up (_FillLayout).
+        super().resizeEvent(event)
+        margins = self.layout().contentsMargins()
+        width = self.contentsRect().width() - margins.left() - margins.right()
+        for label in (self.title, self.caption):
+            needed = label.heightForWidth(width)
+            if needed > 0 and label.minimumHeight() != needed:
+                label.setMinimumHeight(needed)
+
     def set_empty_text(self, text: str) -> None:
         self.empty.setText(text)
         rect = self.plot.getViewBox().boundingRect()

@@ -5,10 +5,19 @@ NAME`, by studyapp:// links and by Ctrl+1..9). A tab widget may define:
     open_link(params: dict, fragment: str)   open itself in the state a link asks for
     show_find() / focus_search()             Ctrl+F and Ctrl+Shift+F
 The window's size, full-screen state and last tab are kept in the profile.
+
+Start-up builds only the tab the window opens on: every other tab is a placeholder until it is first
+shown, linked to or asked for (`window.tab_widgets[name]` builds it). Building all ten before the
+first paint imported pyqtgraph, the RLHF and PPO tabs and their plots, and started the reward-model
+playground's scoring: 2.3-2.7 s to the first window and 389 MiB (issue 16). The start-up backup
+waits for the first paint. Closing the window cancels and joins every worker (worker.shutdown)
+before Qt goes away, so it exits cleanly at any moment.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QTimer, Qt
+from collections.abc import Iterator, Mapping
+
+from PySide6.QtCore import QEvent, QPoint, QTimer, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QFrame, QLabel, QMainWindow, QMessageBox, QProgressBar, QScrollArea, QTabWidget, QToolButton, QWidget,
@@ -20,6 +29,57 @@ from studyapp.ui.links import parse_link
 from studyapp.ui.storage_errors import save  # failed profile writes: reported, kept, retried
 
 
+# The default window fits a 1366x768 laptop screen with its panels; a smaller screen gets the window
+# maximised instead (issue 15: 1200x800 cut off the lesson navigation and the status bar).
+DEFAULT_SIZE = (1280, 680)
+FRAME = 40   # pixels a window manager's title bar and borders add to the height
+
+
+def initial_size(saved: dict, room: tuple[int, int] | None) -> tuple[int, int, bool]:
+    """(width, height, maximised) for the window at start, from the size the learner left it at
+    (saved, {} on a first start) and the screen's free area (room, None when unknown).
+
+    A first start gets DEFAULT_SIZE, or the whole screen, maximised, where the screen is smaller.
+    A saved size is kept, only shrunk to a screen that has become smaller (a laptop taken off its
+    monitor) so that the window never hangs off the edge; a saved maximised state is kept."""
+    width, height = int(saved.get("width", DEFAULT_SIZE[0])), int(saved.get("height", DEFAULT_SIZE[1]))
+    maximise = bool(saved.get("maximized"))
+    if room is not None and (room[0] < width or room[1] < height + FRAME):
+        width, height = min(width, room[0]), min(height, room[1] - FRAME)
+        maximise = maximise or not saved
+    return width, height, maximise
+
+
+class LazyTabs(Mapping):
+    """The window's tabs by short name; looking one up builds it if it was not built yet.
+
+    `name in tabs` says whether the tab is part of this build; `tabs.built(name)` gives the widget
+    only if it exists already (for work that must not build a tab, such as re-theming)."""
+
+    def __init__(self, window: "MainWindow"):
+        self._window = window
+        self._widgets: dict[str, QWidget] = {}
+
+    def __getitem__(self, name: str) -> QWidget:
+        if name not in self._window._holders:
+            raise KeyError(name)
+        if name not in self._widgets:
+            self._widgets[name] = self._window._build_tab(name)
+        return self._widgets[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._window._holders
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._window._holders)
+
+    def __len__(self) -> int:
+        return len(self._window._holders)
+
+    def built(self, name: str) -> QWidget | None:
+        return self._widgets.get(name)
+
+
 class MainWindow(QMainWindow):
     def __init__(self, ctx):
         """ctx: the AppContext built by studyapp.app (config, store, lessons, progress)."""
@@ -27,29 +87,30 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setWindowTitle("studyapp — from base model to assistant")
         self.tabs = QTabWidget(documentMode=True)
-        self.tab_widgets: dict[str, QWidget] = {}
         self._holders: dict[str, QScrollArea] = {}
+        self.tab_widgets = LazyTabs(self)
         self._closed = False
+        self._stuck: list = []
+        self._painted = False
+        self._restoring = True
         self.specs = available_tabs()
+        self._specs = {spec.name: spec for spec in self.specs}
         for spec in self.specs:
-            widget = spec.create(self)
-            self.tab_widgets[spec.name] = widget
             # A tab whose controls need more width than a small screen has scrolls instead of
             # forcing the whole window wider than the screen.
             holder = QScrollArea(widgetResizable=True, frameShape=QFrame.NoFrame)
-            holder.setWidget(widget)
+            holder.setWidget(QLabel(f"Opening {spec.title.replace('&', '')}…", alignment=Qt.AlignCenter))
             self._holders[spec.name] = holder
             self.tabs.addTab(holder, spec.title.replace("&", ""))
         self.setCentralWidget(self.tabs)
         self._build_status_bar()
         self._build_menus()
         worker.set_error_reporter(self.report_error)
-        self._restore_state()
         self.tabs.currentChanged.connect(self._tab_changed)
+        self._restore_state()
         self._backup_timer = QTimer(self, interval=60_000, timeout=self._maybe_backup)
-        self._backup_timer.start()
         self._first_backup = QTimer(self, singleShot=True, interval=1500, timeout=self._maybe_backup)
-        self._first_backup.start()   # the start-up backup, once the window is up
+        self.installEventFilter(self)   # the start-up backup waits for the first paint
 
     # ---- building -------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -104,11 +165,27 @@ class MainWindow(QMainWindow):
         self._action(help_menu, "&About studyapp", self._about)
 
     # ---- tabs and links -------------------------------------------------------------------
-    def show_tab(self, name: str) -> QWidget | None:
-        widget = self.tab_widgets.get(name)
-        if widget is not None:
-            self.tabs.setCurrentWidget(self._holders[name])
+    def _build_tab(self, name: str) -> QWidget:
+        """Build a tab the first time it is needed and put it in place of its placeholder."""
+        QApplication.setOverrideCursor(Qt.WaitCursor)
+        try:
+            widget = self._specs[name].create(self)
+        except Exception as exc:  # noqa: BLE001 - one broken tab must not take the window down
+            import traceback
+            title = self._specs[name].title.replace("&", "")
+            widget = QLabel(f"The {title} tab could not open: {exc}", alignment=Qt.AlignCenter, wordWrap=True)
+            self.report_error(f"The {title} tab could not open", str(exc) or type(exc).__name__,
+                              traceback.format_exc())
+        finally:
+            QApplication.restoreOverrideCursor()
+        self._holders[name].setWidget(widget)   # deletes the placeholder
         return widget
+
+    def show_tab(self, name: str) -> QWidget | None:
+        if name not in self.tab_widgets:
+            return None
+        self.tabs.setCurrentWidget(self._holders[name])   # builds it (_tab_changed) unless it was current
+        return self.tab_widgets[name]
 
     def current_tab_name(self) -> str:
         current = self.tabs.currentWidget()
@@ -141,7 +218,7 @@ class MainWindow(QMainWindow):
     def set_theme(self, name: str) -> None:
         theme.apply(QApplication.instance(), name)
         self.ctx.settings.set("theme", name)
-        lessons = self.tab_widgets.get("lessons")
+        lessons = self.tab_widgets.built("lessons")
         if lessons is not None and lessons.current is not None:
             lessons.open_lesson(lessons.current.slug)   # re-render for the new colours
 
@@ -198,17 +275,42 @@ class MainWindow(QMainWindow):
         # Size and position are kept as plain numbers: restoreGeometry() squeezes the window into
         # the screen it finds at start, which loses the learner's size on small or virtual screens.
         geometry = settings.get("window", None) or {}
-        self.resize(int(geometry.get("width", 1200)), int(geometry.get("height", 800)))
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen is not None else None
+        # The offscreen platform's screen is a virtual 800x800 that nobody sees: tests and
+        # `studyapp screenshot` choose their own sizes, so there is nothing to fit there.
+        if room is None or QGuiApplication.platformName() == "offscreen":
+            room_size = None
+        else:
+            room_size = (room.width(), room.height())
+        width, height, maximise = initial_size(geometry, room_size)
+        self.resize(width, height)
         corner = QPoint(int(geometry.get("x", -1)), int(geometry.get("y", -1)))
         if "x" in geometry and QGuiApplication.screenAt(corner) is not None:
             self.move(corner)
-        if geometry.get("maximized"):
+        if maximise:
             self.setWindowState(self.windowState() | Qt.WindowMaximized)
         last = settings.get("last_tab", "lessons")
         self.show_tab(last if last in self.tab_widgets else "lessons")
+        self._restoring = False
 
     def _tab_changed(self, _index: int) -> None:
-        save("last tab", self.ctx.settings.set, "last_tab", self.current_tab_name(), key="last_tab")
+        name = self.current_tab_name()
+        if name:
+            if self.tab_widgets.built(name) is None:
+                # Building takes up to ~0.6 s (the RLHF tab imports pyqtgraph): say so on screen first.
+                self._holders[name].widget().repaint()
+            self.tab_widgets[name]   # a tab clicked for the first time is built now
+            if not self._closed and not self._restoring:   # no write (and fsync) before the first paint
+                save("last tab", self.ctx.settings.set, "last_tab", name, key="last_tab")
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self and event.type() == QEvent.Paint and not self._painted:
+            self._painted = True
+            self.removeEventFilter(self)
+            self._first_backup.start()   # the start-up backup, once the window is up
+            self._backup_timer.start()
+        return super().eventFilter(obj, event)
 
     def _save_state(self) -> None:
         normal = self.normalGeometry() if self.isMaximized() or self.isFullScreen() else self.geometry()
@@ -229,14 +331,23 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # noqa: BLE001
             self.report_error("Backup failed", str(exc))
 
-    def closeEvent(self, event) -> None:
-        if self._closed:   # a second close (a test's teardown, a quit after the window closed)
-            return super().closeEvent(event)
+    def shutdown(self) -> list:
+        """Stop for good: save the window's state, cancel every background task and wait for each
+        to end, so nothing runs on once Qt or the profile goes away. Safe to call twice; closeEvent
+        and the application's aboutToQuit both call it. Returns the tasks that would not stop."""
+        if self._closed:
+            return self._stuck
         self._closed = True
         self._backup_timer.stop()
         self._first_backup.stop()
-        self._save_state()
-        worker.cancel_all()
+        if self.ctx.store.conn is not None:
+            self._save_state()
+        self.hide()   # the learner sees the window go at once; cancelling may take a moment
+        self._stuck = worker.shutdown()
+        return self._stuck
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
         super().closeEvent(event)
 
     # ---- help -----------------------------------------------------------------------------

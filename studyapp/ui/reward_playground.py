@@ -60,7 +60,7 @@ class RewardPlayground(QWidget):
         self.active = False
         self.task = None
         self._stale = False
-        self._debounce = QTimer(self, singleShot=True, interval=500, timeout=self.score)
+        self._debounce = QTimer(self, singleShot=True, interval=500, timeout=self._debounced)
         self._build()
 
     def _build(self) -> None:
@@ -79,8 +79,8 @@ class RewardPlayground(QWidget):
         self.b_box = QComboBox(editable=True, insertPolicy=QComboBox.NoInsert)
         for box in (self.prompt_box, self.a_box, self.b_box):
             box.setMinimumWidth(420)
-            box.lineEdit().textEdited.connect(lambda _: self._debounce.start())
-            box.activated.connect(lambda _: self._debounce.start())
+            box.lineEdit().textEdited.connect(lambda _: self._request_score())
+            box.activated.connect(lambda _: self._request_score())
         form.addRow("Prompt:", self.prompt_box)
         form.addRow("Answer A:", self.a_box)
         form.addRow("Answer B:", self.b_box)
@@ -155,9 +155,19 @@ class RewardPlayground(QWidget):
             if not pool:
                 box.setCurrentText(current)
             box.blockSignals(False)
-        self._debounce.start()
+        self._request_score()
 
     # ---- scoring --------------------------------------------------------------------------
+    def _request_score(self) -> None:
+        """Score soon if the page is on screen; else only remember that the scores are stale.
+
+        Scoring loads torch, transformers and the reward model: done for a page nobody had
+        opened, it cost 500 MiB and 10 s of CPU in the first 20 s after start (issue 16)."""
+        if self.isVisible():
+            self._debounce.start()
+        else:
+            self._stale = True
+
     def activate(self) -> None:
         """Called when the page is shown: score the current pair and measure the two models once."""
         self.active = True
@@ -178,6 +188,12 @@ class RewardPlayground(QWidget):
         self._sized = False
         if self.active and self.isVisible():
             self.activate()
+
+    def _debounced(self) -> None:
+        if self.isVisible():
+            self.score()
+        else:   # the page was left before the pause after typing ended
+            self._stale = True
 
     def score(self) -> None:
         if "reward" in self.missing:

@@ -62,6 +62,7 @@ class Task(QObject):
         self.cancel_event = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._held = threading.Event()   # set while the worker waits at a pause
         self._thread: QThread | None = None
         self.done = False
         self.error: str | None = None
@@ -81,12 +82,20 @@ class Task(QObject):
     def paused(self) -> bool:
         return not self._running.is_set()
 
+    @property
+    def held(self) -> bool:
+        """The worker has stopped at a pause: it sends nothing more until resumed or cancelled."""
+        return self._held.is_set()
+
     def wait(self, ms: int = 10_000) -> bool:
         return self._thread.wait(ms) if self._thread is not None else True
 
     # ---- worker thread ----------------------------------------------------------------------
     def _checkpoint(self) -> None:
-        self._running.wait()
+        if not self._running.is_set():
+            self._held.set()
+            self._running.wait()
+            self._held.clear()
         if self.cancel_event.is_set():
             raise Cancelled()
 
@@ -194,8 +203,39 @@ def run_in_background(
 
 
 def cancel_all(wait_ms: int = 3000) -> None:
-    """On quit: ask every task to stop and give each a moment to do so."""
+    """Ask every task to stop and give each a moment to do so (tests; see shutdown() for quitting)."""
     for task in list(_live):
         task.cancel()
     for task in list(_live):
         task.wait(wait_ms)
+
+
+def shutdown(wait_ms: int = 120_000) -> list[Task]:
+    """On quit: cancel every task, wait for each thread to end, then deliver what they sent last.
+
+    A QThread object destroyed while its thread runs aborts the whole process ("QThread: Destroyed
+    while thread ... is still running", SIGABRT), which is what closing the window during start-up
+    did while a hidden page loaded torch. So nothing may be left running once Qt goes away: every
+    task is cancelled and joined. The cancelled/finished signals they queued are then delivered here,
+    while the window and the profile their handlers write to still exist (a PPO run marks itself
+    cancelled). Each task checks for cancellation at least once a step, so the wait is short; the
+    bound only guards against a task that never checks. Returns the tasks still running after it
+    (the caller must then leave without destroying them: studyapp.app ends the process at once).
+    """
+    from PySide6.QtCore import QCoreApplication, QDeadlineTimer
+
+    tasks = list(_live)
+    for task in tasks:
+        task.cancel()
+    deadline = QDeadlineTimer(wait_ms)
+    stuck = [t for t in tasks if t._thread is not None and not t._thread.wait(deadline)]
+    app = QCoreApplication.instance()
+    # Deliver the queued cancelled/finished signals (their _finish slot drops the task from _live).
+    for _ in range(100):
+        if app is None or not any(t in _live for t in tasks if t not in stuck):
+            break
+        app.processEvents()
+    for task in tasks:
+        if task not in stuck:
+            _live.discard(task)
+    return stuck

@@ -172,3 +172,82 @@ def test_a_damaged_profile_is_restored_and_the_learner_is_told(open_window, tmp_
     assert "damaged" in text and "backup" in text
     assert "what-pretraining-actually-trains" in ctx2.progress.sections_read("base-models")
     assert any(p.name.startswith("profile.damaged") for p in profile.parent.iterdir())
+
+
+# ---- start-up does only what the first picture needs ---------------------------------------
+
+
+def test_only_the_tab_on_screen_is_built_and_any_other_is_built_when_asked(open_window, qtbot):
+    window, ctx = open_window()
+    built = [name for name in window.tab_widgets if window.tab_widgets.built(name) is not None]
+    assert built == ["lessons"]
+    holder = window._holders["claims"]
+    assert "Opening" in holder.widget().text()                        # a placeholder until shown
+    # A link builds its tab and passes on its parameters.
+    assert window.open_link("studyapp://claims?claim=12")
+    assert window.current_tab_name() == "claims" and "2px" in window.tab_widgets.built("claims").cards[12].styleSheet()
+    # Ctrl+0 (the View menu's shortcut for the tenth tab) builds and shows it.
+    from PySide6.QtGui import QAction, QKeySequence
+    [ctrl0] = [a for a in window.findChildren(QAction) if a.shortcut() == QKeySequence("Ctrl+0")]
+    ctrl0.trigger()
+    assert window.current_tab_name() == window.specs[9].name
+    assert window.tab_widgets.built(window.specs[9].name) is window._holders[window.specs[9].name].widget()
+    # A click on a tab's title builds it too.
+    window.tabs.setCurrentWidget(window._holders["quiz"])
+    assert window.tab_widgets.built("quiz") is window._holders["quiz"].widget()
+    assert ctx.settings.get("last_tab") == "quiz"
+
+
+def test_a_start_imports_neither_plots_nor_models_before_its_first_frame(tmp_path):
+    code = ("import sys, os\n"
+            "from studyapp.cli import main\n"
+            "code = main(['--data-dir', sys.argv[1]])\n"
+            "print('imported:', sorted(m for m in ('pyqtgraph', 'torch', 'transformers') if m in sys.modules))\n"
+            "sys.exit(code)\n")
+    import os
+    env = dict(os.environ, STUDYAPP_QUIT_AFTER_FIRST_PAINT="1", QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "p")], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "first full frame:" in out.stdout and "imported: []" in out.stdout, out.stdout
+
+
+def test_the_hidden_reward_playground_waits_to_be_shown_before_it_scores(open_window, qtbot):
+    from studyapp.ui import worker
+    window, ctx = open_window()
+    rlhf = window.tab_widgets["rlhf"]            # built, never shown: what a link's target would be
+    playground = rlhf.playground
+    assert playground._stale and not playground._debounce.isActive() and playground.task is None
+    assert not any(t.label == "Scoring answers" for t in worker._live)
+    window.open_link("studyapp://rlhf?playground=1")
+    assert playground.isVisible()
+    qtbot.waitUntil(lambda: playground.rewards is not None, timeout=120_000)
+    assert not playground._stale and "Scored by" in playground.status.text()
+
+
+@pytest.mark.parametrize("saved, room, expected", [
+    ({}, (1366, 728), (1280, 680, False)),             # a 1366x768 laptop with a panel: the default fits
+    ({}, (1366, 768), (1280, 680, False)),
+    ({}, (1024, 600), (1024, 560, True)),              # a smaller screen: as large as it, maximised
+    ({}, (911, 512), (911, 472, True)),                # 1366x768 at 150% scaling
+    ({"width": 1600, "height": 1000}, (1366, 728), (1366, 688, False)),   # a saved size larger than the screen
+    ({"width": 1000, "height": 700, "maximized": True}, (1920, 1040), (1000, 700, True)),
+    ({"width": 1000, "height": 700}, None, (1000, 700, False)),            # no screen to fit (offscreen)
+])
+def test_the_window_opens_at_a_size_that_fits_the_screen(saved, room, expected):
+    from studyapp.ui.main_window import initial_size
+    assert initial_size(saved, room) == expected
+
+
+def test_a_tab_that_fails_to_build_says_so_and_the_rest_work(open_window, monkeypatch):
+    from studyapp.ui import claims_tab
+
+    def broken(window):
+        raise RuntimeError("report.json is unreadable")
+
+    monkeypatch.setattr(claims_tab, "create_tab", broken)
+    window, _ = open_window()
+    window.show_tab("claims")
+    assert "could not open: report.json is unreadable" in window._holders["claims"].widget().text()
+    assert "report.json is unreadable" in window.statusBar().currentMessage()
+    assert window.show_tab("quiz") is not None and window.current_tab_name() == "quiz"

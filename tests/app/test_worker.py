@@ -117,3 +117,54 @@ def test_a_result_queued_before_cancel_is_not_delivered(qtbot):
     qtbot.waitUntil(lambda: worker.running("x") is None and task.done, timeout=5000)
     qtbot.wait(50)
     assert delivered == []
+
+
+def test_shutdown_cancels_joins_and_delivers_the_last_signals(qtbot):
+    started = threading.Event()
+    seen = []
+
+    def stage(*, cancel):
+        started.set()
+        cancel.wait()
+        return "stopped"
+
+    task = worker.run_in_background(stage, on_cancelled=lambda: seen.append("cancelled"),
+                                     on_finished=lambda: seen.append("finished"))
+    assert started.wait(10)
+    assert worker.shutdown() == []
+    # Joined, and the handlers ran inside shutdown(), while their receivers still exist.
+    assert task.done and not task._thread.isRunning()
+    assert seen == ["cancelled", "finished"] and task not in worker._live
+
+
+def test_shutdown_reports_a_task_that_will_not_stop(qtbot):
+    release = threading.Event()
+    task = worker.run_in_background(lambda: release.wait(30), label="Stubborn")
+    try:
+        stuck = worker.shutdown(wait_ms=50)
+        assert stuck == [task] and task in worker._live     # never destroyed while it runs
+    finally:
+        release.set()
+        qtbot.waitUntil(lambda: task.done and task not in worker._live, timeout=10_000)
+
+
+def test_a_paused_task_is_held_at_its_next_step_until_resumed(qtbot):
+    steps, go = [], threading.Event()
+
+    def stage(*, progress):
+        go.wait(10)
+        for i in range(1000):
+            progress(i)
+        return "finished"
+
+    task = worker.run_in_background(stage, on_progress=steps.append)
+    task.pause()   # before the first step, so the pause is met at step 0
+    go.set()
+    qtbot.waitUntil(lambda: task.held, timeout=5000)
+    QApplication.processEvents()
+    held = len(steps)
+    assert task.held and not task.done and held < 1000
+    task.resume()
+    qtbot.waitUntil(lambda: task.done, timeout=10_000)
+    qtbot.waitUntil(lambda: len(steps) == 1000, timeout=5000)
+    assert not task.held
