@@ -6,6 +6,7 @@
     studyapp lab train|generate|report ...     the model lab (see `studyapp lab --help`)
     studyapp cards import|export ...           flashcards from the terminal
     studyapp content check PATH                validate a content pack, every problem with file and line
+    studyapp class report FOLDER               merge a class's exported results into tables and plots
     studyapp self-test                         prove this installation works (offscreen, offline)
 """
 from __future__ import annotations
@@ -51,6 +52,7 @@ DELEGATED = {
     "cards": ("studyapp.srs.cli", "flashcards: import and export (CSV, Anki .apkg)"),
     "content": ("studyapp.content.check", "content packs: `studyapp content check PATH`"),
     "self-test": ("studyapp.selftest", "check this installation offscreen, with no network"),
+    "class": ("studyapp.classreport", "a class's results: `studyapp class report FOLDER`"),
 }
 
 
