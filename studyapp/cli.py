@@ -96,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "screenshot":
         from studyapp.app import screenshot
         return screenshot(config, args.tab, args.out, args.size)
+    from studyapp.display_check import check as check_display
+    if (problem := check_display()) is not None:   # before Qt can abort with a core dump
+        print(problem, file=sys.stderr)
+        return 3
     from studyapp.app import run_gui
     return run_gui(config)
 
