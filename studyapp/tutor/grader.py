@@ -188,6 +188,32 @@ def negated(text: str) -> bool:
     return len(NEGATION.findall(text)) % 2 == 1
 
 
+# Words whose swap turns a true statement false while the embedding hardly moves ("SFT uses less
+# data" / "more data"), and words that make a statement false wherever they appear ("at random").
+MORE = {"more", "larger", "bigger", "higher", "greater", "most", "biggest", "largest", "highest"}
+LESS = {"less", "fewer", "smaller", "lower", "least", "smallest", "lowest", "tiny"}
+FALSIFIERS = {"random", "randomly", "hard-coded", "hardcoded"}
+
+
+def _words(text: str) -> set[str]:
+    return set(WORD.findall(text.lower()))
+
+
+def opposed(a: str, b: str) -> bool:
+    """Whether two sentences on the same topic say opposite things, as far as words can tell:
+    one says "not" and the other does not, or one says "more" where the other says "less", or
+    one says "random" (or "hard-coded") and the other does not (whatever else it says)."""
+    wa, wb = _words(a), _words(b)
+    if bool(wa & FALSIFIERS) != bool(wb & FALSIFIERS):
+        return True
+    flips = negated(a) != negated(b)
+    for one, other in ((MORE, LESS), (LESS, MORE)):
+        if wa & one and not wa & other and wb & other and not wb & one:
+            flips = not flips
+            break
+    return flips
+
+
 def bigrams(text: str) -> set[tuple[str, str]]:
     words = WORD.findall(text.lower())
     return set(zip(words, words[1:]))
@@ -207,8 +233,8 @@ def closeness(pieces: list[str], vectors: np.ndarray, statements: list[str],
               statement_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(raw cosine, adjusted closeness) of every piece with every statement."""
     cos = vectors @ statement_vectors.T
-    mismatch = (np.array([negated(p) for p in pieces])[:, None]
-                != np.array([negated(s) for s in statements])[None, :])
+    mismatch = np.array([[opposed(p, s) for s in statements] for p in pieces], dtype=bool).reshape(
+        len(pieces), len(statements))
     order = order_overlap([bigrams(p) for p in pieces], [bigrams(s) for s in statements])
     return cos, cos - NEGATION_PENALTY * mismatch + ORDER_WEIGHT * order
 
@@ -222,6 +248,10 @@ def grade(rubric: Rubric, text: str, encoder: Encoder) -> GradeResult:
     owner_of = np.array([o for o, _ in owners])
     vectors = encoder.encode([p.text for p in pieces]) if pieces else np.zeros((0, refs.shape[1]), np.float32)
     raw, sims = closeness([p.text for p in pieces], vectors, ref_texts, refs)
+    # Credit only for a reference the piece agrees with: "the reward model is not trained on
+    # rankings" must not earn the point of "the reward model is trained on rankings".
+    against_ref = np.array([[opposed(p.text, r) for r in ref_texts] for p in pieces], dtype=bool
+                           ).reshape(len(pieces), len(ref_texts))
 
     statements = [(m, s) for m in rubric.misconceptions for s in m.statements]
     if statements and pieces:
@@ -243,6 +273,7 @@ def grade(rubric: Rubric, text: str, encoder: Encoder) -> GradeResult:
             sims[:, cols] = block
     # A flagged sentence earns nothing, in any of its pieces: "fine-tuning adds facts" embeds
     # close to the point it contradicts ("fine-tuning adds no facts") and must not cover it.
+    sims[against_ref] = -1.0
     bad_sentences = {pieces[i].sentence for i in flagged}
     for i, piece in enumerate(pieces):
         if piece.sentence in bad_sentences:
@@ -310,8 +341,8 @@ def _misconceptions(rubric: Rubric, pieces: list[Piece], raw: np.ndarray, sims: 
         k = int(np.argmax(raw[i]))
         if len(piece.text.split()) > NEGATED_MAX_WORDS:
             continue   # in a long sentence the "not" may belong to another clause
-        same_way = raw[i][[negated(piece.text) == negated(ref) for _, ref in owners]]
-        if (raw[i, k] >= NEGATED and negated(piece.text) != negated(owners[k][1])
+        same_way = raw[i][[not opposed(piece.text, ref) for _, ref in owners]]
+        if (raw[i, k] >= NEGATED and opposed(piece.text, owners[k][1])
                 and (same_way.size == 0 or float(same_way.max()) < raw[i, k] - NEGATION_PENALTY)):
             point = rubric.points[owners[k][0]]
             key = f"not-{point.id}"

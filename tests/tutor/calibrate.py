@@ -112,7 +112,7 @@ def main() -> None:
     if "--search" in sys.argv:
         search(rubric, encoder)
         return
-    for part in ("train", "test"):
+    for part in ("train", "dev", "test"):
         show(part, evaluate(rubric, [e for e in EXAMPLES if e.split == part], encoder))
     for label, examples in (("GOOD", GOOD), ("PARTIAL", PARTIAL), ("OFF_TOPIC", OFF_TOPIC)):
         for name, text in examples.items():
