@@ -2,12 +2,17 @@
 gets wrong, and on the held-out part of the labelled sentences (tests/tutor/labelled.py) the
 grader stays at least as good as measured when its constants were chosen.
 
-Measured on 2026-11-30 (`python -m tests.tutor.calibrate`), held-out part, 51 sentences:
-covered precision 0.55, recall 0.55; misconception precision 0.875, recall 0.30. The issue's
-targets (covered precision >= 0.95, misconception recall >= 0.8) are NOT met by a sentence
-embedding with misconception prototypes and negation handling: it barely sees "not", word order
-and antonyms ("more"/"less" data) in sentences it has not seen. The floors below keep what was
-reached from slipping; raising them needs an entailment model (none ships in a well-kept package).
+Measured on 2026-11-30 with `python -m tests.tutor.calibrate` (covered P/R, misconception P/R):
+    train  46 sentences   0.87 / 0.81   0.94 / 0.77   (the constants were chosen here)
+    dev    51 sentences   0.58 / 0.55   0.91 / 0.44   (first held out: 0.55 / 0.55, 0.875 / 0.30;
+                                                       then its errors were looked at)
+    test   39 sentences   0.64 / 0.50   1.00 / 0.47   (written after the grader was frozen)
+The issue's targets (covered precision >= 0.95, misconception recall >= 0.8 on held-out
+sentences) are NOT met by a sentence embedding with misconception prototypes and word-level
+contradiction cues: on sentences it has not seen it still misses "not", swapped roles and
+antonyms, and credits on-topic false statements. The grader before this work scored 0.36 / 0.65
+and 0.50 / 0.04 on the dev part. The floors below keep what was reached from slipping; reaching
+the targets needs an entailment model (no well-kept package ships one offline).
 """
 from __future__ import annotations
 
@@ -43,7 +48,7 @@ def test_a_true_sentence_in_other_words_earns_its_point_and_its_negation_does_no
 
 def test_the_labelled_set_is_big_enough_and_has_every_kind():
     assert len(EXAMPLES) >= 60
-    for part in ("train", "test"):
+    for part in ("train", "dev", "test"):
         kinds = {e.kind for e in split(part)}
         assert kinds == {"right", "partly", "wrong", "negation", "swap"}, part
 
@@ -54,6 +59,7 @@ def held_out(embedder, rubric):
 
 
 def test_held_out_numbers_do_not_slip_below_those_measured(held_out):
-    assert held_out["covered_precision"] >= 0.50
-    assert held_out["misconception_precision"] >= 0.80
-    assert held_out["misconception_recall"] >= 0.25
+    assert held_out["n"] >= 39
+    assert held_out["covered_precision"] >= 0.60
+    assert held_out["misconception_precision"] >= 0.90
+    assert held_out["misconception_recall"] >= 0.45
