@@ -57,12 +57,16 @@ class ProgressTab(QWidget):
         self.name_button.setToolTip("The name your teacher sees on your exported results")
         self.name_button.clicked.connect(lambda: self.ask_name(force=True))
         self._show_name()
+        self.class_button = QPushButton("Class report…")
+        self.class_button.setToolTip("For teachers: merge the exports of a whole class")
+        self.class_button.clicked.connect(self.open_class_report)
         head = QHBoxLayout()
         head.addWidget(title)
         head.addStretch(1)
         head.addWidget(self.name_button)
         head.addWidget(self.export_csv_button)
         head.addWidget(self.export_json_button)
+        head.addWidget(self.class_button)
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setHorizontalHeaderLabels(HEADERS)
         self.table.verticalHeader().hide()
@@ -220,6 +224,14 @@ class ProgressTab(QWidget):
             self.status.emit(f"Could not export to {path}: {exc}")
             return
         self.status.emit(f"Results exported to {path}")
+
+    def open_class_report(self):
+        from studyapp.ui.class_report import ClassReportDialog
+
+        dialog = ClassReportDialog(self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def open_link(self, params: dict, fragment: str = "") -> None:
         self.refresh()

@@ -76,3 +76,22 @@ def test_class_report_on_30_exports(tmp_path, capsys):
 def test_an_empty_folder_says_what_to_do(tmp_path, capsys):
     assert classreport.main(["report", str(tmp_path)]) == 1
     assert "Progress tab" in capsys.readouterr().err
+
+
+def test_the_class_report_window_shows_lessons_and_hardest_questions(qtbot, tmp_path):
+    from studyapp.ui.class_report import ClassReportDialog
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    rng = random.Random(3)
+    for i in range(6):
+        results.export_json(make_report(i, rng, "2026-11-30T09:00:00"), folder / f"l{i}.json")
+    dialog = ClassReportDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.load(folder)
+    qtbot.waitUntil(lambda: dialog.result is not None and dialog.task is None, timeout=10_000)
+    assert dialog.lessons.rowCount() == 3 and dialog.lessons.item(0, 1).text() == "6"
+    assert dialog.questions.item(0, 2).text() == "3"            # the most missed question first
+    assert "6 learners" in dialog.summary.text()
+    assert (folder / "class-report" / "questions.svg").is_file()
