@@ -101,7 +101,7 @@ def result_html(result: dict, names: dict[str, str], when: str = "", text: str =
             f"<b>⚠ Check this: {esc(hit['title'])}</b><br><i>“{esc(hit['sentence'])}”</i><br>"
             f"{esc(hit['feedback'])}" + (
                 f"<br><span style='color:{c['muted']}'>This sentence earns nothing for: "
-                f"{esc(', '.join(titles.get(i, i) for i in hit['contradicts']))}</span>"
+                f"{esc('; '.join(titles.get(i, i) for i in hit['contradicts']))}</span>"
                 if hit.get("contradicts") else "") + "</td></tr></table>")
     for status in ("covered", "partly", "missing"):
         group = [p for p in points if p["status"] == status]
