@@ -97,6 +97,15 @@ class ProgressTab(QWidget):
         muted = "#a0a4a8" if theme.current() == "dark" else "#5f6368"
         self.setStyleSheet(f"QLabel#muted {{ color: {muted}; }} QTableWidget {{ font-size: 10.5pt; }}")
 
+    def resizeEvent(self, event) -> None:
+        # The four result columns give up width before the lesson titles do: on a small or
+        # scaled screen (1366x768 at 150% is 910 pixels wide) titles stay readable.
+        super().resizeEvent(event)
+        width = max(140, min(190, (self.table.viewport().width() - 320) // 4))
+        for column in range(1, len(HEADERS)):
+            # "best 100% · latest 75%" needs a little more room than the other bars.
+            self.table.setColumnWidth(column, width + (20 if column == 4 else 0))
+
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.PaletteChange:
             self._style()

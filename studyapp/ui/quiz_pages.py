@@ -9,7 +9,7 @@ import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFrame, QHBoxLayout, QLabel, QLayout, QLineEdit, QListWidget, QProgressBar,
+    QFrame, QHBoxLayout, QLabel, QLayout, QLineEdit, QListView, QListWidget, QProgressBar,
     QPushButton, QScrollArea, QSplitter, QTextBrowser, QTreeWidget,
     QVBoxLayout, QWidget,
 )
@@ -421,6 +421,10 @@ class StartPage(QWidget):
         super().__init__()
         self.banks = QListWidget(wordWrap=True, minimumWidth=260, spacing=3)
         self.banks.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        # Re-lay the items out when the list narrows (a scaled screen, a moved splitter): wrapped
+        # titles otherwise keep the height measured at the old width and get cut with "…".
+        self.banks.setResizeMode(QListView.Adjust)
+        self.banks.setTextElideMode(Qt.ElideNone)
         self.banks.setAccessibleName("Quizzes, one per lesson")
         self.errors = label(name="errors")
         self.errors.hide()

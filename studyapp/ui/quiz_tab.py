@@ -109,7 +109,7 @@ class QuizTab(QWidget):
             number = f"{lesson.order}. " if lesson and lesson.order < 99 else ""
             score = f"best {percent(best[bank.id])}" if bank.id in best else "not taken yet"
             item = QListWidgetItem(f"{number}{bank.title}\n{len(bank.questions)} questions · {score}")
-            item.setToolTip(str(bank.path))
+            item.setToolTip(f"Quiz file: {bank.path.name}")   # the name, never the install path
             sp.banks.addItem(item)
         sp.banks.blockSignals(False)
         if 0 <= row < sp.banks.count():

@@ -55,6 +55,7 @@ def visible_texts(root: QWidget) -> list[tuple[str, str]]:
             texts += [w.itemText(i) for i in range(w.count())]
         elif isinstance(w, QListWidget):
             texts += [w.item(i).text() for i in range(w.count())]
+            texts += [w.item(i).toolTip() for i in range(w.count())]
         elif isinstance(w, QTreeWidget):
             header = w.headerItem()
             texts += [header.text(c) for c in range(header.columnCount())]
