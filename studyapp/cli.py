@@ -98,8 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return screenshot(config, args.tab, args.out, args.size)
     from studyapp.display_check import check as check_display
     if (problem := check_display()) is not None:   # before Qt can abort with a core dump
-        print(problem, file=sys.stderr)
-        return 3
+        return print(problem, file=sys.stderr) or 3
     from studyapp.app import run_gui
     return run_gui(config)
 
