@@ -7,6 +7,7 @@
     studyapp cards import|export ...           flashcards from the terminal
     studyapp content check PATH                validate a content pack, every problem with file and line
     studyapp config check [FILE]               validate the site configuration (for an administrator)
+    studyapp class report FOLDER               merge a class's exported results into tables and plots
     studyapp self-test                         prove this installation works (offscreen, offline)
 """
 from __future__ import annotations
@@ -53,6 +54,7 @@ DELEGATED = {
     "content": ("studyapp.content.check", "content packs: `studyapp content check PATH`"),
     "config": ("studyapp.config", "settings: `studyapp config check [FILE]` validates the site file"),
     "self-test": ("studyapp.selftest", "check this installation offscreen, with no network"),
+    "class": ("studyapp.classreport", "a class's results: `studyapp class report FOLDER`"),
 }
 
 
@@ -137,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "screenshot":
         from studyapp.app import screenshot
         return screenshot(config, args.tab, args.out, args.size)
+    from studyapp.display_check import check as check_display
+    if (problem := check_display()) is not None:   # before Qt can abort with a core dump
+        return print(problem, file=sys.stderr) or 3
     from studyapp.app import run_gui
     return run_gui(config)
 

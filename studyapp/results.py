@@ -1,8 +1,11 @@
 """The learner's results, per lesson, for the Progress tab and for a teacher's export.
 
 Per lesson: sections read, completion, the best quiz score, flashcards (total, due, mature) and
-teach-it-back coverage, read from each feature's public API (store.progress, store.quiz,
-srs.cards, store.teach). `collect_from_file` reads a profile through a read-only connection of
+teach-it-back coverage (the best attempt and the latest), read from each feature's public API
+(store.progress, store.quiz, srs.cards, store.teach). Every export carries the learner's name
+(asked once, kept in the profile's settings under LEARNER_KEY), the date and the app version, and
+export_filename() gives each learner's file a name of its own, so a teacher can drop a class's
+files into one folder and merge them with `studyapp class report FOLDER` (studyapp.classreport). `collect_from_file` reads a profile through a read-only connection of
 its own, so a worker can build the report while the app keeps writing. No Qt here.
 """
 from __future__ import annotations
@@ -15,9 +18,32 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
-CSV_COLUMNS = ["lesson", "title", "sections_read", "sections_total", "completed", "best_quiz",
-               "cards_total", "cards_due", "cards_mature", "teach_points_covered",
-               "teach_points_total", "teach_coverage"]
+CSV_COLUMNS = ["learner", "exported_at", "app_version", "lesson", "title", "sections_read",
+               "sections_total", "completed", "best_quiz", "cards_total", "cards_due", "cards_mature",
+               "teach_points_covered", "teach_points_total", "teach_coverage_best",
+               "teach_coverage_latest"]
+JSON_FORMAT = "studyapp-results/2"   # /1 had no learner, version or per-question answers
+LEARNER_KEY = "learner_name"         # the settings key of the learner's name
+
+
+def app_version() -> str:
+    from studyapp import __version__
+    return __version__
+
+
+def learner_name(store) -> str:
+    value = store.settings.get(LEARNER_KEY, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def export_filename(learner: str, when: datetime, kind: str) -> str:
+    """studyapp-results-ada-lovelace-2026-11-30-0915.csv: unique per learner and minute."""
+    import re
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", learner).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:40] or "learner"
+    return f"studyapp-results-{slug}-{when:%Y-%m-%d-%H%M}.{kind}"
 
 
 @dataclass
@@ -31,12 +57,19 @@ class LessonRow:
     cards_total: int = 0
     cards_due: int = 0
     cards_mature: int = 0
-    teach_points_covered: float = 0.0     # partly covered counts half
+    teach_points_covered: float = 0.0     # in the latest attempt; partly covered counts half
     teach_points_total: int = 0
+    teach_best_covered: float = 0.0       # in the attempt with the best overall coverage
 
     @property
     def teach_coverage(self) -> float | None:
+        """The latest attempt's coverage of this lesson's key points."""
         return self.teach_points_covered / self.teach_points_total if self.teach_points_total else None
+
+    @property
+    def teach_best(self) -> float | None:
+        """The best attempt's coverage of this lesson's key points."""
+        return self.teach_best_covered / self.teach_points_total if self.teach_points_total else None
 
     @property
     def read_fraction(self) -> float:
@@ -44,7 +77,8 @@ class LessonRow:
 
     def as_record(self) -> dict:
         record = asdict(self)
-        record["teach_coverage"] = None if self.teach_coverage is None else round(self.teach_coverage, 4)
+        record["teach_coverage_latest"] = None if self.teach_coverage is None else round(self.teach_coverage, 4)
+        record["teach_coverage_best"] = None if self.teach_best is None else round(self.teach_best, 4)
         record["best_quiz"] = None if self.best_quiz is None else round(self.best_quiz, 4)
         return record
 
@@ -56,6 +90,8 @@ class Report:
     quiz_attempts: list[dict] = field(default_factory=list)
     made_at: str = ""
     notes: list[str] = field(default_factory=list)   # parts that could not be read
+    learner: str = ""
+    app_version: str = ""
 
 
 class ReadOnlyProfile:
@@ -93,13 +129,23 @@ class ReadOnlyProfile:
         self.conn.close()
 
 
-def _teach_points(store) -> dict[str, list[float]]:
-    """{lesson slug: [credit of each key point taught there, from the newest attempt]}."""
+def _teach_points(store, best: bool = False) -> dict[str, list[float]]:
+    """{lesson slug: [credit of each key point taught there]}, from each rubric's newest attempt
+    or (best=True) from its attempt with the highest coverage."""
     from studyapp.store.teach import TeachAttempts
 
     credit = {"covered": 1.0, "partly": 0.5}
+    teach = TeachAttempts(store)
+    if best:
+        chosen = {}
+        for attempt in teach.history(limit=10_000):
+            if attempt.rubric_id not in chosen or attempt.coverage > chosen[attempt.rubric_id].coverage:
+                chosen[attempt.rubric_id] = attempt
+        points = [p for a in chosen.values() for p in a.result.get("points", [])]
+    else:
+        points = list(teach.latest_by_point().values())
     per_lesson: dict[str, list[float]] = {}
-    for point in TeachAttempts(store).latest_by_point().values():
+    for point in points:
         for slug in point.get("lessons", []):
             per_lesson.setdefault(slug, []).append(credit.get(point.get("status"), 0.0))
     return per_lesson
@@ -118,10 +164,14 @@ def collect(store, lessons) -> Report:
         from studyapp.store.quiz import QuizHistory
         history = QuizHistory(store)
         best = history.best_scores()
-        quiz_attempts = [{"bank": a.bank_id, "lesson": a.lesson_id, "mode": a.mode,
-                          "started_at": to_text(a.started_at) if a.started_at else None,
-                          "finished": a.finished, "score": a.score, "max_score": a.max_score}
-                         for a in history.attempts(limit=10_000)]
+        for a in history.attempts(limit=10_000):
+            full = history.attempt(a.id) if a.finished else None
+            # Right at the first try, per question: what the class report counts as known.
+            first = {x.question_id: x.correct for x in (full.answers if full else []) if x.try_no == 1}
+            quiz_attempts.append({"bank": a.bank_id, "lesson": a.lesson_id, "mode": a.mode,
+                                  "started_at": to_text(a.started_at) if a.started_at else None,
+                                  "finished": a.finished, "score": a.score, "max_score": a.max_score,
+                                  "first_try": first})
     except (ImportError, sqlite3.Error) as exc:
         notes.append(f"quiz results: {exc}")
     counts = {}
@@ -131,6 +181,7 @@ def collect(store, lessons) -> Report:
     except (ImportError, sqlite3.Error) as exc:
         notes.append(f"flashcards: {exc}")
     teach = _teach_points(store)
+    teach_best = _teach_points(store, best=True)
     rows = []
     for lesson in lessons:
         done = progress.get(lesson.slug)
@@ -142,7 +193,7 @@ def collect(store, lessons) -> Report:
             len(done.sections_read & section_ids) if done else 0, len(section_ids),
             bool(done and done.completed), best.get(lesson.slug),
             cards.total if cards else 0, cards.due if cards else 0, cards.mature if cards else 0,
-            sum(points), len(points)))
+            sum(points), len(points), sum(teach_best.get(lesson.slug, [])) if points else 0.0))
     teach_attempts = []
     for attempt in TeachAttempts(store).history(limit=10_000):
         points = attempt.result.get("points", [])
@@ -153,7 +204,13 @@ def collect(store, lessons) -> Report:
             "partly": [p["id"] for p in points if p.get("status") == "partly"],
             "missing": [p["id"] for p in points if p.get("status") == "missing"],
             "words": len(attempt.text.split()), "grader": attempt.grader})
-    return Report(rows, teach_attempts, quiz_attempts, to_text(store.now()), notes)
+    learner = ""
+    try:
+        learner = learner_name(store)
+    except sqlite3.Error as exc:
+        notes.append(f"learner name: {exc}")
+    return Report(rows, teach_attempts, quiz_attempts, to_text(store.now()), notes, learner,
+                  app_version())
 
 
 def collect_from_file(path: Path, clock, lessons) -> Report:
@@ -171,13 +228,15 @@ def export_csv(report: Report, path: Path) -> None:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for row in report.lessons:
-            record = row.as_record()
+            record = row.as_record() | {"learner": report.learner, "exported_at": report.made_at,
+                                        "app_version": report.app_version}
             writer.writerow({k: ("" if record.get(k) is None else record.get(k)) for k in CSV_COLUMNS})
 
 
 def export_json(report: Report, path: Path, profile: str = "") -> None:
     """Everything: per-lesson rows, every teach-it-back and quiz attempt (without texts)."""
-    data = {"format": "studyapp-results/1", "profile": profile, "exported_at": report.made_at,
+    data = {"format": JSON_FORMAT, "learner": report.learner, "app_version": report.app_version,
+            "profile": profile, "exported_at": report.made_at,
             "lessons": [r.as_record() for r in report.lessons],
             "teach_attempts": report.teach_attempts, "quiz_attempts": report.quiz_attempts}
     Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")

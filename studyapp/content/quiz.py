@@ -23,6 +23,7 @@ bank whose header is broken is skipped whole. No Qt here: the quiz tab shows wha
 from __future__ import annotations
 
 import html
+import random
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -425,13 +426,26 @@ class QuizSession:
 
     `recorder` is anything with start/record_answer/finish like store.quiz.QuizHistory; the
     attempt opens at the first answer, so a quiz opened and left untouched leaves no trace.
+
+    Options are shown in a new order each attempt (`display_order`), so where the right answer
+    sits teaches nothing; answers are still recorded as the bank's option indices, so feedback
+    and history stay attached to the right option. True/false keeps True before False.
+    `shuffle=False` or a `seed` make the order fixed (tests, a teacher's printed copy).
     """
 
-    def __init__(self, bank: Bank, mode: str, recorder=None):
+    def __init__(self, bank: Bank, mode: str, recorder=None, *, shuffle: bool = True,
+                 seed: int | None = None):
         if mode not in ("practice", "test"):
             raise ValueError(f"unknown mode {mode!r}")
         self.bank, self.mode, self.recorder = bank, mode, recorder
         self.questions = list(bank.questions)
+        rng = random.Random(seed)
+        self.orders: dict[str, list[int]] = {}
+        for q in self.questions:
+            order = list(range(len(q.options)))
+            if shuffle and q.kind in ("single", "multiple"):
+                rng.shuffle(order)
+            self.orders[q.id] = order
         self.index = 0
         self.attempt_id: int | None = None
         self.tries: dict[str, int] = {}
@@ -443,6 +457,11 @@ class QuizSession:
     @property
     def current(self) -> Question:
         return self.questions[self.index]
+
+    def display_order(self, question: Question | None = None) -> list[int]:
+        """The bank's option indices in the order they are shown in this attempt."""
+        question = question or self.current
+        return self.orders.get(question.id, list(range(len(question.options))))
 
     @property
     def is_last(self) -> bool:

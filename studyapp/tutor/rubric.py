@@ -15,6 +15,7 @@ A rubric file looks like this (see resources/rubrics/README.md for the full desc
     - Another way of saying the same point.
 
     ## Misconception: Fine-tuning adds new facts
+    contradicts: what-fine-tuning-changes-in-the-weights-and-what-it-does-not
     feedback: Fine-tuning changes how existing knowledge is used; new facts need more pretraining.
     - Fine-tuning teaches the model new facts.
 
@@ -34,7 +35,7 @@ FIELD = re.compile(r"^([A-Za-z][\w ]*?)\s*:\s*(.*)$")
 BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
 LINK = re.compile(r"^([a-z0-9][a-z0-9-]*)(?:#([a-z0-9][a-z0-9-]*))?$")
 MISCONCEPTION = re.compile(r"^misconception\s*:\s*(.+)$", re.IGNORECASE)
-MIN_REFERENCES, MAX_REFERENCES = 1, 5
+MIN_REFERENCES, MAX_REFERENCES = 1, 10
 POINT_FIELDS = ("core", "weight", "lesson", "id")
 YES, NO = {"yes", "true", "1"}, {"no", "false", "0"}
 
@@ -68,6 +69,7 @@ class Misconception:
     statements: tuple[str, ...]
     feedback: str
     line: int = 0
+    contradicts: tuple[str, ...] = ()   # ids of the key points it gets wrong (may be empty)
 
 
 @dataclass
@@ -147,16 +149,18 @@ def _parse_block(heading: str, line: int, body: list[tuple[int, str]]) -> KeyPoi
     misconception = MISCONCEPTION.match(heading)
     if misconception:
         title = misconception.group(1).strip()
-        unknown = set(fields) - {"feedback", "id"}
+        unknown = set(fields) - {"feedback", "id", "contradicts"}
         if unknown:
             key = sorted(unknown)[0]
-            raise Invalid(fields[key][0], f"unknown field '{key}' for a misconception (use 'feedback')")
+            raise Invalid(fields[key][0], f"unknown field '{key}' for a misconception "
+                                          f"(use 'feedback' and 'contradicts')")
         if "feedback" not in fields or not fields["feedback"][1]:
             raise Invalid(line, f"misconception {title!r} needs a 'feedback:' line")
         if not bullets:
             raise Invalid(line, f"misconception {title!r} needs at least one '- ' statement")
+        contradicts = tuple(filter(None, (c.strip() for c in fields.get("contradicts", (0, ""))[1].split(","))))
         return Misconception(fields.get("id", (0, slugify(title)))[1], title, tuple(bullets),
-                             fields["feedback"][1], line)
+                             fields["feedback"][1], line, contradicts)
 
     unknown = set(fields) - set(POINT_FIELDS)
     if unknown:
@@ -219,6 +223,12 @@ def parse_rubric_text(text: str, rubric_id: str, path: Path | None = None) -> Ru
         (points if isinstance(item, KeyPoint) else misconceptions).append(item)
     if not points:
         raise Invalid(start + 1, "a rubric needs at least one key point ('## ' heading)")
+    point_ids = {p.id for p in points}
+    for m in misconceptions:
+        for target in m.contradicts:
+            if target not in point_ids:
+                raise Invalid(m.line, f"misconception {m.title!r} contradicts {target!r}, which is "
+                                      f"no key point of this rubric (give a key point's id)")
     return Rubric(rubric_id, meta["title"], prompt, points, misconceptions, path)
 
 

@@ -73,7 +73,8 @@ class ClaimCard(QFrame):
             grid.setColumnStretch(0, 1)
             layout.addLayout(grid)
         if result.note:
-            note = QLabel(result.note, wordWrap=True, textFormat=Qt.PlainText)
+            # The lab writes model outputs as Python literals ('\\nWhat is ...'): show line breaks as ⏎.
+            note = QLabel(result.note.replace("\\n", " ⏎ "), wordWrap=True, textFormat=Qt.PlainText)
             note.setObjectName("note")
             layout.addWidget(note)
         bottom = QHBoxLayout()
@@ -128,7 +129,7 @@ class ClaimsTab(QWidget):
                                 f"{_esc(problem)}</span>")
         else:
             when = report.get("created") or report.get("created_at") or ""
-            self.header.setText(f"{intro}<br>Report: {_esc(str(self.report_path))}"
+            self.header.setText(f"{intro}<br>Report: the lab's {_esc(self.report_path.name)}"
                                 f"{' (' + _esc(str(when)) + ')' if when else ''} · measured {measured} of "
                                 f"{len(self.results)} claims, {shown} shown clearly.")
         body = QWidget()

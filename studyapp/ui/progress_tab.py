@@ -11,17 +11,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QTableWidget,
-    QTableWidgetItem, QVBoxLayout, QWidget,
+    QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QProgressBar, QPushButton,
+    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
+from studyapp.results import (
+    LEARNER_KEY, Report, collect, collect_from_file, export_csv, export_filename, export_json,
+    learner_name,
+)
 from studyapp.ui import theme, worker
 from studyapp.ui.links import make_link
-
-from studyapp.results import Report, collect, collect_from_file, export_csv, export_json
-
-
-
 
 # ---------------------------------------------------------------------------------------------
 # The tab
@@ -54,11 +53,20 @@ class ProgressTab(QWidget):
         self.export_json_button.setToolTip("Every result, including each teach-it-back and quiz attempt")
         self.export_csv_button.clicked.connect(lambda: self.ask_export("csv"))
         self.export_json_button.clicked.connect(lambda: self.ask_export("json"))
+        self.name_button = QPushButton(flat=True)
+        self.name_button.setToolTip("The name your teacher sees on your exported results")
+        self.name_button.clicked.connect(lambda: self.ask_name(force=True))
+        self._show_name()
+        self.class_button = QPushButton("Class report…")
+        self.class_button.setToolTip("For teachers: merge the exports of a whole class")
+        self.class_button.clicked.connect(self.open_class_report)
         head = QHBoxLayout()
         head.addWidget(title)
         head.addStretch(1)
+        head.addWidget(self.name_button)
         head.addWidget(self.export_csv_button)
         head.addWidget(self.export_json_button)
+        head.addWidget(self.class_button)
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setHorizontalHeaderLabels(HEADERS)
         self.table.verticalHeader().hide()
@@ -75,8 +83,8 @@ class ProgressTab(QWidget):
         self.table.cellDoubleClicked.connect(self._open_row)
         self.hint = QLabel("Double-click a lesson to open it. Reading counts a section once its "
                            "end has been on screen; the quiz score is the best finished attempt; "
-                           "teach-it-back shows the key points of that lesson your latest "
-                           "explanation covered.", wordWrap=True, objectName="muted")
+                           "teach-it-back shows how many key points of that lesson your best "
+                           "explanation covered, and your latest.", wordWrap=True, objectName="muted")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.addLayout(head)
@@ -88,6 +96,15 @@ class ProgressTab(QWidget):
     def _style(self) -> None:
         muted = "#a0a4a8" if theme.current() == "dark" else "#5f6368"
         self.setStyleSheet(f"QLabel#muted {{ color: {muted}; }} QTableWidget {{ font-size: 10.5pt; }}")
+
+    def resizeEvent(self, event) -> None:
+        # The four result columns give up width before the lesson titles do: on a small or
+        # scaled screen (1366x768 at 150% is 910 pixels wide) titles stay readable.
+        super().resizeEvent(event)
+        width = max(140, min(190, (self.table.viewport().width() - 320) // 4))
+        for column in range(1, len(HEADERS)):
+            # "best 100% · latest 75%" needs a little more room than the other bars.
+            self.table.setColumnWidth(column, width + (20 if column == 4 else 0))
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.PaletteChange:
@@ -131,23 +148,29 @@ class ProgressTab(QWidget):
             item = QTableWidgetItem(cards)
             item.setTextAlignment(Qt.AlignCenter)
             self.table.setItem(r, 3, item)
-            self._bar(r, 4, row.teach_coverage, "not explained yet" if row.teach_coverage is None else
-                      f"{row.teach_points_covered:g} of {row.teach_points_total} key "
-                      f"point{'s' if row.teach_points_total != 1 else ''}", "teach")
+            self._bar(r, 4, row.teach_best, "not explained yet" if row.teach_coverage is None else
+                      f"best {percent(row.teach_best)} · latest {percent(row.teach_coverage)}", "teach")
+            if row.teach_coverage is not None:
+                self.table.cellWidget(r, 4).setToolTip(
+                    f"Of this lesson's {row.teach_points_total} key point"
+                    f"{'s' if row.teach_points_total != 1 else ''}: best explanation "
+                    f"{row.teach_best_covered:g}, latest {row.teach_points_covered:g}")
         completed = sum(r.completed for r in rows)
         read = sum(r.sections_read for r in rows)
         total = sum(r.sections_total for r in rows)
         quizzes = [r.best_quiz for r in rows if r.best_quiz is not None]
         due = sum(r.cards_due for r in rows)
         best_teach = max((a["coverage"] for a in report.teach_attempts), default=None)
+        latest_teach = report.teach_attempts[0]["coverage"] if report.teach_attempts else None
         parts = [f"<b>{completed} of {len(rows)}</b> lessons completed",
                  f"<b>{read} of {total}</b> sections read",
                  f"quizzes taken: <b>{len(quizzes)} of {len(rows)}</b>" +
                  (f" (average best {percent(sum(quizzes) / len(quizzes))})" if quizzes else ""),
                  f"<b>{due}</b> cards due today",
-                 "teach it back: " + (f"best <b>{percent(best_teach)}</b> in "
-                                      f"{len(report.teach_attempts)} attempt{'s' if len(report.teach_attempts) != 1 else ''}" if best_teach is not None
-                                      else "not tried yet")]
+                 "teach it back: " + (f"best <b>{percent(best_teach)}</b>, latest "
+                                      f"<b>{percent(latest_teach)}</b> in {len(report.teach_attempts)} "
+                                      f"attempt{'s' if len(report.teach_attempts) != 1 else ''}"
+                                      if best_teach is not None else "not tried yet")]
         text = " · ".join(parts)
         if report.notes:
             text += "<br><span style='color:#c62828'>Not shown: " + "; ".join(report.notes) + "</span>"
@@ -171,8 +194,28 @@ class ProgressTab(QWidget):
             self.link_activated.emit(make_link("lessons", lesson=item.data(Qt.UserRole)))
 
     # ---- export -------------------------------------------------------------------------------
+    def _show_name(self) -> None:
+        name = learner_name(self.store)
+        self.name_button.setText(f"Name: {name} ✎" if name else "Set your name ✎")
+
+    def ask_name(self, force: bool = False) -> str:
+        """The learner's name for exports: asked once, then kept in the profile."""
+        name = learner_name(self.store)
+        if name and not force:
+            return name
+        text, ok = QInputDialog.getText(self, "Your name", "Your name, as your teacher should see "
+                                        "it on your exported results:", text=name)
+        if ok and text.strip():
+            self.store.settings.set(LEARNER_KEY, " ".join(text.split()))
+            self._show_name()
+        return learner_name(self.store)
+
     def ask_export(self, kind: str) -> None:
-        suggested = str(Path.home() / f"studyapp-results.{kind}")
+        name = self.ask_name()
+        if not name:
+            self.status.emit("Export cancelled: your teacher needs your name on the results.")
+            return
+        suggested = str(Path.home() / export_filename(name, self.store.now(), kind))
         path, _ = QFileDialog.getSaveFileName(self, "Export your results", suggested,
                                               "CSV (*.csv)" if kind == "csv" else "JSON (*.json)")
         if path:
@@ -185,11 +228,19 @@ class ProgressTab(QWidget):
             if kind == "csv":
                 export_csv(report, path)
             else:
-                export_json(report, path, profile=str(self.store.path.parent))
+                export_json(report, path, profile=self.store.path.parent.name)
         except (OSError, sqlite3.Error) as exc:
             self.status.emit(f"Could not export to {path}: {exc}")
             return
         self.status.emit(f"Results exported to {path}")
+
+    def open_class_report(self):
+        from studyapp.ui.class_report import ClassReportDialog
+
+        dialog = ClassReportDialog(self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def open_link(self, params: dict, fragment: str = "") -> None:
         self.refresh()

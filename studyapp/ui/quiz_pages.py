@@ -9,7 +9,7 @@ import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFrame, QHBoxLayout, QLabel, QLayout, QLineEdit, QListWidget, QProgressBar,
+    QFrame, QHBoxLayout, QLabel, QLayout, QLineEdit, QListView, QListWidget, QProgressBar,
     QPushButton, QScrollArea, QSplitter, QTextBrowser, QTreeWidget,
     QVBoxLayout, QWidget,
 )
@@ -127,17 +127,21 @@ class Clickable(QFrame):
 class OptionRow(Clickable):
     """One option: a key badge, the text, and its feedback once the learner has seen it."""
 
-    def __init__(self, index: int, option: qz.Option):
+    def __init__(self, index: int, option: qz.Option, position: int | None = None):
         super().__init__()
-        self.index, self.option = index, option
-        self.badge = QLabel(LETTERS[index], objectName="badge", alignment=Qt.AlignCenter)
+        # index: the option's place in the bank (what is recorded); position: where it is shown
+        # in this attempt (what the badge and the keys 1-9 refer to).
+        position = index if position is None else position
+        self.index, self.position, self.option = index, position, option
+        self.badge = QLabel(LETTERS[position], objectName="badge", alignment=Qt.AlignCenter)
         self.text = label(qz.to_html(option.text), size=11)
         self.text.setTextInteractionFlags(Qt.NoTextInteraction)   # a click picks the option
         self.feedback = label()
+        self.feedback.setTextInteractionFlags(Qt.NoTextInteraction)   # ... anywhere on the row
         column = QWidget()
         lay(QVBoxLayout, self.text, self.feedback, parent=column, spacing=4)
         lay(QHBoxLayout, (self.badge, 0, Qt.AlignTop), (column, 1), parent=self, margins=(10, 8, 12, 8))
-        self.setAccessibleName(f"Option {LETTERS[index]} (key {index + 1}): {option.text}")
+        self.setAccessibleName(f"Option {LETTERS[position]} (key {position + 1}): {option.text}")
         self.set_state(False, "")
 
     def set_state(self, picked: bool, status: str, feedback: bool = False) -> None:
@@ -222,7 +226,8 @@ class QuestionPage(QWidget):
             old.hide()             # at once: deleteLater() waits for the event loop
             old.setParent(None)
             old.deleteLater()
-        self.rows = [OptionRow(i, option) for i, option in enumerate(q.options)]
+        self.rows = [OptionRow(i, q.options[i], position)
+                     for position, i in enumerate(s.display_order(q))]
         for row in self.rows:
             row.clicked.connect(lambda index=row.index: self.toggle(index))
             self.options.addWidget(row)
@@ -245,6 +250,11 @@ class QuestionPage(QWidget):
         for row in self.rows:
             row.set_state(row.index in self.picked, "")
         self._update_buttons()
+
+    def toggle_position(self, position: int) -> None:
+        """A key picks the option shown at that place (the order is shuffled per attempt)."""
+        if 0 <= position < len(self.rows):
+            self.toggle(self.rows[position].index)
 
     def response(self) -> frozenset[int] | str | None:
         if self.session.current.kind == "short":
@@ -342,9 +352,9 @@ class QuestionPage(QWidget):
         elif key == Qt.Key_Escape:
             self.left.emit()
         elif len(text) == 1 and text in "123456789":
-            self.toggle(int(text) - 1)
+            self.toggle_position(int(text) - 1)
         elif len(text) == 1 and text in LETTERS:
-            self.toggle(LETTERS.index(text))
+            self.toggle_position(LETTERS.index(text))
         else:
             super().keyPressEvent(event)
 
@@ -394,8 +404,12 @@ class ModeCard(Clickable):
     def __init__(self, title: str, text: str):
         super().__init__()
         self.setAccessibleName(title.split(maxsplit=1)[-1])
-        lay(QVBoxLayout, label(title, size=13, bold=True), label(text, name="muted"),
-            parent=self, margins=(16, 12, 16, 12))
+        self.heading, self.text = label(title, size=13, bold=True), label(text, name="muted")
+        for child in (self.heading, self.text):
+            # A label with text interaction takes the click for itself; without, the press
+            # goes on to the card, so the card starts the quiz wherever it is clicked.
+            child.setTextInteractionFlags(Qt.NoTextInteraction)
+        lay(QVBoxLayout, self.heading, self.text, parent=self, margins=(16, 12, 16, 12))
 
 
 class StartPage(QWidget):
@@ -407,6 +421,10 @@ class StartPage(QWidget):
         super().__init__()
         self.banks = QListWidget(wordWrap=True, minimumWidth=260, spacing=3)
         self.banks.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        # Re-lay the items out when the list narrows (a scaled screen, a moved splitter): wrapped
+        # titles otherwise keep the height measured at the old width and get cut with "…".
+        self.banks.setResizeMode(QListView.Adjust)
+        self.banks.setTextElideMode(Qt.ElideNone)
         self.banks.setAccessibleName("Quizzes, one per lesson")
         self.errors = label(name="errors")
         self.errors.hide()

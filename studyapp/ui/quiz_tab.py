@@ -37,6 +37,7 @@ class QuizTab(QWidget):
         self.banks: list[qz.Bank] = []
         self.bank: qz.Bank | None = None
         self.session: qz.QuizSession | None = None
+        self.shuffle_options = True     # a new option order each attempt (tests turn it off)
         self.load_errors: list[qz.QuizError] = []
         self.cards_made: set[tuple[str, str]] = set()      # (bank id, question id) this session
         self._pending_link: tuple[dict, str] | None = None
@@ -108,7 +109,7 @@ class QuizTab(QWidget):
             number = f"{lesson.order}. " if lesson and lesson.order < 99 else ""
             score = f"best {percent(best[bank.id])}" if bank.id in best else "not taken yet"
             item = QListWidgetItem(f"{number}{bank.title}\n{len(bank.questions)} questions · {score}")
-            item.setToolTip(str(bank.path))
+            item.setToolTip(f"Quiz file: {bank.path.name}")   # the name, never the install path
             sp.banks.addItem(item)
         sp.banks.blockSignals(False)
         if 0 <= row < sp.banks.count():
@@ -156,7 +157,7 @@ class QuizTab(QWidget):
     def start_quiz(self, mode: str) -> None:
         if self.bank is None:
             return
-        self.session = qz.QuizSession(self.bank, mode, self.history)
+        self.session = qz.QuizSession(self.bank, mode, self.history, shuffle=self.shuffle_options)
         self.question_page.start(self.session)
         self.stack.setCurrentWidget(self.question_page)
 

@@ -102,8 +102,9 @@ class RlhfTab(QWidget):
         self.banner.setVisible(bool(self.missing))
         if self.missing:
             self.banner.setText(
-                f"<b>The lab's {' and '.join(sorted(self.missing))} model(s) are not in "
-                f"{html.escape(str(self.models_dir))}.</b> This tab needs the SFT model to write answers and "
+                f"<b>The lab's {' and '.join(sorted(self.missing))} "
+                f"model{'s are' if len(self.missing) != 1 else ' is'} not in the models folder "
+                f"“{html.escape(Path(self.models_dir).name)}”.</b> This tab needs the SFT model to write answers and "
                 "the reward model (with its preference pairs) to train on. Train them with <code>studyapp lab train</code>, or point the app at a "
                 "folder holding them (<code>--models-dir</code> or <code>models_dir</code> in the settings). "
                 "Details: " + html.escape("; ".join(self.missing.values())))
@@ -215,7 +216,7 @@ class RlhfTab(QWidget):
         self.start_box = QComboBox()
         self.start_box.addItems(["a fresh reward model (SFT's first layer, no opinion yet)",
                                  "the reward model in use (a short top-up)"])
-        self.epochs_box = QSpinBox(minimum=1, maximum=6, value=1, suffix=" epoch(s)")
+        self.epochs_box = QSpinBox(minimum=1, maximum=6, value=1, suffix=" epochs")
         self.weight_box = QSpinBox(minimum=1, maximum=50, value=8, prefix="each of your pairs counts ×")
         self.weight_box.setToolTip("Your pairs are a handful among hundreds; this is how loudly they speak")
         self.train_button = button("Train the reward model", self.train)
@@ -380,8 +381,9 @@ class RlhfTab(QWidget):
         self.rater_order = lab.rater_ranking(self.world, prompt, [r.text for r in responses])
         n_model = sum(r.sampled for r in responses)
         extra = "" if n_model == len(responses) else (
-            f" The model said only {n_model} different thing(s), so {len(responses) - n_model} written "
-            "example(s) from the lab's preference data fill the list (marked as such).")
+            f" The model said only {n_model} different thing{'s' if n_model != 1 else ''}, so "
+            f"{len(responses) - n_model} written example{'s' if len(responses) - n_model != 1 else ''} "
+            "from the lab's preference data fill the list (marked as such).")
         self.sample_info.setText(f"{len(responses)} answers to “{html.escape(prompt)}”.{extra}")
         self.rank_list.clear()
         for r in responses:
@@ -449,7 +451,8 @@ class RlhfTab(QWidget):
             agree = sum(pos[p.chosen] < pos[p.rejected] for p in mine
                         if abs(scores[p.chosen] - scores[p.rejected]) > 1e-9)
             ties = sum(abs(scores[p.chosen] - scores[p.rejected]) <= 1e-9 for p in mine)
-            tie_text = f" ({ties} pair(s) the rater scores as a tie)" if ties else ""
+            tie_text = (f" ({ties} pair{'s' if ties != 1 else ''} the rater scores as a tie)"
+                        if ties else "")
             self.rater_info.setText(f"You agree with the rater on {agree} of {len(mine) - ties} pairs{tie_text}."
                                     if self.reveal_button.isChecked() else
                                     "Rank them yourself, then reveal the rater's ranking to compare.")
@@ -486,7 +489,7 @@ class RlhfTab(QWidget):
 
     def _update_data_label(self) -> None:
         n = len(self.learner_pairs)
-        self.data_label.setText(f"Your preference data: <b>{n} pairs</b> from {self.n_rankings} ranking(s)")
+        self.data_label.setText(f"Your preference data: <b>{n} pairs</b> from {self.n_rankings} ranking{'s' if self.n_rankings != 1 else ''}")
         self.clear_button.setEnabled(n > 0)
 
     # ---- stage 2 --------------------------------------------------------------------------

@@ -94,11 +94,15 @@ def result_html(result: dict, names: dict[str, str], when: str = "", text: str =
         + (f"<td width='{100 - pct}%' bgcolor='{c['track']}' height='8'></td>" if pct < 100 else "")
         + "</tr></table>",
     ]
+    titles = {p["id"]: p["title"] for p in points}
     for hit in result.get("misconceptions", []):
         parts.append(
             f"<table width='100%' cellpadding='8' style='margin:6px 0'><tr><td bgcolor='{c['warn_bg']}'>"
             f"<b>⚠ Check this: {esc(hit['title'])}</b><br><i>“{esc(hit['sentence'])}”</i><br>"
-            f"{esc(hit['feedback'])}</td></tr></table>")
+            f"{esc(hit['feedback'])}" + (
+                f"<br><span style='color:{c['muted']}'>This sentence earns nothing for: "
+                f"{esc('; '.join(titles.get(i, i) for i in hit['contradicts']))}</span>"
+                if hit.get("contradicts") else "") + "</td></tr></table>")
     for status in ("covered", "partly", "missing"):
         group = [p for p in points if p["status"] == status]
         if not group:
@@ -109,7 +113,12 @@ def result_html(result: dict, names: dict[str, str], when: str = "", text: str =
             tag = f" <span style='color:{c['muted']}'>· core</span>" if p.get("core") else ""
             body = f"<b>{esc(p['title'])}</b>{tag}"
             if p.get("matched"):
-                body += f"<br><span style='color:{c['muted']}'>You wrote:</span> <i>“{esc(p['matched'])}”</i>"
+                body += f"<br><span style='color:{c['muted']}'>Earned by:</span> <i>“{esc(p['matched'])}”</i>"
+            if p.get("lost"):
+                # Which sentence cost the point: the learner sees what to correct, not just a score.
+                body += (f"<br><span style='color:{c['missing']}'>Lost by:</span> <i>“{esc(p['lost'])}”</i>"
+                         f" <span style='color:{c['muted']}'>(this says something the course "
+                         f"contradicts; see “Check this” above)</span>")
             if status != "covered":
                 reads = " · ".join(f"<a href='{esc(link)}'>{esc(_link_name(link, names))}</a>"
                                    for link in p.get("links", []))
@@ -128,7 +137,8 @@ def welcome_html() -> str:
     return (f"<h3>How this works</h3><p>Write the explanation as if to a friend, in your own words. "
             f"The tutor reads it sentence by sentence and compares each sentence with the key points "
             f"of the course. You get a checklist: what you covered (and which of your sentences "
-            f"did it), what is missing, and the lesson sections that teach it.</p>"
+            f"did it), what is missing, and the lesson sections that teach it. A sentence that "
+            f"says something the course contradicts is marked “Check this” and earns nothing.</p>"
             f"<p style='color:{c['muted']}'>It runs on your computer; nothing is sent anywhere. "
             f"The first check loads a small language model and takes a few seconds.</p>")
 

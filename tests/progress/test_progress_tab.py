@@ -84,7 +84,8 @@ def test_progress_shows_reading_quiz_cards_and_teach_back(window, qtbot):
     assert tab.table.cellWidget(second, 1).format().startswith("3 of ")
     assert tab.table.cellWidget(second, 2).format() == "no quiz taken yet"
     ppo = row_of(tab, "ppo-and-kl")
-    assert tab.table.cellWidget(ppo, 4).format() == "1.5 of 2 key points"
+    assert tab.table.cellWidget(ppo, 4).format() == "best 75% · latest 75%"
+    assert "1.5" in tab.table.cellWidget(ppo, 4).toolTip()
     assert "1 of 5" in tab.summary.text() and "best <b>50%</b>" in tab.summary.text()
     assert "glossary" not in [tab.table.item(r, 0).data(0x0100) for r in range(tab.table.rowCount())]
 
@@ -122,11 +123,58 @@ def test_export_writes_valid_csv_and_json(window, qtbot, tmp_path):
     assert (first["lesson"], first["completed"], first["best_quiz"]) == ("base-models", "True", "0.75")
     assert rows[1]["best_quiz"] == "" and rows[1]["sections_read"] == "3"
     data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
-    assert data["format"] == "studyapp-results/1"
+    assert data["format"] == "studyapp-results/2"
     assert data["lessons"][0]["best_quiz"] == 0.75 and data["lessons"][0]["completed"] is True
     (attempt,) = data["teach_attempts"]
     assert (attempt["coverage"], attempt["covered"], attempt["missing"]) == (0.5, ["a"], ["c"])
     assert data["quiz_attempts"][0]["score"] == 12 and data["quiz_attempts"][0]["finished"]
+    assert data["quiz_attempts"][0]["first_try"]["0"] is True
+    assert data["quiz_attempts"][0]["first_try"]["15"] is False
+
+
+def test_export_carries_name_date_and_version_and_asks_the_name_once(window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    from studyapp import __version__
+
+    win, ctx = window
+    fill(ctx)
+    tab = shown(qtbot, win)
+    asked, suggested = [], []
+    monkeypatch.setattr(QInputDialog, "getText",
+                        staticmethod(lambda *a, **k: (asked.append(1), ("  Ada   Lovelace ", True))[1]))
+
+    def save_as(_parent, _title, path, _filter):
+        suggested.append(path)
+        return str(tmp_path / f"out{len(suggested)}.csv"), ""
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_as))
+    tab.ask_export("csv")
+    tab.ask_export("csv")
+    assert len(asked) == 1                                  # asked once, then kept in the profile
+    assert ctx.store.settings.get(results.LEARNER_KEY) == "Ada Lovelace"
+    assert "studyapp-results-ada-lovelace-" in suggested[0] and suggested[0].endswith(".csv")
+    assert "Ada Lovelace" in tab.name_button.text()
+    with open(tmp_path / "out1.csv", newline="", encoding="utf-8") as handle:
+        row = next(csv.DictReader(handle))
+    assert row["learner"] == "Ada Lovelace" and row["app_version"] == __version__
+    assert row["exported_at"][:4].isdigit()
+
+
+def test_best_and_latest_teach_scores_are_both_shown(window, qtbot):
+    win, ctx = window
+    teach = TeachAttempts(ctx.store)
+    good = [{"id": "a", "status": "covered", "lessons": ["ppo-and-kl"]},
+            {"id": "b", "status": "covered", "lessons": ["ppo-and-kl"]}]
+    worse = [{"id": "a", "status": "covered", "lessons": ["ppo-and-kl"]},
+             {"id": "b", "status": "missing", "lessons": ["ppo-and-kl"]}]
+    teach.add("base-to-assistant", "first", {"coverage": 0.9, "grader": "g", "points": good})
+    teach.add("base-to-assistant", "second", {"coverage": 0.4, "grader": "g", "points": worse})
+    report = results.collect(ctx.store, [l for l in ctx.lessons if l.slug != "glossary"])
+    row = next(r for r in report.lessons if r.lesson == "ppo-and-kl")
+    assert (row.teach_best, row.teach_coverage) == (1.0, 0.5)
+    tab = shown(qtbot, win)
+    bar = tab.table.cellWidget(row_of(tab, "ppo-and-kl"), 4)
+    assert bar.format() == "best 100% · latest 50%"
 
 
 def test_export_to_an_unwritable_place_says_so(window, qtbot, tmp_path):

@@ -136,3 +136,26 @@ def test_shipped_banks_load_cleanly_and_cover_the_five_checks():
             assert q.section, f"{bank.id} question {q.id} names no section"
             if q.kind == "short":   # the model answer must itself be accepted
                 assert q.is_correct(q.answer)
+
+
+def test_no_bank_gives_the_answer_away_by_its_length():
+    """Test-wise learners pick the longest option. In every shipped bank the right option of a
+    single-choice question is the (strictly) longest no more often than chance would have it:
+    the sum over its questions of 1 / number of options, rounded up."""
+    import math
+
+    from studyapp.config import RESOURCES_DIR
+    from studyapp.content.quiz import load_banks
+
+    banks, errors = load_banks(RESOURCES_DIR / "quizzes")
+    assert errors == [] and len(banks) >= 5
+    for bank in banks:
+        singles = [q for q in bank.questions if q.kind == "single"]
+        longest = []
+        for q in singles:
+            lengths = [len(o.text) for o in q.options]
+            right = lengths[next(i for i, o in enumerate(q.options) if o.correct)]
+            if right == max(lengths) and lengths.count(right) == 1:
+                longest.append(q.id)
+        chance = sum(1 / len(q.options) for q in singles)
+        assert len(longest) <= math.ceil(chance), (bank.id, longest, chance)

@@ -1,4 +1,5 @@
 """The quiz tab driven the way a learner uses it: keys and clicks, both modes, history, cards."""
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -18,6 +19,7 @@ def lessons():
 @pytest.fixture
 def tab(qtbot, store, lessons, bank_dir):
     widget = QuizTab(store, lessons, [bank_dir])
+    widget.shuffle_options = False     # these tests name options by their place in the bank
     qtbot.addWidget(widget)
     widget.resize(1100, 760)
     widget.show()
@@ -159,3 +161,37 @@ def test_broken_questions_are_listed_on_the_start_page(qtbot, store, lessons, ba
     assert [b.id for b in widget.banks] == ["small"]        # the good bank still loads
     assert widget.start_page.errors.isVisible()
     assert "broken.md, line 4: a choice question needs at least two options" in widget.start_page.errors.text()
+
+
+@pytest.mark.parametrize("part", ["heading", "text"])
+def test_a_mode_card_starts_the_quiz_when_its_text_is_clicked(qtbot, tab, part):
+    card = tab.start_page.practice
+    child = getattr(card, part)
+    assert child.isVisible() and child.parent() is card
+    qtbot.mouseClick(child, Qt.LeftButton)          # on the label inside, not on the card's margin
+    assert tab.stack.currentWidget() is tab.question_page
+    assert tab.session.mode == "practice"
+
+
+def test_options_are_shuffled_per_attempt_and_keep_their_feedback(qtbot, tab, store):
+    tab.shuffle_options = True
+    orders = set()
+    for _ in range(12):
+        qtbot.mouseClick(tab.start_page.test, Qt.LeftButton)
+        qp = tab.question_page
+        orders.add(tuple(row.index for row in qp.rows))
+        qtbot.keyClick(qp, Qt.Key_Escape)
+    assert len(orders) > 1                           # 3 options: 6 orders, 12 attempts
+    qtbot.mouseClick(tab.start_page.practice, Qt.LeftButton)
+    qp = tab.question_page
+    shown = [row.option.text for row in qp.rows]
+    assert sorted(shown) == sorted(o.text for o in tab.bank.questions[0].options)
+    right = next(p for p, row in enumerate(qp.rows) if row.option.correct)
+    qtbot.keyClick(qp, str(right + 1))               # the key names the place on screen
+    qtbot.keyClick(qp, Qt.Key_Return)
+    row = qp.rows[right]
+    assert row.status == "right" and "only objective" in row.feedback.text()
+    assert row.badge.text() == "ABC"[right]
+    # Recorded as the bank's option index (option 2 is the right one), whatever its place on screen.
+    answer = store.db.execute("SELECT answer FROM quiz_answer ORDER BY answered_at DESC, try_no DESC LIMIT 1").fetchone()[0]
+    assert json.loads(answer) == {"choices": [1]}

@@ -66,7 +66,7 @@ def test_ctrl_enter_grades_shows_the_checklist_and_stores_the_attempt(open_tab, 
     shown = tab.result.toPlainText()
     assert "of the key points covered" in shown
     assert "Covered (" in shown and "Missing: read these sections" in shown
-    assert "You wrote:" in shown and "predict the next word" in shown
+    assert "Earned by:" in shown and "predict the next word" in shown
     html = tab.result.toHtml()
     assert "studyapp://lessons?lesson=ppo-and-kl#the-kl-penalty-stay-near-the-sft-model" in html
     (attempt,) = TeachAttempts(ctx.store).history()

@@ -1,0 +1,97 @@
+"""`studyapp class report FOLDER` on 30 generated exports: one class table, per-lesson and
+per-question results (the question most of the class gets wrong comes first), CSV and plots."""
+from __future__ import annotations
+
+import csv
+import random
+
+from studyapp import classreport, results
+from studyapp.cli import main as cli_main
+
+LESSONS = [("base-models", "Base models"), ("instruction-tuning", "Instruction tuning"),
+           ("ppo-and-kl", "PPO and KL")]
+
+
+def make_report(i: int, rng: random.Random, when: str) -> results.Report:
+    rows = [results.LessonRow(slug, title, sections_read=rng.randint(0, 6), sections_total=6,
+                              completed=rng.random() < 0.5,
+                              best_quiz=None if slug == "ppo-and-kl" and i % 3 == 0 else round(rng.random(), 2),
+                              teach_points_covered=1.0, teach_points_total=2, teach_best_covered=2.0)
+            for slug, title in LESSONS]
+    # Question 3 of base-models: most of the class gets it wrong; question 1: almost nobody.
+    first_try = {"1": i % 10 != 0, "2": i % 2 == 0, "3": i % 5 == 0}
+    quiz = [{"bank": "base-models", "lesson": "base-models", "mode": "test", "started_at": when,
+             "finished": True, "score": sum(first_try.values()), "max_score": 3, "first_try": first_try}]
+    return results.Report(rows, [], quiz, when, [], f"Learner {i:02d}", "0.1.0")
+
+
+def test_class_report_on_30_exports(tmp_path, capsys):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    rng = random.Random(7)
+    for i in range(30):
+        report = make_report(i, rng, "2026-11-30T09:00:00")
+        name = results.export_filename(report.learner, __import__("datetime").datetime(2026, 11, 30, 9), "json")
+        if i < 25:
+            results.export_json(report, folder / name)
+        else:        # a few learners sent CSV (per lesson only)
+            results.export_csv(report, folder / name.replace(".json", ".csv"))
+    # Learner 00 also sent an older export: the newest counts, not both.
+    old = make_report(0, random.Random(1), "2026-11-01T09:00:00")
+    old.quiz_attempts[0]["first_try"] = {"1": False, "2": False, "3": True}
+    results.export_json(old, folder / "studyapp-results-learner-00-2026-11-01-0900.json")
+    (folder / "notes.json").write_text("[1, 2]")          # not an export: skipped, named
+
+    assert cli_main(["class", "report", str(folder), "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr()
+    assert printed.out.startswith("30 learners")
+    assert "notes.json" in printed.err
+
+    out = tmp_path / "out"
+    with open(out / "class-table.csv", newline="", encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
+    assert len(table) == 30 and table[0]["learner"] == "Learner 00"
+    assert table[0]["exported_at"] == "2026-11-30T09:00:00"
+    assert {"base-models best quiz", "ppo-and-kl teach best", "ppo-and-kl teach latest"} <= set(table[0])
+    assert table[0]["ppo-and-kl teach best"] == "1" and table[0]["ppo-and-kl teach latest"] == "0.5"
+
+    with open(out / "questions.csv", newline="", encoding="utf-8") as handle:
+        questions = list(csv.DictReader(handle))
+    top = questions[0]
+    # 25 JSON exports answered: question 3 wrong for all but i % 5 == 0 (20 of 25).
+    assert (top["bank"], top["question"], top["answered"], top["wrong"]) == ("base-models", "3", "25", "20")
+    assert top["text"]                                  # the shipped bank's question text
+    assert [q["question"] for q in questions] == ["3", "2", "1"]
+
+    with open(out / "lessons.csv", newline="", encoding="utf-8") as handle:
+        lessons = list(csv.DictReader(handle))
+    assert [l["lesson"] for l in lessons] == [slug for slug, _ in LESSONS]
+    assert lessons[2]["quiz_taken"] == "20" and lessons[0]["learners"] == "30"
+    for plot in ("lessons.svg", "questions.svg"):
+        text = (out / plot).read_text(encoding="utf-8")
+        assert text.startswith("<svg") and text.count("<rect") > 3
+    assert "base-models Q3" in (out / "questions.svg").read_text(encoding="utf-8")
+
+
+def test_an_empty_folder_says_what_to_do(tmp_path, capsys):
+    assert classreport.main(["report", str(tmp_path)]) == 1
+    assert "Progress tab" in capsys.readouterr().err
+
+
+def test_the_class_report_window_shows_lessons_and_hardest_questions(qtbot, tmp_path):
+    from studyapp.ui.class_report import ClassReportDialog
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    rng = random.Random(3)
+    for i in range(6):
+        results.export_json(make_report(i, rng, "2026-11-30T09:00:00"), folder / f"l{i}.json")
+    dialog = ClassReportDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.load(folder)
+    qtbot.waitUntil(lambda: dialog.result is not None and dialog.task is None, timeout=10_000)
+    assert dialog.lessons.rowCount() == 3 and dialog.lessons.item(0, 1).text() == "6"
+    assert dialog.questions.item(0, 2).text() == "3"            # the most missed question first
+    assert "6 learners" in dialog.summary.text()
+    assert (folder / "class-report" / "questions.svg").is_file()
