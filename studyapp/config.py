@@ -130,7 +130,7 @@ KEYS: dict[str, Key] = {k.name: k for k in [
         "Extra content pack (lessons, quizzes, decks) added to the built-in resources/.",
         "a folder path in quotes"),
     Key("torch_threads", 0, Annotated[Whole, Field(ge=0, le=256)], "STUDYAPP_TORCH_THREADS",
-        "CPU threads for the model lab; 0 lets torch choose.", "a whole number from 0 to 256"),
+        "CPU threads for every lab stage and generation; 0 means the default, 1.", "a whole number from 0 to 256"),
     Key("backup_keep", 5, Annotated[Whole, Field(ge=1, le=100)], "STUDYAPP_BACKUP_KEEP",
         "How many rotating profile backups to keep.", "a whole number from 1 to 100"),
     Key("backup_minutes", 30, Annotated[Whole, Field(ge=1, le=24 * 60)], "STUDYAPP_BACKUP_MINUTES",
