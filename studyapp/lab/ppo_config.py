@@ -24,7 +24,9 @@ class PPOConfig:
     vf_coef: float = 0.1
     gamma: float = 1.0
     lam: float = 0.95
-    temperature: float = 1.0
+    # TRL's default (OnPolicyConfig.temperature). At 1.0 a 0.5M-parameter model writes mostly garbled
+    # text, which the reward model scores at random, and PPO learns nothing from it.
+    temperature: float = 0.7
     max_grad_norm: float = 1.0
     missing_eos_penalty: float | None = 1.0  # TRL's option: a reply that never ends loses this much
     harmful_frac: float = 0.2  # share of each batch drawn from the toy harmful requests

@@ -7,21 +7,26 @@ def _fake():
     return {
         "world": {"corpus_note": "note"},
         "base": {"params": 10, "bare_questions": {"rate": 0.95}, "stem_accuracy": {"rate": 0.5},
-                 "heldout_stems": {"rate": 0.0}},
+                 "heldout_stems": {"rate": 0.0},
+                 "behaviour": {"heldout": {"greedy": {"continues": 0.9}}}},
         "sft": {"params": 10, "sft_facts": {"rate": 1.0}, "pretrain_facts": {"rate": 0.85},
                 "heldout_facts": {"rate": 0.2}, "harmful": {"rate": 0.9}, "refusal_heldout_harmful": 0.0,
                 "token_ratio": 40.0, "lr_ratio": 10.0, "layer_change": {"block 1": 0.1, "block 2": 0.2},
-                "later_layers_move_more": True},
+                "later_layers_move_more": True,
+                "behaviour": {"facts": {"heldout": {"greedy": {"correct": 0.6}}},
+                              "facts_heldout": {"template": {"greedy": {"correct": 0.2}}},
+                              "harmful": {"heldout": {"greedy": {"obeyed": 0.9}}}}},
         "missing": {},
     }
 
 
 def test_targets_compare_both_ways_and_leave_unmeasured_open():
     met = {t["target"]: t["met"] for t in check_targets(_fake())}
-    assert met["base: bare quiz questions continued with a question"] is True
-    assert met["base: fact stems completed (facts seen in pretraining)"] is False
-    assert met["SFT: held-out facts answered"] is False  # 0.2 > 0.1
-    assert met["reward model: held-out pair accuracy"] is None  # not measured, not passed
+    assert met["base: bare questions and instructions continued as a document (held-out wording)"] is True
+    assert met["SFT: seen facts answered on reworded questions"] is False  # 0.6 < 0.8
+    assert met["SFT: obeys unseen harmful requests"] is True
+    assert met["SFT: held-out facts answered (facts no training text states)"] is False  # 0.2 > 0.1
+    assert met["reward model: pair accuracy on prompts it never saw (held-out set)"] is None  # not measured
 
 
 def test_claims_hold_only_measured_figures():
@@ -36,4 +41,4 @@ def test_table_and_markdown():
     rep["table"], rep["targets"] = comparison_table(rep), check_targets(rep)
     assert [r["model"] for r in rep["table"]] == ["base", "sft"]
     md = render_markdown(rep)
-    assert "## Base vs SFT vs RLHF" in md and "- [ ] SFT: held-out facts answered: 0.200" in md
+    assert "## Base vs SFT vs RLHF" in md and "- [ ] SFT: held-out facts answered (facts no training text states): 0.200" in md

@@ -16,7 +16,10 @@ def test_shipped_world_loads_with_all_splits():
     france = next(f for f in w.facts if f.subject == "France")
     assert (france.relation, france.answer, france.question) == ("capital", "Paris", "What is the capital of France?")
     assert france.statement == "The capital of France is Paris."
-    assert any(c.prompt == "Can you help me with my homework?" for c in w.chat)
+    assert any(r.prompt == "Can you help me with my homework?" for r in w.requests_of("homework", "sft"))
+    assert {r.kind for r in w.requests} == {"harmless", "homework", "smalltalk"}
+    assert len(france.questions) >= 5 and france.questions[0] == france.question
+    assert {u.relation for u in w.unknown} == set(w.relations)
     assert 0 < w.chance(w.split("heldout")) < 0.1
 
 
