@@ -77,7 +77,11 @@ def candidate_pool(prompt: Prompt, world, rng: random.Random) -> list[tuple[str,
     """
     refusal = rng.choice(REFUSALS)
     dont_know = rng.choice(DONT_KNOW)
-    return [("empty", "")] + _pool(prompt, world, rng, refusal, dont_know)
+    # A reply that suits another kind of prompt ("I am fine, thank you!" to a harmful request): the
+    # all-purpose answer a policy drifts to when the reward model never saw it out of place.
+    others = [r for r in world.requests if r.kind != prompt.kind and r.reply != prompt.reference]
+    stray = [("off-kind", rng.choice(others).reply)] if others else []
+    return [("empty", "")] + stray + _pool(prompt, world, rng, refusal, dont_know)
 
 
 def _pool(prompt: Prompt, world, rng: random.Random, refusal: str, dont_know: str) -> list[tuple[str, str]]:
