@@ -1,0 +1,135 @@
+"""Best-of-n (rejection sampling): sample n replies from the SFT model, keep the one the reward model
+scores highest. No training at all, and its KL from the SFT model is known in closed form.
+
+    out = best_of_n(policy, tokenizer, rm, rm_tokenizer, prompts, n=16)
+    out.kept, out.proxy, out.gold, out.kl        # replies, reward-model scores, rater scores, log n - (n-1)/n
+
+Its KL to the SFT model is kl_best_of_n(n) = log n - (n - 1) / n (Stiennon et al. 2020, appendix;
+Gao et al. 2022, "Scaling laws for reward model overoptimization", eq. 1), so best-of-n draws the
+whole proxy-vs-gold curve against sqrt(KL) without a single gradient step: the reward model's
+favourite keeps rising with n, the rater's (gold) score of the same replies rises, then may fall
+where the reward model is wrong (claims 11-12 as Gao et al. drew them).
+
+Sampling is batched: the n replies of every prompt are drawn in one `sample` call per chunk of rows
+(the prompts repeated n times), as PPO's rollouts are.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import torch
+
+from . import losses as L
+from .rater import Prompt, Rater
+from .reward import score
+from .rollout import check_gpt2, decode_responses, encode_prompts, sample
+from .tokenizer import stop_ids
+
+
+def kl_best_of_n(n: int) -> float:
+    """KL(best-of-n || pi) = log n - (n - 1) / n, in nats, for n >= 1.
+
+    The closed form holds when the n samples are distinct with probability one (a continuous reward
+    and no ties), and it is an upper bound otherwise (Beirami et al. 2024, "Theoretical guarantees
+    on the best-of-n alignment policy"). n = 1 keeps the sample as it is: KL 0. It grows like
+    log n, so sqrt(KL) grows very slowly: n = 64 is only about 3.2 nats.
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    return math.log(n) - (n - 1) / n
+
+
+@dataclass
+class BestOfN:
+    prompts: list[str]
+    n: int
+    kept: list[str]            # the reward model's favourite reply per prompt
+    proxy: list[float]         # the reward model's score of each kept reply
+    gold: list[float]          # the rater's score of each kept reply (None where no Prompt was given)
+    kl: float                  # kl_best_of_n(n)
+    candidates: list[list[str]] = field(default_factory=list)      # all n replies per prompt
+    candidate_proxy: list[list[float]] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        """The point this n puts on the shared axes: proxy and gold means against sqrt(KL)."""
+        gold = [g for g in self.gold if g is not None]
+        return {"n": self.n, "kl": self.kl, "sqrt_kl": math.sqrt(self.kl),
+                "proxy": sum(self.proxy) / max(1, len(self.proxy)),
+                "gold": sum(gold) / len(gold) if gold else None,
+                # The sample a plain SFT rollout would have kept: the first of each group.
+                "proxy_n1": sum(c[0] for c in self.candidate_proxy) / max(1, len(self.candidate_proxy))}
+
+
+@torch.no_grad()
+def sample_n(policy, tokenizer, prompts: Sequence[str], n: int, *, max_new_tokens: int = 20,
+             temperature: float = 1.0, seed: int = 0, batch_rows: int = 512) -> list[list[str]]:
+    """n sampled replies per prompt (top_k=0, top_p=1), drawn in batches of up to batch_rows rows."""
+    check_gpt2(policy)
+    device = next(policy.parameters()).device
+    gen = torch.Generator(device=device).manual_seed(seed)
+    stop, pad_id = stop_ids(tokenizer), tokenizer.pad_token_id
+    # Each prompt is encoded once and its row repeated n times (tokenising 16 copies cost ~15% of
+    # the sampling time); prompt i's replies are rows i*n .. i*n + n - 1.
+    all_ids, all_att = encode_prompts(tokenizer, list(prompts), device)
+    rows = torch.arange(len(prompts), device=device).repeat_interleave(n)
+    texts: list[str] = []
+    policy.eval()
+    for i in range(0, len(rows), batch_rows):
+        ids, att = all_ids[rows[i:i + batch_rows]], all_att[rows[i:i + batch_rows]]
+        keep = att.any(0)  # drop the columns that are padding in every row of this chunk
+        ids, att = ids[:, keep], att[:, keep]
+        resp = sample(policy, ids, att, max_new_tokens=max_new_tokens, stop=stop, pad_id=pad_id,
+                      temperature=temperature, generator=gen)
+        texts += decode_responses(tokenizer, resp, L.response_mask(resp, stop))
+    return [texts[i * n:(i + 1) * n] for i in range(len(prompts))]
+
+
+def best_of_n(policy, tokenizer, rm, rm_tokenizer, prompts: Sequence[Prompt | str], n: int, *,
+              rater: Rater | None = None, max_new_tokens: int = 20, temperature: float = 1.0, seed: int = 0,
+              candidates: list[list[str]] | None = None,
+              candidate_scores: list[list[float]] | None = None) -> BestOfN:
+    """Sample n replies per prompt from `policy`, keep the reward model's favourite.
+
+    `prompts` are rater Prompts (then the rater, given or built from the world, scores the kept
+    replies: the gold score) or plain strings (no gold score). Pass `candidates` (n replies per
+    prompt, e.g. from one sample_n call with the largest n) to pick from replies already drawn: the
+    best of the first n of 64 samples is a best-of-n sample, so one draw serves every n), and
+    `candidate_scores` (their reward-model scores) to skip scoring them again.
+    """
+    texts = [p.text if isinstance(p, Prompt) else p for p in prompts]
+    if candidates is None:
+        candidates = sample_n(policy, tokenizer, texts, n, max_new_tokens=max_new_tokens,
+                              temperature=temperature, seed=seed)
+    cands = [c[:n] for c in candidates]
+    if any(len(c) < n for c in cands):
+        raise ValueError(f"best_of_n: fewer than n = {n} candidates for some prompt")
+    if candidate_scores is None:
+        flat = score(rm, rm_tokenizer, [t for t, c in zip(texts, cands) for _ in c], [r for c in cands for r in c])
+        scores = [flat[i * n:(i + 1) * n] for i in range(len(texts))]
+    else:
+        scores = [list(s[:n]) for s in candidate_scores]
+    best = [max(range(n), key=lambda j, s=s: s[j]) for s in scores]
+    kept = [c[j] for c, j in zip(cands, best)]
+    proxy = [s[j] for s, j in zip(scores, best)]
+    gold: list = [None] * len(texts)
+    if all(isinstance(p, Prompt) for p in prompts) and prompts:
+        if rater is None:
+            from .world import load_world
+            rater = Rater(load_world())
+        gold = [rater.score(p, t) for p, t in zip(prompts, kept)]
+    return BestOfN(texts, n, kept, proxy, gold, kl_best_of_n(n), cands, scores)
+
+
+def sweep(policy, tokenizer, rm, rm_tokenizer, prompts: Sequence[Prompt], ns: Sequence[int] = (1, 2, 4, 8, 16, 32, 64),
+          *, rater: Rater | None = None, seed: int = 0, max_new_tokens: int = 20) -> list[dict]:
+    """One point per n on the shared axes, all from one draw of max(ns) replies per prompt."""
+    texts = [p.text for p in prompts]
+    top = max(ns)
+    cands = sample_n(policy, tokenizer, texts, top, max_new_tokens=max_new_tokens, seed=seed)
+    flat = score(rm, rm_tokenizer, [t for t in texts for _ in range(top)], [r for c in cands for r in c])
+    scores = [flat[i * top:(i + 1) * top] for i in range(len(texts))]
+    return [best_of_n(policy, tokenizer, rm, rm_tokenizer, prompts, n, rater=rater, candidates=cands,
+                      candidate_scores=scores).summary() for n in ns]
