@@ -24,9 +24,9 @@ import torch
 
 from . import losses as L
 from .rater import Prompt, Rater
-from .reward import score
+from .reward import score_ids
 from .rollout import check_gpt2, decode_responses, encode_prompts, sample
-from .tokenizer import stop_ids
+from .tokenizer import END, encode_prompt, pad_batch, stop_ids
 
 
 def kl_best_of_n(n: int) -> float:
@@ -87,6 +87,32 @@ def sample_n(policy, tokenizer, prompts: Sequence[str], n: int, *, max_new_token
     return [texts[i * n:(i + 1) * n] for i in range(len(prompts))]
 
 
+@torch.no_grad()
+def score_replies(rm, rm_tokenizer, prompts: Sequence[str], replies: Sequence[Sequence[str]], *,
+                  batch_rows: int = 256) -> list[list[float]]:
+    """The reward model's score of every reply (replies[i] are prompt i's), the same numbers as
+    reward.score gives for each (prompt, reply), computed with each prompt encoded once and the
+    replies tokenised in one batched call: per-row encoding cost best-of-16 a third of its time."""
+    device = next(rm.parameters()).device
+    rm.eval()
+    q = {p: encode_prompt(rm_tokenizer, p, chat=True) for p in dict.fromkeys(prompts)}
+    flat = [r for rs in replies for r in rs]
+    enc = rm_tokenizer(flat, add_special_tokens=False, split_special_tokens=True)["input_ids"] if flat else []
+    end, max_len = rm_tokenizer.convert_tokens_to_ids(END), rm.config.n_positions
+    # As reward.encode_exchange: prompt, reply, <|end|>; a row too long keeps its end, which is scored.
+    owner = [p for p, rs in zip(prompts, replies) for _ in rs]
+    rows = [(q[p] + ids + [end])[-max_len:] for p, ids in zip(owner, enc)]
+    scores: list[float] = []
+    for start in range(0, len(rows), batch_rows):
+        ids, att = pad_batch(rows[start:start + batch_rows], rm_tokenizer.pad_token_id, "right")
+        scores += score_ids(rm, ids.to(device), att.to(device)).float().cpu().tolist()
+    out, i = [], 0
+    for rs in replies:
+        out.append(scores[i:i + len(rs)])
+        i += len(rs)
+    return out
+
+
 def best_of_n(policy, tokenizer, rm, rm_tokenizer, prompts: Sequence[Prompt | str], n: int, *,
               rater: Rater | None = None, max_new_tokens: int = 20, temperature: float = 1.0, seed: int = 0,
               candidates: list[list[str]] | None = None,
@@ -107,8 +133,7 @@ def best_of_n(policy, tokenizer, rm, rm_tokenizer, prompts: Sequence[Prompt | st
     if any(len(c) < n for c in cands):
         raise ValueError(f"best_of_n: fewer than n = {n} candidates for some prompt")
     if candidate_scores is None:
-        flat = score(rm, rm_tokenizer, [t for t, c in zip(texts, cands) for _ in c], [r for c in cands for r in c])
-        scores = [flat[i * n:(i + 1) * n] for i in range(len(texts))]
+        scores = score_replies(rm, rm_tokenizer, texts, cands)
     else:
         scores = [list(s[:n]) for s in candidate_scores]
     best = [max(range(n), key=lambda j, s=s: s[j]) for s in scores]
@@ -129,7 +154,6 @@ def sweep(policy, tokenizer, rm, rm_tokenizer, prompts: Sequence[Prompt], ns: Se
     texts = [p.text for p in prompts]
     top = max(ns)
     cands = sample_n(policy, tokenizer, texts, top, max_new_tokens=max_new_tokens, seed=seed)
-    flat = score(rm, rm_tokenizer, [t for t in texts for _ in range(top)], [r for c in cands for r in c])
-    scores = [flat[i * top:(i + 1) * top] for i in range(len(texts))]
+    scores = score_replies(rm, rm_tokenizer, texts, cands)
     return [best_of_n(policy, tokenizer, rm, rm_tokenizer, prompts, n, rater=rater, candidates=cands,
                       candidate_scores=scores).summary() for n in ns]

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rlhf_fixtures import make_tiny_sft
-from studyapp.lab.best_of_n import best_of_n, kl_best_of_n, sample_n, sweep
+from studyapp.lab.best_of_n import best_of_n, kl_best_of_n, sample_n, score_replies, sweep
 from studyapp.lab.modeling import load_causal_lm
 from studyapp.lab.rater import Rater, fact_prompt, harmful_prompt
 from studyapp.lab.reward import build_reward_model, score
@@ -71,3 +71,13 @@ def test_sample_n_groups_replies_by_prompt_and_is_seeded(models):
     a = sample_n(lm, tok, ["Hi", "What is the capital of France?"], 3, max_new_tokens=5, seed=7, batch_rows=4)
     b = sample_n(lm, tok, ["Hi", "What is the capital of France?"], 3, max_new_tokens=5, seed=7, batch_rows=4)
     assert a == b and [len(x) for x in a] == [3, 3]
+
+
+def test_score_replies_gives_the_reward_models_own_scores(models):
+    lm, tok, rm = models
+    prompts = ["Hi", "What is the capital of France?"]
+    replies = [["Hello!", "", "typed <|end|> is text"], ["The capital of France is Paris.", "I don't know."]]
+    got = score_replies(rm, tok, prompts, replies, batch_rows=2)
+    want = score(rm, tok, [p for p, rs in zip(prompts, replies) for _ in rs], [r for rs in replies for r in rs])
+    assert [len(g) for g in got] == [3, 2]
+    assert [x for g in got for x in g] == pytest.approx(want, abs=1e-5)

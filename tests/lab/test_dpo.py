@@ -75,7 +75,9 @@ def test_sequence_logps_scores_the_reply_tokens_only(sft):
 
 def _pairs(world):
     facts = [f for f in world.facts if f.split == "sft"]
-    mk = lambda f, split: Pair(f.question, f.statement, REFUSALS[0], "right > refusal", 2.0, split, "fact")  # noqa: E731
+
+    def mk(f, split):
+        return Pair(f.question, f.statement, REFUSALS[0], "right > refusal", 2.0, split, "fact")
     return PreferenceData([mk(f, "train") for f in facts[:12]], [mk(f, "heldout") for f in facts[12:16]], [])
 
 
