@@ -11,7 +11,11 @@ favourite keeps rising with n, the rater's (gold) score of the same replies rise
 where the reward model is wrong (claims 11-12 as Gao et al. drew them).
 
 Sampling is batched: the n replies of every prompt are drawn in one `sample` call per chunk of rows
-(the prompts repeated n times), as PPO's rollouts are.
+(the prompts repeated n times), as PPO's rollouts are. `sweep` draws max(n) replies once and reads
+every smaller n off the same draw (the best of the first n is a best-of-n sample).
+
+The shared axes: `measure_policy(policy, sft, ...)` puts a trained policy (PPO, DPO, GRPO) on the same
+plot, its KL to the SFT model measured on sampled replies instead of known in closed form.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import torch
 from . import losses as L
 from .rater import Prompt, Rater
 from .reward import score_ids
-from .rollout import check_gpt2, decode_responses, encode_prompts, sample
+from .rollout import check_gpt2, decode_responses, encode_prompts, hidden_states, sample
 from .tokenizer import END, encode_prompt, pad_batch, stop_ids
 
 
@@ -63,19 +67,18 @@ class BestOfN:
                 "proxy_n1": sum(c[0] for c in self.candidate_proxy) / max(1, len(self.candidate_proxy))}
 
 
-@torch.no_grad()
-def sample_n(policy, tokenizer, prompts: Sequence[str], n: int, *, max_new_tokens: int = 20,
-             temperature: float = 1.0, seed: int = 0, batch_rows: int = 512) -> list[list[str]]:
-    """n sampled replies per prompt (top_k=0, top_p=1), drawn in batches of up to batch_rows rows."""
+def _sample_rows(policy, tokenizer, prompts: Sequence[str], n: int, *, max_new_tokens: int, temperature: float,
+                 seed: int, batch_rows: int):
+    """Yield (prompt_ids, prompt_mask, responses, response_mask) chunk by chunk: n sampled replies per
+    prompt (top_k=0, top_p=1), prompt i's replies in rows i*n .. i*n + n - 1 over the chunks."""
     check_gpt2(policy)
     device = next(policy.parameters()).device
     gen = torch.Generator(device=device).manual_seed(seed)
     stop, pad_id = stop_ids(tokenizer), tokenizer.pad_token_id
     # Each prompt is encoded once and its row repeated n times (tokenising 16 copies cost ~15% of
-    # the sampling time); prompt i's replies are rows i*n .. i*n + n - 1.
+    # the sampling time).
     all_ids, all_att = encode_prompts(tokenizer, list(prompts), device)
     rows = torch.arange(len(prompts), device=device).repeat_interleave(n)
-    texts: list[str] = []
     policy.eval()
     for i in range(0, len(rows), batch_rows):
         ids, att = all_ids[rows[i:i + batch_rows]], all_att[rows[i:i + batch_rows]]
@@ -83,7 +86,17 @@ def sample_n(policy, tokenizer, prompts: Sequence[str], n: int, *, max_new_token
         ids, att = ids[:, keep], att[:, keep]
         resp = sample(policy, ids, att, max_new_tokens=max_new_tokens, stop=stop, pad_id=pad_id,
                       temperature=temperature, generator=gen)
-        texts += decode_responses(tokenizer, resp, L.response_mask(resp, stop))
+        yield ids, att, resp, L.response_mask(resp, stop)
+
+
+@torch.no_grad()
+def sample_n(policy, tokenizer, prompts: Sequence[str], n: int, *, max_new_tokens: int = 20,
+             temperature: float = 1.0, seed: int = 0, batch_rows: int = 256) -> list[list[str]]:
+    """n sampled replies per prompt (top_k=0, top_p=1), drawn in batches of up to batch_rows rows."""
+    texts: list[str] = []
+    for _, _, resp, mask in _sample_rows(policy, tokenizer, prompts, n, max_new_tokens=max_new_tokens,
+                                         temperature=temperature, seed=seed, batch_rows=batch_rows):
+        texts += decode_responses(tokenizer, resp, mask)
     return [texts[i * n:(i + 1) * n] for i in range(len(prompts))]
 
 
@@ -141,9 +154,7 @@ def best_of_n(policy, tokenizer, rm, rm_tokenizer, prompts: Sequence[Prompt | st
     proxy = [s[j] for s, j in zip(scores, best)]
     gold: list = [None] * len(texts)
     if all(isinstance(p, Prompt) for p in prompts) and prompts:
-        if rater is None:
-            from .world import load_world
-            rater = Rater(load_world())
+        rater = rater or Rater(_world())
         gold = [rater.score(p, t) for p, t in zip(prompts, kept)]
     return BestOfN(texts, n, kept, proxy, gold, kl_best_of_n(n), cands, scores)
 
@@ -157,3 +168,40 @@ def sweep(policy, tokenizer, rm, rm_tokenizer, prompts: Sequence[Prompt], ns: Se
     scores = score_replies(rm, rm_tokenizer, texts, cands)
     return [best_of_n(policy, tokenizer, rm, rm_tokenizer, prompts, n, rater=rater, candidates=cands,
                       candidate_scores=scores).summary() for n in ns]
+
+
+# ----------------------------------------------------------------------------- the shared axes
+
+
+@torch.no_grad()
+def measure_policy(policy, ref, tokenizer, rm, rm_tokenizer, prompts: Sequence[Prompt], *, rater: Rater | None = None,
+                   max_new_tokens: int = 20, seed: int = 0, batch_rows: int = 256) -> dict:
+    """Where a trained policy (PPO, DPO, GRPO) lands on best-of-n's axes: one sampled reply per
+    prompt, its KL to `ref` (the SFT model) measured, proxy (reward model) and gold (rater) scores.
+
+    KL(pi || ref) per reply is estimated as the sum over its tokens of log pi - log ref (k1, summed:
+    PPO's objective/kl), averaged over the prompts: unbiased, though one reply can give a negative
+    value. With policy = ref, the same seed and the same batch_rows, the replies are exactly
+    best_of_n's n = 1 sample, so that point and this one coincide at KL 0.
+    """
+    texts, kls = [], []
+    for ids, att, resp, mask in _sample_rows(policy, tokenizer, [p.text for p in prompts], 1,
+                                             max_new_tokens=max_new_tokens, temperature=1.0, seed=seed,
+                                             batch_rows=batch_rows):
+        full, full_att, ctx = torch.cat([ids, resp], 1), torch.cat([att, mask], 1), ids.shape[1]
+        logp = [L.token_logprobs(m.lm_head(hidden_states(m.transformer, full, full_att)[:, ctx - 1:-1]).float(), resp)
+                for m in (policy, ref)]
+        kls += ((logp[0] - logp[1]) * mask).sum(1).tolist()
+        texts += decode_responses(tokenizer, resp, mask)
+    rater = rater or Rater(_world())
+    proxy = [s[0] for s in score_replies(rm, rm_tokenizer, [p.text for p in prompts], [[t] for t in texts])]
+    gold = [rater.score(p, t) for p, t in zip(prompts, texts)]
+    kl = sum(kls) / max(1, len(kls))
+    return {"kl": kl, "sqrt_kl": math.sqrt(max(kl, 0.0)), "proxy": sum(proxy) / max(1, len(proxy)),
+            "gold": sum(gold) / max(1, len(gold)), "samples": [{"prompt": p.text, "response": t}
+                                                              for p, t in list(zip(prompts, texts))[:4]]}
+
+
+def _world():
+    from .world import load_world
+    return load_world()

@@ -1,13 +1,14 @@
 """Best-of-n: the closed-form KL, and on tiny models the kept reply is the reward model's favourite of
 n batched samples, scored by the rater (gold) and the reward model (proxy)."""
 
+import copy
 import math
 
 import pytest
 import torch
 
 from rlhf_fixtures import make_tiny_sft
-from studyapp.lab.best_of_n import best_of_n, kl_best_of_n, sample_n, score_replies, sweep
+from studyapp.lab.best_of_n import best_of_n, kl_best_of_n, measure_policy, sample_n, score_replies, sweep
 from studyapp.lab.modeling import load_causal_lm
 from studyapp.lab.rater import Rater, fact_prompt, harmful_prompt
 from studyapp.lab.reward import build_reward_model, score
@@ -81,3 +82,19 @@ def test_score_replies_gives_the_reward_models_own_scores(models):
     want = score(rm, tok, [p for p, rs in zip(prompts, replies) for _ in rs], [r for rs in replies for r in rs])
     assert [len(g) for g in got] == [3, 2]
     assert [x for g in got for x in g] == pytest.approx(want, abs=1e-5)
+
+
+def test_measure_policy_puts_the_sft_model_on_best_of_ns_first_point(models):
+    lm, tok, rm = models
+    world = load_world()
+    prompts = [fact_prompt(f) for f in world.facts[:6]]
+    same = measure_policy(lm, lm, tok, rm, tok, prompts, max_new_tokens=6, seed=2)
+    n1 = best_of_n(lm, tok, rm, tok, prompts, 1, max_new_tokens=6, seed=2).summary()
+    assert same["kl"] == 0.0 and same["sqrt_kl"] == 0.0
+    assert same["proxy"] == pytest.approx(n1["proxy"], abs=1e-6) and same["gold"] == pytest.approx(n1["gold"])
+    # A policy pushed far from the reference measures a clearly positive KL.
+    moved = copy.deepcopy(lm)
+    with torch.no_grad():
+        moved.lm_head.weight.mul_(8.0)  # tied to the embeddings: every distribution much sharper
+    far = measure_policy(moved, lm, tok, rm, tok, prompts, max_new_tokens=6, seed=2)
+    assert far["kl"] > 0.5 and far["sqrt_kl"] == pytest.approx(math.sqrt(far["kl"]))
