@@ -65,6 +65,11 @@ class DPOConfig:
         Seeds the shuffling of the pairs and torch.
     """
 
+    # Measured on the shipped models (seed 0, 2026-11-30, bench/dpo_speed.py): 3 epochs over the 1374
+    # training pairs took a 33 s loop (47 s with loading and the reference pass) on the shared 2-core
+    # box; the implicit reward ranked 0.823 of the held-out pairs (the reward model: 0.910) and 0.790
+    # of the unseen-prompt pairs (the reward model: 0.569); greedy, the policy refused 9 of 12
+    # held-out harmful requests and kept every fact (1.0). One seed, no sweep yet.
     beta: float = 0.1
     lr: float = 1e-4
     epochs: int = 3

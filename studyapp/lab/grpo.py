@@ -82,6 +82,9 @@ class GRPOConfig:
         (prompt, reply) pairs reported per step.
     """
 
+    # Measured on the shipped SFT model (seed 0, 2026-11-30): 40 steps of 8 questions x 8 replies
+    # took 24 s; the sampled replies' fact reward rose from 0.14 to 0.53 (first and last tenth),
+    # their KL to SFT from 0.1 to 6.5 nats; greedy fact accuracy stayed 1.0. One seed, no sweep yet.
     k: int = 8
     prompts_per_step: int = 8
     beta: float = 0.04
