@@ -111,3 +111,17 @@ def test_train_dpo_cancel_keeps_the_old_policy(sft, tmp_path):
     with pytest.raises(Cancelled):
         train_dpo(sft, _pairs(load_world()), out, DPOConfig.quick(), cancel=ev, evaluate=False)
     assert (out / "marker").read_text() == "old"
+
+
+def test_train_dpo_is_reproducible_and_reads_a_reward_folder(sft, tmp_path):
+    folder = tmp_path / "reward"
+    folder.mkdir()
+    (folder / "preferences.jsonl").write_text(_pairs(load_world()).to_jsonl())
+    cfg = DPOConfig(beta=0.5, lr=3e-3, epochs=1, batch_pairs=4)
+    a = train_dpo(sft, folder, tmp_path / "a", cfg, evaluate=False)
+    b = train_dpo(sft, folder / "preferences.jsonl", tmp_path / "b", cfg, evaluate=False)
+    assert a["final_loss"] == pytest.approx(b["final_loss"], abs=1e-6)
+    assert a["implicit_accuracy_heldout"] == b["implicit_accuracy_heldout"]
+    from studyapp.lab.common import LabError
+    with pytest.raises(LabError, match="preferences"):
+        train_dpo(sft, tmp_path / "nowhere", tmp_path / "c", cfg)

@@ -104,3 +104,27 @@ def test_train_grpo_reports_trl_metrics_and_saves(tmp_path):
         assert key in result
     with pytest.raises(LabError, match="k = 2"):
         train_grpo(sft, tmp_path / "no", GRPOConfig(k=1))
+
+
+def test_train_grpo_is_reproducible_and_cancel_keeps_the_old_policy(tmp_path):
+    import threading
+
+    from studyapp.lab.common import Cancelled
+
+    sft = make_tiny_sft(tmp_path / "sft")
+    runs = []
+    for name in ("a", "b"):
+        cfg = GRPOConfig(**{**GRPOConfig.quick().__dict__, "steps": 1, "series_path": str(tmp_path / f"{name}.jsonl")})
+        train_grpo(sft, tmp_path / name, cfg, evaluate=False)
+        runs.append(json.loads((tmp_path / f"{name}.jsonl").read_text()))
+    for key in TRL_GRPO_NAMES + ("objective/kl",):
+        assert runs[0][key] == pytest.approx(runs[1][key], abs=1e-6)
+    assert runs[0]["samples"] == runs[1]["samples"]
+    out = tmp_path / "kept"
+    out.mkdir()
+    (out / "marker").write_text("old")
+    ev = threading.Event()
+    ev.set()
+    with pytest.raises(Cancelled):
+        train_grpo(sft, out, GRPOConfig.quick(), cancel=ev)
+    assert (out / "marker").read_text() == "old"
