@@ -24,7 +24,6 @@ rewards/chosen, rewards/rejected, rewards/accuracies, rewards/margins, logps/cho
 from __future__ import annotations
 
 import copy
-import json
 import random
 import threading
 from dataclasses import asdict, dataclass
@@ -36,7 +35,7 @@ import torch.nn.functional as F
 
 from . import losses as L
 from .common import (LabError, ProgressFn, Timer, adamw, as_progress, check_cancel, check_finite, limit_threads,
-                     pick_device, seed_everything)
+                     pick_device, seed_everything, write_run_log)
 from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
 from .preferences import Pair, PreferenceData, pair_accuracy_by_kind
 from .rollout import check_gpt2, hidden_states
@@ -195,8 +194,9 @@ def train_dpo(sft_dir, pairs, out_dir, cfg: DPOConfig | None = None, *, progress
     Trains on the pairs of split "train", reports the implicit reward's pair accuracy on "heldout"
     (and "unseen", "heldout_set" where present; before training every pair is a tie, since the
     policy is the reference), saves a standard checkpoint in
-    out_dir (atomically; a cancel or a NaN keeps the old one). With evaluate=True the saved policy
-    is also measured like PPO's (refusal of held-out harmful requests, fact accuracy, greedy).
+    out_dir (atomically; a cancel or a NaN keeps the old one) and the metric series in
+    <out_dir>/../runs/dpo.jsonl. With evaluate=True the policy is also measured like PPO's
+    (refusal of held-out harmful requests, fact accuracy, greedy).
     `progress` gets one dict per step with TRL's metric names.
     """
     cfg = cfg or DPOConfig()
@@ -279,7 +279,8 @@ def train_dpo(sft_dir, pairs, out_dir, cfg: DPOConfig | None = None, *, progress
                "model and no sampling were used in training; the implicit reward is "
                "beta * log(pi / pi_ref)."))
     save_checkpoint(policy.cpu(), tokenizer, out_dir, card=card,
-                    meta={"stage": "dpo", "config": asdict(cfg), "result": result, "history": series},
-                    extra_files={"dpo_series.jsonl": "".join(json.dumps(m) + "\n" for m in series)})
+                    meta={"stage": "dpo", "config": asdict(cfg), "result": result})
+    # The metric series beside the output folder, as PPO's and GRPO's: <out_dir>/../runs/dpo.jsonl.
+    result["series"] = str(write_run_log(out_dir, "dpo", series))
     report({"stage": "dpo", "step": step, "total": total, "done": True, **result})
     return result

@@ -99,7 +99,8 @@ def test_train_dpo_learns_the_pairs_and_saves_a_standard_checkpoint(sft, tmp_pat
     assert model is not None
     meta = json.loads((tmp_path / "dpo" / "lab.json").read_text())
     assert meta["stage"] == "dpo" and meta["config"]["beta"] == 0.5
-    assert len((tmp_path / "dpo" / "dpo_series.jsonl").read_text().splitlines()) == 12
+    lines = (tmp_path / "runs" / "dpo.jsonl").read_text().splitlines()
+    assert len(lines) == 12 and json.loads(lines[-1])["step"] == 12 and result["series"].endswith("dpo.jsonl")
 
 
 def test_train_dpo_cancel_keeps_the_old_policy(sft, tmp_path):
