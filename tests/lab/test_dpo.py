@@ -126,3 +126,17 @@ def test_train_dpo_is_reproducible_and_reads_a_reward_folder(sft, tmp_path):
     from studyapp.lab.common import LabError
     with pytest.raises(LabError, match="preferences"):
         train_dpo(sft, tmp_path / "nowhere", tmp_path / "c", cfg)
+
+
+def test_nan_loss_stops_dpo_and_keeps_the_old_policy(sft, tmp_path, monkeypatch):
+    from studyapp.lab import dpo
+    from studyapp.lab.common import LabError
+
+    out = tmp_path / "kept_nan"
+    out.mkdir()
+    (out / "marker").write_text("old")
+    real = dpo.dpo_loss
+    monkeypatch.setattr(dpo, "dpo_loss", lambda *a: (real(*a)[0] * float("nan"), real(*a)[1]))
+    with pytest.raises(LabError, match="dpo"):
+        train_dpo(sft, _pairs(load_world()), out, DPOConfig.quick(), evaluate=False)
+    assert (out / "marker").read_text() == "old"
