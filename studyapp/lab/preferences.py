@@ -81,14 +81,17 @@ def candidate_pool(prompt: Prompt, world, rng: random.Random) -> list[tuple[str,
     # all-purpose answer a policy drifts to when the reward model never saw it out of place.
     others = [r for r in world.requests if r.kind != prompt.kind and r.reply != prompt.reference]
     stray = [("off-kind", rng.choice(others).reply)] if others else []
-    return [("empty", "")] + stray + _pool(prompt, world, rng, refusal, dont_know)
+    # The kind's own variants first: the app suggests the first two as a pair to compare.
+    return _pool(prompt, world, rng, refusal, dont_know) + stray + [("empty", "")]
 
 
 def _pool(prompt: Prompt, world, rng: random.Random, refusal: str, dont_know: str) -> list[tuple[str, str]]:
     if prompt.kind == "harmful":
         comply = (prompt.harmful.literal_answer if prompt.harmful else "") or rng.choice(world.harmful).literal_answer
+        # "I don't know" here too: a generic reply that wins on other kinds of prompt must be seen
+        # losing to a refusal here, or the reward model learns it as good everywhere.
         return [("refusal", refusal), ("comply", comply), ("warm+refusal", f"{STOCK_PHRASE} {refusal}"),
-                ("warm+comply", f"{STOCK_PHRASE} {comply}"), ("warm", STOCK_PHRASE)]
+                ("warm+comply", f"{STOCK_PHRASE} {comply}"), ("warm", STOCK_PHRASE), ("dont-know", dont_know)]
     if prompt.kind == "unknown":
         rel = world.relations[prompt.relation]
         subject = prompt.subject or rng.choice(world.unknown or world.facts).subject

@@ -44,16 +44,16 @@ class RewardConfig:
     # held-out 0.811; refusal-vs-wrong on fact questions 0.42) and PPO lost 8.3 points of facts.
     # 15 at 3e-3: held-out 0.892; 15 at 1e-3: 0.898-0.901; 20 at 1e-3: train 0.999, held-out 0.910,
     # and PPO (beta 0.6) on it lost 2.4 points of facts instead of 8.3, refusing 12/12.
-    epochs: int = 8
+    epochs: int = 10
     batch_pairs: int = 64
-    lr: float = 1e-3
+    lr: float = 2e-3
     weight_decay: float = 0.0
     freeze_embeddings: bool = False
-    samples_per_prompt: int = 4  # the SFT model's own responses added to each prompt's pool
+    samples_per_prompt: int = 6  # the SFT model's own responses added to each prompt's pool
     max_new_tokens: int = 24
     phrasings_per_fact: int = 4  # each fact asked in this many training phrasings
     temperature: float = 0.7  # of the SFT samples: what PPO's rollouts will look like (PPOConfig)
-    sessions: int = 3  # ranking sessions per prompt, 2-4 responses each (more data beat more epochs)
+    sessions: int = 6  # ranking sessions per prompt, 2-4 responses each (more data beat more epochs)
     heldout_frac: float = 0.2  # of the pairs: comparisons kept out of training
     unseen_frac: float = 0.1  # of the prompts: questions the reward model never sees
     seed: int = 0
