@@ -294,7 +294,8 @@ def evaluate(reward_dir, sft_dir=None, *, constant: float = 5.0) -> dict:
     data = PreferenceData.from_jsonl(path.read_text(encoding="utf-8"))
     held = pair_accuracy(rm, tokenizer, data.heldout)
     unseen = pair_accuracy(rm, tokenizer, data.unseen)
-    evalset = pair_accuracy(rm, tokenizer, data.heldout_set)
+    # A folder trained before the held-out set existed has no such pairs: rank them now.
+    evalset = pair_accuracy(rm, tokenizer, data.heldout_set or heldout_set_pairs(load_world()))
     rc, rr = pair_rewards(rm, tokenizer, data.heldout, next(rm.parameters()).device)
     probs = L.bt_probability(rc, rr)
     probs_shifted = L.bt_probability(rc + constant, rr + constant)
