@@ -3,7 +3,7 @@ import shutil
 import subprocess
 import sys
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QTextCursor
 
 from studyapp.lab.prompts import preset
@@ -28,13 +28,19 @@ def test_clicking_a_token_shows_its_distribution(open_compare, tiny_models, qtbo
     window, tab = open_compare(models_dir=tiny_models)
     wait_idle(qtbot, tab)
     column = tab.columns[0]
-    index = next(i for i, t in enumerate(column.tokens) if t["text"].strip() and i > 0)
+    index = next(i for i, t in enumerate(column.tokens) if len(t["text"].strip()) >= 2 and i > 0)
     # Click in the middle of that token's text, as a learner would.
     start = len(column.prompt_shown) + sum(len(t["text"].replace("\n", "↵\n")) for t in column.tokens[:index])
-    cursor = QTextCursor(column.view.document())
-    cursor.setPosition(start + 1)
-    rect = column.view.cursorRect(cursor)
-    qtbot.mouseClick(column.view.viewport(), Qt.LeftButton, pos=rect.center())
+    first, last = QTextCursor(column.view.document()), QTextCursor(column.view.document())
+    first.setPosition(start + len(column.tokens[index]["text"]) - len(column.tokens[index]["text"].lstrip()))
+    last.setPosition(start + len(column.tokens[index]["text"]))
+    # A long answer is scrolled to its end; a learner scrolls back up to the token first.
+    column.view.setTextCursor(first)
+    column.view.ensureCursorVisible()
+    a, b = column.view.cursorRect(first), column.view.cursorRect(last)
+    middle = a.center() if a.top() != b.top() else QPoint((a.center().x() + b.center().x()) // 2, a.center().y())
+    assert column.view.viewport().rect().contains(middle)
+    qtbot.mouseClick(column.view.viewport(), Qt.LeftButton, pos=middle)
     qtbot.waitUntil(lambda: tab.dist.current is not None and tab.dist.current["position"] == index)
     shown = tab.dist.current
     assert shown["model"] == "Base model"
