@@ -61,7 +61,7 @@ class StatsPage(QWidget):
         item.showGrid(y=True, alpha=0.15)
         item.setMenuEnabled(False)
         item.getViewBox().setMouseEnabled(x=False, y=False)
-        plot.setMinimumHeight(220)
+        plot.setMinimumHeight(160)   # two rows of plots and the tiles fit a 1366x768 screen
         return plot
 
     def _build(self) -> None:
