@@ -1,4 +1,5 @@
-"""Word-wrapped list items that keep their full height at any width.
+"""Word-wrapped list items that keep their full height at any width, and a layout that fits a tab
+to the window.
 
 A QListWidget with wordWrap measures an item once without a width and lays it out with one: an
 item whose one-line width lands just past the list's width (the first quiz, "1. Why a base model
@@ -9,7 +10,7 @@ item at the width the list really gives it, so layout and drawing agree.
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize
-from PySide6.QtWidgets import QListView, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QListView, QStyledItemDelegate, QStyleOptionViewItem, QVBoxLayout
 
 
 class WrapToWidth(QStyledItemDelegate):
@@ -32,3 +33,16 @@ def wrap_items(view: QListView) -> QListView:
     view.setResizeMode(QListView.Adjust)
     view.setItemDelegate(WrapToWidth(view))
     return view
+
+
+class FitToWindow(QVBoxLayout):
+    """A tab's top layout that asks the window's scroll area to fit the tab to the window.
+
+    Word-wrapped labels make a layout height-for-width, and a scroll area gives such a widget its
+    *preferred* height for the width and scrolls. A tab whose own scroll area or table takes the
+    spare height (the claims cards) should fill the window instead: one scroll bar, not two.
+    Inside, the layout still gives each wrapped label the height its text needs.
+    """
+
+    def hasHeightForWidth(self) -> bool:
+        return False
