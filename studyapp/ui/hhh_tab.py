@@ -267,7 +267,7 @@ class HhhTab(QWidget):
         MIN_ANSWER, else they move below the table (a 150% laptop screen)."""
         available = self.table.viewport().width()
         others = sum(self.table.columnWidth(c) for c in range(len(COLUMNS)) if c not in (ANSWER, REASONS))
-        reasons = max(170, int(REASONS_SHARE * available))
+        reasons = max(170, min(int(REASONS_SHARE * available), (available - others) // 2))   # <= the answer
         narrow = available - others - reasons < MIN_ANSWER
         self.table.setColumnHidden(REASONS, narrow)
         if not narrow:
