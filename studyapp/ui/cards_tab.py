@@ -27,6 +27,7 @@ from studyapp.ui import storage_errors, worker
 from studyapp.ui.cards_dialogs import CardDialog, OptionsDialog
 from studyapp.ui.cards_review import ReviewPage
 from studyapp.ui.links import make_link
+from studyapp.ui.wrapping import FitToWindow
 from studyapp.wording import count
 
 VIEWS = ("study", "browse", "stats")
@@ -294,7 +295,7 @@ class CardsTab(QWidget):
         self.undo_bar.hide()
         self._undo_timer = QTimer(self, singleShot=True, interval=15000, timeout=self.undo_bar.hide)
 
-        layout = QVBoxLayout(self)
+        layout = FitToWindow(self)   # statistics fit 1366x768: the plots share the height there is
         layout.setContentsMargins(8, 8, 8, 4)
         layout.addLayout(bar)
         layout.addWidget(self.pages, 1)

@@ -36,13 +36,22 @@ def wrap_items(view: QListView) -> QListView:
 
 
 class FitToWindow(QVBoxLayout):
-    """A tab's top layout that asks the window's scroll area to fit the tab to the window.
+    """A tab's top layout that asks the window's scroll area for the least height that shows it whole.
 
     Word-wrapped labels make a layout height-for-width, and a scroll area gives such a widget its
-    *preferred* height for the width and scrolls. A tab whose own scroll area or table takes the
-    spare height (the claims cards) should fill the window instead: one scroll bar, not two.
-    Inside, the layout still gives each wrapped label the height its text needs.
+    *preferred* height for the width (plots and tables ask for a lot) and scrolls. A tab whose
+    plots, tables or own scroll area can share whatever height there is should fill the window
+    instead, and scroll only below its minimum: one scroll bar, not two, and none at 100%. The
+    minimum still counts each wrapped label at its wrapped height, so nothing overlaps.
     """
 
-    def hasHeightForWidth(self) -> bool:
-        return False
+    _measuring = False
+
+    def heightForWidth(self, width: int) -> int:
+        if self._measuring:   # QBoxLayout.minimumHeightForWidth asks heightForWidth to fill its cache
+            return super().heightForWidth(width)
+        self._measuring = True
+        try:
+            return self.minimumHeightForWidth(width)
+        finally:
+            self._measuring = False
