@@ -179,3 +179,19 @@ def test_the_quiz_list_wraps_at_its_real_width(qtbot, window):
         tab.start_page.findChild(QSplitter).setSizes([width, 900])
         QApplication.processEvents()
         assert drawn_short(banks) == [], width
+
+
+@pytest.mark.parametrize("size", [SCALED, PLAIN])
+def test_flashcard_statistics_fit_without_overlapping(qtbot, window, size):
+    tab, holder = show(qtbot, window, "cards", size)
+    tab.show_view("stats")
+    stats = tab.stats_page
+    qtbot.waitUntil(lambda: stats.stats is not None, timeout=10_000)
+    QApplication.processEvents()
+    if size == PLAIN:
+        assert tab.height() <= holder.viewport().height()          # 1366x768 at 100%: no scrolling
+    explain, forecast, retention = stats.explain, stats.forecast, stats.retention
+    assert explain.geometry().top() >= forecast.geometry().bottom()
+    assert explain.height() >= explain.heightForWidth(explain.width())   # the whole explanation shows
+    assert stats.status.geometry().top() >= retention.geometry().bottom()
+    tab.show_view("study")
