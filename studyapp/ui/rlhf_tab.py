@@ -31,6 +31,7 @@ from studyapp.lab.world import load_world
 from studyapp.ui import worker
 from studyapp.ui.links import make_link
 from studyapp.ui.reward_playground import RewardPlayground, button, heading, note
+from studyapp.ui.wrapping import wrap_items
 
 STAGES = ("1  Collect preferences", "2  Train the reward model", "3  Optimise the policy (PPO)",
           "Reward model playground")
@@ -166,7 +167,7 @@ class RlhfTab(QWidget):
         ll.setContentsMargins(0, 0, 6, 0)
         ll.addWidget(wrapped(QLabel("<b>② Your ranking</b> — drag to reorder, best at the top "
                                     "(or Ctrl+↑ / Ctrl+↓)")))
-        self.rank_list = QListWidget(wordWrap=True, alternatingRowColors=True)
+        self.rank_list = wrap_items(QListWidget(alternatingRowColors=True))
         self.rank_list.setDragDropMode(QAbstractItemView.InternalMove)
         self.rank_list.setDefaultDropAction(Qt.MoveAction)
         self.rank_list.setStyleSheet(LIST_STYLE)
@@ -196,7 +197,7 @@ class RlhfTab(QWidget):
         rl.setContentsMargins(6, 0, 0, 0)
         self.pairs_title = wrapped(QLabel("<b>Pairs</b>"))
         rl.addWidget(self.pairs_title)
-        self.pairs_list = QListWidget(wordWrap=True, alternatingRowColors=True)
+        self.pairs_list = wrap_items(QListWidget(alternatingRowColors=True))
         self.pairs_list.setSelectionMode(QAbstractItemView.NoSelection)
         self.pairs_list.setStyleSheet(LIST_STYLE)
         rl.addWidget(self.pairs_list, 1)
