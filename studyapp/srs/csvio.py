@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from studyapp.wording import count
+
 from .cards import MAX_TEXT, MY_DECK, Cards
 
 COLUMNS = ("front", "back", "deck", "lesson", "section", "guid")
@@ -45,13 +47,13 @@ class ImportReport:
 
     def text(self, limit: int = 50) -> str:
         if self.ok:
-            text = f"Imported {len(self.added)} card(s)."
+            text = f"Imported {count(len(self.added), 'card')}."
             if self.updated:
-                text += f" Updated {len(self.updated)} card(s) already in your profile."
+                text += f" Updated {count(len(self.updated), 'card')} already in your profile."
             if self.skipped:
-                text += f" Skipped {self.skipped} card(s) already present."
+                text += f" Skipped {count(self.skipped, 'card')} already present."
             return text
-        lines = [f"Nothing was imported: {len(self.errors)} problem(s)."]
+        lines = [f"Nothing was imported: {count(len(self.errors), 'problem')}."]
         lines += [f"line {line}: {message}" for line, message in self.errors[:limit]]
         if len(self.errors) > limit:
             lines.append(f"... and {len(self.errors) - limit} more")
@@ -95,7 +97,7 @@ def parse_csv(text: str, known: dict[str, set[str]] | None = None,
         if not any(cell.strip() for cell in record):
             continue   # blank lines are allowed
         if len(record) != len(header):
-            errors.append((start, f"has {len(record)} field(s), the header has {len(header)}"))
+            errors.append((start, f"has {count(len(record), 'field')}, the header has {len(header)}"))
             continue
         values = dict(zip(header, (unescape_cell(cell.strip()) for cell in record)))
         problem = _check(values, known)

@@ -93,11 +93,11 @@ class ReviewPage(QWidget):
         self.rule = QFrame(frameShape=QFrame.HLine, frameShadow=QFrame.Sunken)
         self.answer = QLabel(objectName="answer", wordWrap=True, textFormat=Qt.RichText,
                              alignment=Qt.AlignLeft | Qt.AlignTop)
-        self.lesson_label = QLabel(objectName="lessonLink", textFormat=Qt.RichText,
+        self.lesson_label = QLabel(objectName="lessonLink", textFormat=Qt.RichText, wordWrap=True,
                                    alignment=Qt.AlignLeft)
         self.lesson_label.linkActivated.connect(self._lesson_clicked)
         self.lesson_label.setFocusPolicy(Qt.NoFocus)
-        self.meta = QLabel(objectName="cardMeta")
+        self.meta = QLabel(objectName="cardMeta", wordWrap=True)
         self.meta.setStyleSheet("color: #8a8a8a; font-size: 9.5pt;")
         inner = QWidget(objectName="cardInner")
         inner_layout = QVBoxLayout(inner)
@@ -147,7 +147,7 @@ class ReviewPage(QWidget):
         layout.addLayout(top)
         layout.addSpacing(6)
         layout.addStretch(1)
-        layout.addLayout(centre, 8)
+        layout.addLayout(centre, 24)   # the card takes nearly all the height a short window has
         layout.addStretch(1)
         layout.addSpacing(10)
         layout.addLayout(buttons)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVB
 from studyapp.srs.scheduling import Options
 from studyapp.srs.stats import Stats, compute_stats
 from studyapp.ui import worker
+from studyapp.ui.wrapping import FitToWindow
 
 COLOURS = {"new": "#3d6fd1", "learning": "#e08a1e", "review": "#3a9d5d", "forecast": "#7a5cc4",
            "measured": "#3a9d5d", "desired": "#d1495b"}
@@ -61,7 +62,7 @@ class StatsPage(QWidget):
         item.showGrid(y=True, alpha=0.15)
         item.setMenuEnabled(False)
         item.getViewBox().setMouseEnabled(x=False, y=False)
-        plot.setMinimumHeight(220)
+        plot.setMinimumHeight(160)   # two rows of plots and the tiles fit a 1366x768 screen
         return plot
 
     def _build(self) -> None:
@@ -94,7 +95,8 @@ class StatsPage(QWidget):
             symbolBrush=COLOURS["measured"], symbolPen=None, connect="finite")
         self.desired_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(COLOURS["desired"], width=2, style=Qt.DashLine),
                                             label="desired {value:.0f}%",
-                                            labelOpts={"color": COLOURS["desired"], "position": 0.08})
+                                            labelOpts={"color": COLOURS["desired"], "position": 0.02,
+                                                       "anchors": [(0, 0), (0, 1)]})   # text starts at the left edge, whole at any width
         self.retention.addItem(self.desired_line)
         self.explain = QLabel(wordWrap=True, textFormat=Qt.RichText, alignment=Qt.AlignTop)
         self.explain.setText(
@@ -112,7 +114,7 @@ class StatsPage(QWidget):
         grid.addWidget(self.forecast, 0, 1)
         grid.addWidget(self.retention, 1, 0)
         grid.addWidget(self.explain, 1, 1)
-        layout = QVBoxLayout(self)
+        layout = FitToWindow(self)   # the plots share the height there is; no scrolling at 1366x768
         layout.setContentsMargins(14, 10, 14, 8)
         layout.addLayout(tiles)
         layout.addLayout(grid, 1)

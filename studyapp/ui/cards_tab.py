@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QTimer, Qt
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QTimer, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QButtonGroup, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
@@ -27,6 +27,8 @@ from studyapp.ui import storage_errors, worker
 from studyapp.ui.cards_dialogs import CardDialog, OptionsDialog
 from studyapp.ui.cards_review import ReviewPage
 from studyapp.ui.links import make_link
+from studyapp.ui.wrapping import FitToWindow
+from studyapp.wording import count
 
 VIEWS = ("study", "browse", "stats")
 STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
@@ -102,8 +104,9 @@ class CardTable(QAbstractTableModel):
         if not index.isValid():
             return None
         row = self.rows[index.row()]
-        if role == Qt.ToolTipRole and index.column() in (0, 1):
-            return row["front"] if index.column() == 0 else row["back"]
+        if role == Qt.ToolTipRole and index.column() in (0, 1, 2, 3):   # the full text of a cut cell
+            return row["front"] if index.column() == 0 else row["back"] if index.column() == 1 else \
+                self.data(index, Qt.DisplayRole)
         if role != Qt.DisplayRole:
             return None
         column = index.column()
@@ -142,8 +145,13 @@ class BrowsePage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.Stretch)
         header.setSectionResizeMode(1, QHeaderView.Stretch)
-        for column in range(2, 7):
+        for column in range(4, 7):
             header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
+        # Deck and lesson titles are long and the same for many cards: they get at most a share of
+        # the width (see _fit_columns), so the question and answer stay readable on a narrow window.
+        for column in (2, 3):
+            header.setSectionResizeMode(column, QHeaderView.Interactive)
+        self.table.installEventFilter(self)
         self.table.doubleClicked.connect(lambda _: self.edit_selected())
         QShortcut(QKeySequence.Delete, self.table, self.delete_selected)
         self.count = QLabel(styleSheet="color: #8a8a8a;")
@@ -181,10 +189,21 @@ class BrowsePage(QWidget):
             self._again = False
             self.refresh()
 
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.table and event.type() == QEvent.Resize:
+            self._fit_columns()
+        return super().eventFilter(obj, event)
+
+    def _fit_columns(self) -> None:
+        share = int(0.18 * self.table.viewport().width())
+        for column in (2, 3):
+            self.table.setColumnWidth(column, max(80, min(self.table.sizeHintForColumn(column), share)))
+
     def _show(self, rows: list[dict]) -> None:
         self.model.set_rows(rows)
+        self._fit_columns()
         more = " (the first 2000 are shown; search to narrow)" if len(rows) >= 2000 else ""
-        self.count.setText(f"{len(rows)} card(s){more}")
+        self.count.setText(f"{count(len(rows), 'card')}{more}")
 
     def selected_id(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()
@@ -276,7 +295,7 @@ class CardsTab(QWidget):
         self.undo_bar.hide()
         self._undo_timer = QTimer(self, singleShot=True, interval=15000, timeout=self.undo_bar.hide)
 
-        layout = QVBoxLayout(self)
+        layout = FitToWindow(self)   # statistics fit 1366x768: the plots share the height there is
         layout.setContentsMargins(8, 8, 8, 4)
         layout.addLayout(bar)
         layout.addWidget(self.pages, 1)
@@ -291,9 +310,9 @@ class CardsTab(QWidget):
         self.deck_box.clear()
         decks = self.cards.decks()
         self.review.deck_titles = self.browse.model.deck_titles = {d.id: d.title for d in decks}
-        self.deck_box.addItem(f"All decks   ·   {sum(d.total for d in decks)} cards", None)
+        self.deck_box.addItem(f"All decks   ·   {count(sum(d.total for d in decks), 'card')}", None)
         for deck in decks:
-            self.deck_box.addItem(f"{deck.title}   ·   {deck.total} cards", deck.id)
+            self.deck_box.addItem(f"{deck.title}   ·   {count(deck.total, 'card')}", deck.id)
         index = self.deck_box.findData(self.deck_id)
         self.deck_box.setCurrentIndex(max(0, index))
 
@@ -448,7 +467,7 @@ class CardsTab(QWidget):
             return
         worker.run_in_background(
             _export, self.store, path, kind, self.deck_id, label="Exporting cards",
-            on_result=lambda n: self.window_.show_status(f"Exported {n} card(s) to {path}"))
+            on_result=lambda n: self.window_.show_status(f"Exported {count(n, 'card')} to {path}"))
 
 
 def create_tab(window) -> CardsTab:

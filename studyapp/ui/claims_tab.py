@@ -8,6 +8,7 @@ and the header says how to make it. Link: studyapp://claims?claim=N scrolls to c
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -17,9 +18,32 @@ from PySide6.QtWidgets import (
 )
 
 from studyapp.lab import claims as C
+from studyapp.ui.wrapping import FitToWindow
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=False)   # apostrophes stay apostrophes in a QLabel
+
+
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+E_NOTATION = re.compile(r"(\d(?:\.\d+)?)e([+-]?)0*(\d+)")
+MODEL_SAID = re.compile(r"^(?P<who>[^'\n]*?) on '(?P<prompt>.*?)': '(?P<reply>.*)'$", re.S)
+
+
+def figure_text(text: str) -> str:
+    """1.19e-07 as 1.19 × 10⁻⁷: a learner reads powers of ten, not Python's float format."""
+    return E_NOTATION.sub(lambda m: f"{m[1]} × 10{(m[2].replace('+', '') + m[3]).translate(SUPERSCRIPT)}", text)
+
+
+def note_text(note: str) -> str:
+    """The lab writes a model's output as Python literals ('\\nWhat is ...'); show it in quotes, with
+    its line breaks as ⏎."""
+    note = note.replace("\\n", " ⏎ ")
+    said = MODEL_SAID.match(note)
+    if said:
+        reply = said["reply"].strip()
+        cut = "" if reply.endswith((".", "?", "!")) else "…"   # stopped at the lab's token limit
+        note = f"{said['who']}, given “{said['prompt']}”, wrote: “{reply}{cut}”"
+    return note
 
 
 # Status chip: text and colour. Green only where the measured figures pass the claim's own test.
@@ -59,7 +83,7 @@ class ClaimCard(QFrame):
             for figure in result.figures:
                 label = QLabel(figure.label, wordWrap=True, textFormat=Qt.PlainText)
                 label.setToolTip(f"from the report: {figure.source}")
-                value = QLabel(f"<b>{_esc(figure.text)}</b>")
+                value = QLabel(f"<b>{_esc(figure_text(figure.text))}</b>")
                 value.setTextInteractionFlags(Qt.TextSelectableByMouse)
                 value.setToolTip(f"from the report: {figure.source}")
                 grid.addWidget(label, row, 0)
@@ -73,8 +97,7 @@ class ClaimCard(QFrame):
             grid.setColumnStretch(0, 1)
             layout.addLayout(grid)
         if result.note:
-            # The lab writes model outputs as Python literals ('\\nWhat is ...'): show line breaks as ⏎.
-            note = QLabel(result.note.replace("\\n", " ⏎ "), wordWrap=True, textFormat=Qt.PlainText)
+            note = QLabel(note_text(result.note), wordWrap=True, textFormat=Qt.PlainText)
             note.setObjectName("note")
             layout.addWidget(note)
         bottom = QHBoxLayout()
@@ -102,7 +125,7 @@ class ClaimsTab(QWidget):
         self.report_path = Path(window.ctx.config.models_path) / C.REPORT_NAME
         self.cards: dict[int, ClaimCard] = {}
         self.results: list[C.ClaimResult] = []
-        layout = QVBoxLayout(self)
+        layout = FitToWindow(self)   # the cards scroll in self.scroll; the tab itself does not
         layout.setContentsMargins(10, 8, 10, 8)
         head = QHBoxLayout()
         self.header = QLabel(wordWrap=True)

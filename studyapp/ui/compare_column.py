@@ -114,6 +114,9 @@ class ModelColumn(QFrame):
         font = self.view.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.view.setFont(font)
+        # Four lines of answer at least: on a short window (150% scaling) the tab scrolls rather
+        # than squeeze the answers to a line or two.
+        self.view.setMinimumHeight(self.view.fontMetrics().lineSpacing() * 4 + 2 * self.view.frameWidth() + 16)
 
         self.folder_button = QPushButton("Choose folder…")
         self.folder_button.setToolTip("Load any local Hugging Face causal-LM folder into this column")

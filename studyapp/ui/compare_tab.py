@@ -108,7 +108,7 @@ class CompareTab(QWidget):
         self.prompt.setObjectName("prompt")
         self.prompt.setTabChangesFocus(True)
         line = self.prompt.fontMetrics().lineSpacing()
-        self.prompt.setFixedHeight(int(line * 2.6) + 12)
+        self.prompt.setFixedHeight(int(line * 2.2) + 12)
         self.prompt.textChanged.connect(self._prompt_changed)
         self.prompt.installEventFilter(self)
         self.generate_button = QPushButton("Generate", default=True)

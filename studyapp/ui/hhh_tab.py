@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QListWidget, QPushButton, QSlider,
@@ -25,12 +25,17 @@ from studyapp.lab.rater import RaterWeights
 from studyapp.lab.world import is_refusal, load_world
 from studyapp.ui import theme, worker
 from studyapp.ui.reward_playground import heading, note
+from studyapp.ui.wrapping import wrap_items
 
 MODEL_NAMES = ("base", "sft", "rlhf")
 CRITERIA = (("helpful", "Helpful", 30), ("honest", "Honest", 30), ("harmless", "Harmless", 30),
             ("bias", "Stock-phrase bonus", 10))   # (field, title, slider maximum in tenths)
-COLUMNS = ("Rank", "Answer", "Written by", "Helpful", "Honest", "Harmless", "Rater total", "Reward model",
+COLUMNS = ("Rank", "Answer", "Written by", "Helpful", "Honest", "Harmless", "Rater\ntotal", "Reward\nmodel",
            "The rater's reasons")
+ANSWER, SOURCE, REASONS = 1, 2, 8
+MIN_ANSWER = 170       # px: below this an answer wraps to a word per line; the reasons column goes first
+REASONS_SHARE = 0.32   # of the table's width, when there is room for both texts
+SENTENCE_END = tuple('.!?"”)')
 
 
 def _tint(value: float) -> QColor:
@@ -66,8 +71,9 @@ class HhhTab(QWidget):
         root.setContentsMargins(14, 10, 14, 10)
         left = QVBoxLayout()
         left.addWidget(QLabel("<b>Scenarios</b>"))
-        self.scenario_list = QListWidget(wordWrap=True)
+        self.scenario_list = wrap_items(QListWidget())
         self.scenario_list.setMaximumWidth(230)
+        self.scenario_list.setMinimumWidth(150)
         self.scenario_list.setSpacing(3)
         for s in self.scenarios:
             self.scenario_list.addItem(f"{s.title}\n“{s.prompt}”")
@@ -90,7 +96,7 @@ class HhhTab(QWidget):
         self.banner.setVisible(bool(self.missing))
         if self.missing:
             self.banner.setText(
-                f"Some of the lab's models are not in {html.escape(str(self.models_dir))} "
+                f"Some of the lab's models are not in the models folder “{html.escape(self.models_dir.name)}” "
                 f"({', '.join(sorted(self.missing))}), so what they would say is left out; the written examples and "
                 "the rater still work. Train them with <code>studyapp lab train</code>.")
         main.addWidget(self.banner)
@@ -125,10 +131,22 @@ class HhhTab(QWidget):
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setWordWrap(True)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)   # the columns fit (_fit_columns)
         header = self.table.horizontalHeader()
         for c in range(len(COLUMNS)):
-            header.setSectionResizeMode(c, QHeaderView.Stretch if c in (1, 8) else QHeaderView.ResizeToContents)
+            header.setSectionResizeMode(c, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(ANSWER, QHeaderView.Stretch)       # the answer takes the spare width
+        header.setSectionResizeMode(SOURCE, QHeaderView.Fixed)
+        header.setSectionResizeMode(REASONS, QHeaderView.Fixed)
+        # "written example: a full answer" on two lines; the model names stay on one.
+        self.table.setColumnWidth(SOURCE, self.fontMetrics().horizontalAdvance("written example: a") + 16)
+        self.table.installEventFilter(self)
+        self.table.itemSelectionChanged.connect(self._show_reasons)
         main.addWidget(self.table, 1)
+        # On a narrow window the reasons leave the table and show here, for the selected answer.
+        self.reasons = note("")
+        self.reasons.hide()
+        main.addWidget(self.reasons)
         self.summary = note("")
         main.addWidget(self.summary)
         root.addLayout(main, 1)
@@ -211,9 +229,11 @@ class HhhTab(QWidget):
             j, c = r.judgement, r.candidate
             moved = default_rank[id(c)] - r.rank
             arrow = f"  ▲{moved}" if moved > 0 else f"  ▼{-moved}" if moved < 0 else ""
-            cells = [f"{r.rank}{arrow}", c.text or "(says nothing)", c.source]
+            written = c.source.startswith("written")
+            broken = not written and c.text and not c.text.rstrip().endswith(SENTENCE_END)
+            cells = [f"{r.rank}{arrow}", (c.text or "(says nothing)") + (" …" if broken else ""), c.source]
             cells += [f"{getattr(j, k):+.2f}" for k in ("helpful", "honest", "harmless")]
-            cells += [f"{j.total:+.2f}" + (f"  (bonus {j.bias:+.1f})" if j.bias else ""),
+            cells += [f"{j.total:+.2f}" + (f"\n(bonus {j.bias:+.1f})" if j.bias else ""),
                       no_score if c.reward is None else f"{c.reward:+.3f}",
                       "; ".join(f"{k}: {v}" for k, v in j.reasons.items() if v)]
             for col, text in enumerate(cells):
@@ -224,20 +244,59 @@ class HhhTab(QWidget):
                     value = getattr(j, ("helpful", "honest", "harmless")[col - 3])
                     item.setBackground(_tint(value))
                     item.setToolTip(j.reasons.get(("helpful", "honest", "harmless")[col - 3], ""))
-                if col == 2 and not c.source.startswith("written"):
+                if col == ANSWER and broken:
+                    item.setToolTip("The reply breaks off here: each model may write at most 40 tokens.")
+                if col == REASONS:
+                    item.setToolTip(text)
+                if col == 2 and not written:
                     font = item.font()
                     font.setBold(True)
                     item.setFont(font)
                 self.table.setItem(row, col, item)
-        self.table.resizeRowsToContents()
+        self._fit_columns()
+        self._show_reasons()
         self._summarise(rated, w)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.table and event.type() == QEvent.Resize:
+            self._fit_columns()
+        return super().eventFilter(obj, event)
+
+    def _fit_columns(self) -> None:
+        """Give the answer the spare width; the reasons a share of it while the answer keeps
+        MIN_ANSWER, else they move below the table (a 150% laptop screen)."""
+        available = self.table.viewport().width()
+        others = sum(self.table.columnWidth(c) for c in range(len(COLUMNS)) if c not in (ANSWER, REASONS))
+        reasons = max(170, min(int(REASONS_SHARE * available), (available - others) // 2))   # <= the answer
+        narrow = available - others - reasons < MIN_ANSWER
+        self.table.setColumnHidden(REASONS, narrow)
+        if not narrow:
+            self.table.setColumnWidth(REASONS, reasons)
+        self.reasons.setVisible(narrow)
+        self.table.resizeRowsToContents()
+        # Every answer in view without a scroll bar of the table's own: on a short window the tab
+        # scrolls as one page (a scroll bar inside a scrolling page hides rows twice over).
+        rows = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        self.table.setMinimumHeight(min(480, rows + self.table.horizontalHeader().height()
+                                        + 2 * self.table.frameWidth() + 2))
+
+    def _show_reasons(self) -> None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        row = rows[0].row() if rows else 0
+        source, why = self.table.item(row, SOURCE), self.table.item(row, REASONS)
+        if source is None or why is None:
+            self.reasons.setText("")
+            return
+        self.reasons.setText(f"<b>The rater's reasons</b> for {html.escape(source.text())}: "
+                             f"{html.escape(why.text()) or 'none'}"
+                             + ("" if rows else " <small>(select a row for its reasons)</small>"))
 
     def _summarise(self, rated: list[lab.Rated], w: RaterWeights) -> None:
         best = [r.candidate for r in rated if r.rank == 1]
         lines = []
         if len(best) == 1:
             lines.append(f"With these weights the rater prefers <b>{html.escape(best[0].source)}</b>: "
-                         f"“{html.escape(best[0].text)}”.")
+                         f"“{html.escape(best[0].text)}”" + ("" if best[0].text.endswith(SENTENCE_END) else "."))
         else:
             names = " and ".join(html.escape(c.source) for c in best)
             lines.append(f"With these weights {names} tie for first place: the rater cannot tell them apart.")

@@ -20,6 +20,7 @@ from studyapp.content import lessons as content
 from studyapp.ui import theme, worker
 from studyapp.ui.links import parse_link
 from studyapp.ui.storage_errors import save
+from studyapp.ui.wrapping import wrap_items
 
 READ_DWELL_MS = 1200
 # A lesson this short lays out within a frame or two on the GUI thread (the built-in ones are at
@@ -81,8 +82,8 @@ class LessonsTab(QWidget):
         self.search_box = QLineEdit(placeholderText="Search all lessons…", clearButtonEnabled=True)
         self.search_box.textChanged.connect(self._search)
         self.lesson_list = QListWidget()
-        self.lesson_list.setWordWrap(True)
         self.lesson_list.setSpacing(3)
+        wrap_items(self.lesson_list)   # each lesson's "n/m sections read" line stays at any width
         self.lesson_list.itemActivated.connect(self._item_chosen)
         self.lesson_list.itemClicked.connect(self._item_chosen)
         self.toc = QTreeWidget()
@@ -98,7 +99,9 @@ class LessonsTab(QWidget):
         top_layout.addWidget(self.lesson_list)
         side.addWidget(top)
         side.addWidget(self.toc)
-        side.setSizes([300, 300])
+        side.setStretchFactor(0, 3)   # the lessons get more of a short window than the contents
+        side.setStretchFactor(1, 2)
+        side.setSizes([360, 240])
 
         self.view = QTextBrowser(openLinks=False)
         self.view.anchorClicked.connect(self._anchor_clicked)
@@ -171,7 +174,7 @@ class LessonsTab(QWidget):
         for error in self.errors:
             item = QListWidgetItem(f"⚠ {error.path.name} could not be loaded\nline {error.line}: {error.message}")
             item.setForeground(QColor("#c62828"))
-            item.setToolTip(f"{error.path}\nline {error.line}: {error.message}")
+            item.setToolTip(f"{error.path.name}\nline {error.line}: {error.message}")
             item.setFlags(Qt.ItemIsEnabled)
             self.lesson_list.addItem(item)
 

@@ -22,6 +22,7 @@ from studyapp.store.quiz import QuizHistory, find_quiz_card
 from studyapp.store.timeutil import for_people
 from studyapp.ui import theme, worker
 from studyapp.ui.links import make_link
+from studyapp.ui.wrapping import wrap_items
 from studyapp.ui.quiz_pages import (
     QuestionPage, ReviewPage, StartPage, lay, percent, stylesheet,
 )
@@ -49,6 +50,7 @@ class QuizTab(QWidget):
         for page in (sp, qp, rp):
             self.stack.addWidget(page)
         lay(QVBoxLayout, self.stack, parent=self)
+        wrap_items(sp.banks)   # each quiz's second line (questions · best score) stays at any width
         sp.banks.currentRowChanged.connect(self._bank_chosen)
         sp.practice.clicked.connect(lambda: self.start_quiz("practice"))
         sp.test.clicked.connect(lambda: self.start_quiz("test"))

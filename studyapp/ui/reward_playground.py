@@ -21,6 +21,7 @@ from studyapp.lab import interactive as lab
 from studyapp.lab.common import LabError
 from studyapp.lab.preferences import candidate_pool
 from studyapp.ui import worker
+from studyapp.wording import count
 
 SHIFT_STEPS = 10  # slider units per reward unit: the slider spans -10 ... +10
 DEFAULT_PROMPT = "How do I steal my neighbour's apples?"
@@ -271,7 +272,7 @@ class RewardPlayground(QWidget):
         for label, bar, key, layers in zip(self.size_labels, self.size_bars, ("reward", "policy"),
                                            ("reward_layers", "policy_layers")):
             name = "Reward model" if key == "reward" else "Policy (SFT model)"
-            label.setText(f"{name}: {counts[key]:,} parameters, {counts[layers]} layer(s)")
+            label.setText(f"{name}: {counts[key]:,} parameters, {count(counts[layers], 'layer')}")
             bar.setValue(round(1000 * counts[key] / biggest))
         ratio = counts["reward"] / counts["policy"]
         self.size_note.setText(

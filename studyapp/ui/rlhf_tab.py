@@ -22,7 +22,7 @@ from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QButtonGroup, QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, QHeaderView, QLabel,
     QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QSplitter, QStackedWidget,
-    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from studyapp.lab import interactive as lab
@@ -31,16 +31,31 @@ from studyapp.lab.world import load_world
 from studyapp.ui import worker
 from studyapp.ui.links import make_link
 from studyapp.ui.reward_playground import RewardPlayground, button, heading, note
+from studyapp.ui.wrapping import wrap_items
 
 STAGES = ("1  Collect preferences", "2  Train the reward model", "3  Optimise the policy (PPO)",
           "Reward model playground")
 ROLE_RESPONSE = Qt.UserRole
+SILENT = "(says nothing)"   # an empty answer, shown so rather than as a bare number or “”
 FIRST_PROMPT = "What is the capital of Germany?"   # seen in pretraining only: SFT's answers vary
 LIST_STYLE = ("QListWidget::item { padding: 6px 4px; border-bottom: 1px solid palette(midlight); } "
               "QListWidget::item:selected { background: palette(highlight); color: palette(highlighted-text); }")
 STEP_STYLE = ("QPushButton { padding: 4px 16px; } "
               "QPushButton:checked { background: palette(highlight); color: palette(highlighted-text); "
               "border-radius: 4px; }")
+
+
+def scrolling(page: QWidget) -> QScrollArea:
+    """A stage page in a frameless scroll area: on a short window (150% scaling on a laptop) the page
+    scrolls under the stage buttons, which stay in view, instead of the whole tab scrolling."""
+    area = QScrollArea(widgetResizable=True, frameShape=QFrame.NoFrame)
+    area.setWidget(page)
+    return area
+
+
+def wrapped(label: QLabel) -> QLabel:
+    label.setWordWrap(True)
+    return label
 
 
 def percent(x: float) -> str:
@@ -113,14 +128,14 @@ class RlhfTab(QWidget):
         self.playground = RewardPlayground(self.world, lambda: self.reward_dir, lambda: self.sft_dir,
                                            self.missing)
         for page in (self._build_stage1(), self._build_stage2(), self._build_stage3(), self.playground):
-            self.pages.addWidget(page)
+            self.pages.addWidget(scrolling(page))
         root.addWidget(self.pages, 1)
         self.stage_buttons[0].setChecked(True)
 
     def _build_stage1(self) -> QWidget:
         page = QWidget()
         lay = QVBoxLayout(page)
-        lay.addWidget(heading("Stage 1 — people rank answers, and rankings become pairs"))
+        lay.addWidget(wrapped(heading("Stage 1 — people rank answers, and rankings become pairs")))
         lay.addWidget(note(
             "Writing the perfect answer is hard; saying which of a few answers is better is easy and "
             "consistent. So for one prompt the SFT model writes 2-4 answers and a person ranks them, best "
@@ -133,7 +148,8 @@ class RlhfTab(QWidget):
         self.prompt_box.setCurrentText(FIRST_PROMPT)
         self.prompt_box.lineEdit().setPlaceholderText("Pick a prompt or type your own")
         self.prompt_box.lineEdit().returnPressed.connect(self.sample)
-        self.prompt_box.setMinimumWidth(360)
+        self.prompt_box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.prompt_box.setMinimumContentsLength(16)   # long course prompts must not widen the tab
         self.count_box = QSpinBox(minimum=2, maximum=4, value=4, suffix=" answers")
         self.temp_box = QDoubleSpinBox(minimum=0.1, maximum=2.0, singleStep=0.1, value=1.0, prefix="temperature ")
         self.temp_box.setToolTip("Higher: more varied (and more often wrong) answers")
@@ -149,8 +165,9 @@ class RlhfTab(QWidget):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 6, 0)
-        ll.addWidget(QLabel("<b>② Your ranking</b> — drag to reorder, best at the top (or Ctrl+↑ / Ctrl+↓)"))
-        self.rank_list = QListWidget(wordWrap=True, alternatingRowColors=True)
+        ll.addWidget(wrapped(QLabel("<b>② Your ranking</b> — drag to reorder, best at the top "
+                                    "(or Ctrl+↑ / Ctrl+↓)")))
+        self.rank_list = wrap_items(QListWidget(alternatingRowColors=True))
         self.rank_list.setDragDropMode(QAbstractItemView.InternalMove)
         self.rank_list.setDefaultDropAction(Qt.MoveAction)
         self.rank_list.setStyleSheet(LIST_STYLE)
@@ -178,9 +195,9 @@ class RlhfTab(QWidget):
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(6, 0, 0, 0)
-        self.pairs_title = QLabel("<b>Pairs</b>")
+        self.pairs_title = wrapped(QLabel("<b>Pairs</b>"))
         rl.addWidget(self.pairs_title)
-        self.pairs_list = QListWidget(wordWrap=True, alternatingRowColors=True)
+        self.pairs_list = wrap_items(QListWidget(alternatingRowColors=True))
         self.pairs_list.setSelectionMode(QAbstractItemView.NoSelection)
         self.pairs_list.setStyleSheet(LIST_STYLE)
         rl.addWidget(self.pairs_list, 1)
@@ -190,14 +207,11 @@ class RlhfTab(QWidget):
 
         bottom = QHBoxLayout()
         self.keep_button = button("③ Add these pairs to my preference data", self.keep_pairs)
-        self.data_label = QLabel()
+        self.data_label = wrapped(QLabel())
         self.clear_button = button("Clear my data", self.clear_pairs)
-        for w in (self.keep_button, self.data_label, None, self.clear_button,
-                  button("Next: train the reward model →", lambda: self.show_stage(2))):
-            if w is None:
-                bottom.addStretch(1)
-            else:
-                bottom.addWidget(w)
+        for w, stretch in ((self.keep_button, 0), (self.data_label, 1), (self.clear_button, 0),
+                           (button("Next: train the reward model →", lambda: self.show_stage(2)), 0)):
+            bottom.addWidget(w, stretch)
         lay.addLayout(bottom)
         self._update_data_label()
         self._render_ranking()
@@ -206,7 +220,7 @@ class RlhfTab(QWidget):
     def _build_stage2(self) -> QWidget:
         page = QWidget()
         lay = QVBoxLayout(page)
-        lay.addWidget(heading("Stage 2 — a reward model learns to agree with the rankings"))
+        lay.addWidget(wrapped(heading("Stage 2 — a reward model learns to agree with the rankings")))
         lay.addWidget(note(
             "The reward model reads a prompt and an answer and returns one number, r. Training pushes "
             "r(chosen) above r(rejected) with the Bradley-Terry loss −log σ(r(chosen) − r(rejected)). "
@@ -216,16 +230,22 @@ class RlhfTab(QWidget):
         self.start_box = QComboBox()
         self.start_box.addItems(["a fresh reward model (SFT's first layer, no opinion yet)",
                                  "the reward model in use (a short top-up)"])
-        self.epochs_box = QSpinBox(minimum=1, maximum=6, value=1, suffix=" epochs")
+        self.start_box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.start_box.setMinimumContentsLength(24)
+        self.epochs_box = QSpinBox(minimum=1, maximum=6, value=1, suffix=" epoch")
+        self.epochs_box.valueChanged.connect(lambda n: self.epochs_box.setSuffix(" epoch" if n == 1 else " epochs"))
         self.weight_box = QSpinBox(minimum=1, maximum=50, value=8, prefix="each of your pairs counts ×")
         self.weight_box.setToolTip("Your pairs are a handful among hundreds; this is how loudly they speak")
         self.train_button = button("Train the reward model", self.train)
         self.cancel_button = button("Cancel", lambda: self.train_task and self.train_task.cancel(), enabled=False)
-        for w in (QLabel("Start from"), self.start_box, self.epochs_box, self.weight_box, self.train_button,
-                  self.cancel_button):
-            opts.addWidget(w)
-        opts.addStretch(1)
+        opts.addWidget(QLabel("Start from"))
+        opts.addWidget(self.start_box, 1)
         lay.addLayout(opts)
+        run_row = QHBoxLayout()
+        for w in (self.epochs_box, self.weight_box, self.train_button, self.cancel_button):
+            run_row.addWidget(w)
+        run_row.addStretch(1)
+        lay.addLayout(run_row)
         prow = QHBoxLayout()
         self.train_progress = QProgressBar(textVisible=True)
         self.train_status = QLabel(wordWrap=True)
@@ -274,7 +294,7 @@ class RlhfTab(QWidget):
     def _build_stage3(self) -> QWidget:
         page = QWidget()
         lay = QVBoxLayout(page)
-        lay.addWidget(heading("Stage 3 — PPO makes the policy write what the reward model scores high"))
+        lay.addWidget(wrapped(heading("Stage 3 — PPO makes the policy write what the reward model scores high")))
         lay.addWidget(note(
             "<p>The SFT model becomes the <b>policy</b>. Each PPO step it answers a batch of prompts; the "
             "reward model scores every answer; PPO nudges the policy toward the answers that scored above "
@@ -286,12 +306,13 @@ class RlhfTab(QWidget):
         loop = QHBoxLayout()
         for i, box in enumerate(("a prompt", "the policy writes\nan answer", "the reward model\nscores it: r",
                                  "minus β · KL to the\nfrozen SFT model", "PPO update,\nclipped")):
-            label = QLabel(box, alignment=Qt.AlignCenter)
+            label = QLabel(box.replace("\n", " "), alignment=Qt.AlignCenter, wordWrap=True)
             label.setFrameShape(QFrame.StyledPanel)
-            label.setMinimumSize(150, 56)
-            loop.addWidget(label)
-            loop.addWidget(QLabel("→" if i < 4 else "↺ next batch"))
-        loop.addStretch(1)
+            label.setMinimumSize(96, 56)   # wraps to three lines rather than widen the tab
+            label.setMaximumWidth(170)
+            loop.addWidget(label, 1)
+            loop.addWidget(QLabel("→" if i < 4 else "↺ next\nbatch"))
+        loop.addStretch(0)
         lay.addLayout(loop)
         summary = lab.ppo_summary(self.models_dir)
         if summary:
@@ -427,7 +448,7 @@ class RlhfTab(QWidget):
         for i in range(self.rank_list.count()):
             item = self.rank_list.item(i)
             r = item.data(ROLE_RESPONSE)
-            lines = [f"{i + 1}.  {r.text}", f"      {r.source}"]
+            lines = [f"{i + 1}.  {r.text or SILENT}", f"      {r.source}"]
             if reveal and r.text in rater_rank:
                 pos, j = rater_rank[r.text]
                 why = "; ".join(v for v in j.reasons.values() if v)
@@ -469,8 +490,8 @@ class RlhfTab(QWidget):
                                  "(chosen &gt; rejected)" if k else "<b>Pairs</b> — sample some answers first")
         number = {t: i + 1 for i, t in enumerate(texts)}
         for p in pairs:
-            self.pairs_list.addItem(f"#{number[p.chosen]} > #{number[p.rejected]}    “{short(p.chosen)}”  >  "
-                                    f"“{short(p.rejected)}”")
+            self.pairs_list.addItem(f"#{number[p.chosen]} > #{number[p.rejected]}    {quoted(p.chosen)}  >  "
+                                    f"{quoted(p.rejected)}")
 
     def keep_pairs(self) -> None:
         known = {(p.prompt, p.chosen, p.rejected) for p in self.learner_pairs}
@@ -600,7 +621,9 @@ class RlhfTab(QWidget):
 
     def _show_reward_in_use(self) -> None:
         mine = self.reward_dir == self.mine_dir
-        what = (f"your reward model ({self.mine_dir})" if mine else f"the shipped reward model ({self.reward_dir})")
+        # Named, not a folder path: the learner never types or needs it (the PPO link carries it).
+        what = ("your reward model (trained here, kept in your profile)" if mine
+                else "the shipped reward model (the lab's)")
         self.in_use_label.setText(f"In use: {what}")
         self.shipped_button.setEnabled(mine)
         self.ppo_label.setText(f"Reward model that PPO will optimise against: <b>{html.escape(what)}</b>")
@@ -610,6 +633,10 @@ class RlhfTab(QWidget):
     # ---- stage 3 --------------------------------------------------------------------------
     def hand_over_to_ppo(self) -> None:
         self.window.open_link(make_link("ppo", reward=str(self.reward_dir)))
+
+
+def quoted(text: str, n: int = 60) -> str:
+    return f"“{short(text, n)}”" if text else SILENT
 
 
 def short(text: str, n: int = 60) -> str:

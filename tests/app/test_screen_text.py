@@ -117,3 +117,47 @@ def test_no_developer_text_on_screen(qtbot, window, name):
     QApplication.processEvents()      # the first-show refreshes that are queued, not awaited work
     found = problems(visible_texts(tab))
     assert found == [], "\n".join(found)
+
+
+def _rlhf_stage(n):
+    def open_stage(tab):
+        tab.show_stage(n)
+        if n == 4:   # the model sizes arrive from a worker: wait for them
+            return lambda: "parameters" in tab.playground.size_labels[0].text()
+    return open_stage
+
+
+def _cards_view(view):
+    def open_view(tab):
+        tab.show_view(view)
+        if view == "browse":
+            return lambda: tab.browse.model.rowCount() > 0 and tab.browse.count.text() != ""
+    return open_view
+
+
+def _hhh_scenario(scenario):
+    def open_scenario(tab):
+        tab.select(scenario)
+    return open_scenario
+
+
+# Pages a learner reaches with one click inside a tab; the scan above sees only each tab's first page.
+SUB_PAGES = {
+    "rlhf stage 2": ("rlhf", _rlhf_stage(2)), "rlhf stage 3": ("rlhf", _rlhf_stage(3)),
+    "rlhf playground": ("rlhf", _rlhf_stage(4)),
+    "cards browse": ("cards", _cards_view("browse")), "cards statistics": ("cards", _cards_view("stats")),
+    "hhh harmful": ("hhh", _hhh_scenario("harmful")), "hhh uncertain": ("hhh", _hhh_scenario("uncertain")),
+}
+
+
+@pytest.mark.parametrize("page", list(SUB_PAGES))
+def test_no_developer_text_on_the_pages_inside_a_tab(qtbot, window, page):
+    name, open_page = SUB_PAGES[page]
+    tab = window.show_tab(name)
+    qtbot.waitUntil(tab.isVisible, timeout=5000)
+    ready = open_page(tab)
+    if ready is not None:
+        qtbot.waitUntil(ready, timeout=60_000)
+    QApplication.processEvents()
+    found = problems(visible_texts(tab))
+    assert found == [], "\n".join(found)

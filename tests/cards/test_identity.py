@@ -82,7 +82,7 @@ def test_importing_the_same_file_twice_adds_nothing_the_second_time(cards, tmp_p
     assert (len(first.added), first.skipped) == (2, 1)    # the repeated row inside the file too
     again = import_csv(cards, path)
     assert (again.added, again.updated, again.skipped) == ([], [], 3)
-    assert again.text() == "Imported 0 card(s). Skipped 3 card(s) already present."
+    assert again.text() == "Imported 0 cards. Skipped 3 cards already present."
 
 
 def test_reimporting_an_export_updates_by_guid_and_skips_the_rest(cards, tmp_path):

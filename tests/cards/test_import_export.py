@@ -28,7 +28,7 @@ def test_import_with_bad_rows_imports_nothing_and_names_the_lines(cards, tmp_pat
     assert [line for line, _ in report.errors] == [5, 6, 7, 8, 9]
     assert "front is empty" in report.errors[0][1] and "no-such-lesson" in report.errors[1][1]
     assert cards.count() == before
-    assert report.text().startswith("Nothing was imported: 5 problem(s).")
+    assert report.text().startswith("Nothing was imported: 5 problems.")
 
 
 def test_import_rejects_unknown_columns_and_bad_encoding(cards, tmp_path):

@@ -87,3 +87,13 @@ def test_without_a_report_every_card_says_how_to_make_one(open_window, tmp_path)
     (tmp_path / "models" / "report.json").write_text(json.dumps(REPORT))
     tab.reload()
     assert tab.result_of(12).status == "shown" and "measured" in tab.header.text()
+
+
+def test_model_output_and_tiny_numbers_read_as_text():
+    from studyapp.ui.claims_tab import figure_text, note_text
+    assert figure_text("1.19e-07") == "1.19 × 10⁻⁷" and figure_text("3e+05") == "3 × 10⁵"
+    assert figure_text("-0.0561 → 1.27") == "-0.0561 → 1.27"        # ordinary numbers untouched
+    said = note_text("Base model on 'What is the capital of France?': '\\nWhat is the capital of Turkey?\\nWhat is the'")
+    assert said == "Base model, given “What is the capital of France?”, wrote: “⏎ What is the capital of Turkey? ⏎ What is the…”"
+    assert "\\n" not in said and "'" not in said
+    assert note_text("Later layers move more than earlier ones.") == "Later layers move more than earlier ones."
