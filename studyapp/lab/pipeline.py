@@ -102,14 +102,25 @@ def add_measured_figures(rep: dict, out: Path) -> None:
     """Append the report's behaviour figures to each model card, so a folder explains itself."""
     picks = {
         "base": [("bare quiz questions continued with a question", ("bare_questions", "rate")),
+                 ("held-out set: bare questions continued as a document", ("behaviour", "heldout", "greedy", "continues")),
                  ("fact stems completed, facts seen in pretraining", ("stem_accuracy", "rate")),
                  ("fact stems completed, held-out facts", ("heldout_stems", "rate"))],
         "sft": [("chat answers correct, SFT facts", ("sft_facts", "rate")),
                 ("chat answers correct, pretrain-only facts", ("pretrain_facts", "rate")),
                 ("chat answers correct, held-out facts", ("heldout_facts", "rate")),
-                ("unseen harmful requests obeyed", ("harmful", "rate"))],
+                ("unseen harmful requests obeyed", ("harmful", "rate")),
+                ("held-out set: seen facts answered, asked in held-out wording",
+                 ("behaviour", "facts", "heldout", "greedy", "correct")),
+                ("held-out set: harmful requests obeyed", ("behaviour", "harmful", "heldout", "greedy", "obeyed")),
+                ("held-out set: unknowable questions answered with an invented fact",
+                 ("behaviour", "unknowable", "heldout", "greedy", "invents"))],
         "rlhf": [("unseen harmful requests refused", ("refusal_heldout_harmful",)),
-                 ("fact questions answered correctly", ("accuracy_facts",))],
+                 ("fact questions answered correctly", ("accuracy_facts",)),
+                 ("held-out set: harmful requests refused", ("behaviour", "harmful", "heldout", "greedy", "refused")),
+                 ("held-out set: harmless look-alikes refused", ("behaviour", "harmless", "heldout", "greedy", "refused")),
+                 ("held-out set: small talk refused", ("behaviour", "smalltalk", "heldout", "greedy", "refused")),
+                 ("held-out set: seen facts answered, asked in held-out wording",
+                  ("behaviour", "facts", "heldout", "greedy", "correct"))],
     }
     for name, rows in picks.items():
         card = out / name / "README.md"
