@@ -226,7 +226,8 @@ class RewardPlayground(QWidget):
         self.rewards = (float(rewards[0]), float(rewards[1]))
         folder = self.reward_dir()
         whose = "your reward model" if folder.name == "reward-mine" else "the shipped reward model"
-        self.status.setText(f"Scored by {whose} ({html.escape(str(folder))})")
+        # The folder's name, never the machine's path (developer text on screen, issue 15).
+        self.status.setText(f"Scored by {whose} (folder {html.escape(folder.name)})")
         self._render()
 
     @property
