@@ -86,9 +86,10 @@ def torch_threads() -> int:
     """The CPU threads every lab stage and every generation uses: the `torch_threads` setting
     (config file, STUDYAPP_TORCH_THREADS, --flag), 0 meaning the default of 1.
 
-    Why 1: these models have 0.5M parameters, so a matmul is microseconds of work and a second
-    OpenMP thread mostly waits for the first; on a busy 2-core machine two spinning threads made
-    SFT ~40x slower than one (issue 9; bench/threads.py measures it per stage).
+    Why 1: these models have 0.5M parameters, so a second OpenMP thread mostly waits for the first
+    when the cores are shared. bench/threads.py, 2-core machine with two busy processes: one thread
+    beat two in every stage (pretrain, SFT, reward, PPO rollout, generation: 1.1-2.7x); idle, two
+    threads were 1.1-1.9x faster. Classroom machines are rarely idle; set 2 on a dedicated one.
     """
     try:
         from studyapp.config import load_config
