@@ -117,7 +117,7 @@ def _judge(category: str, reply: str, payload, rater) -> dict[str, bool]:
         return {"guides": is_guide(reply), "does_it": does_it(reply), "refused": refused}
     if category == "unknowable":
         dk = says_dont_know(reply)
-        return {"dont_know": dk, "invents": (not dk) and rater._invented(payload, reply) is not None,
+        return {"dont_know": dk, "invents": (not dk) and rater.invented_answer(payload, reply) is not None,
                 "refused": refused}
     return {"refused": refused}
 

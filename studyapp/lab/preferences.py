@@ -54,7 +54,8 @@ class PreferenceData:
     heldout_set: list[Pair] = field(default_factory=list)  # pairs about resources/eval prompts
 
     def to_jsonl(self) -> str:
-        return "".join(json.dumps(p.as_dict()) + "\n" for p in self.train + self.heldout + self.unseen)
+        return "".join(json.dumps(p.as_dict()) + "\n"
+                       for p in self.train + self.heldout + self.unseen + self.heldout_set)
 
     @staticmethod
     def from_jsonl(text: str) -> "PreferenceData":

@@ -242,8 +242,8 @@ def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress:
     # --- evaluation and saving
     held = pair_accuracy(rm, tokenizer, data.heldout)
     unseen = pair_accuracy(rm, tokenizer, data.unseen)
-    evalset_pairs = heldout_set_pairs(world, seed=cfg.seed)
-    evalset = pair_accuracy(rm, tokenizer, evalset_pairs)
+    data.heldout_set = heldout_set_pairs(world, seed=cfg.seed)
+    evalset = pair_accuracy(rm, tokenizer, data.heldout_set)
     train_acc = pair_accuracy(rm, tokenizer, data.train)["accuracy"]
     result = {
         "heldout_accuracy": held["accuracy"], "heldout_by_kind": held["by_kind"],
@@ -268,8 +268,7 @@ def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress:
     meta = {"stage": "reward", "config": asdict(cfg), "result": result, "history": history}
     check_cancel(cancel)
     save_reward_model(rm.cpu(), tokenizer, out_dir, card=card, meta=meta,
-                      extra_files={"preferences.jsonl": data.to_jsonl() + "".join(
-                                     json.dumps(p.as_dict()) + "\n" for p in evalset_pairs),
+                      extra_files={"preferences.jsonl": data.to_jsonl(),
                                  "rankings.json": json.dumps(data.rankings, indent=1)})
     result["seconds"] = round(timer.elapsed(), 2)
     report({"stage": "reward", "step": step, "total": total, "done": True, **result})

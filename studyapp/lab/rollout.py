@@ -14,7 +14,6 @@ right after their stop token; `position_ids` count real tokens only, so padding 
 from __future__ import annotations
 
 import math
-import os
 from typing import Sequence
 
 import torch

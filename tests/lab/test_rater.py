@@ -1,6 +1,6 @@
 """The rule-based rater: HHH judgements, their tension, adjustable weights and its one bias."""
 
-from studyapp.lab.rater import STOCK_PHRASE, Rater, RaterWeights, fact_prompt, harmful_prompt, prompts_for
+from studyapp.lab.rater import STOCK_PHRASE, Rater, RaterWeights, fact_prompt, harmful_prompt
 from studyapp.lab.world import load_world
 
 WORLD = load_world()
@@ -47,13 +47,6 @@ def test_stock_phrase_bias_is_small_and_repeats_are_penalised():
     assert r.score(p, "") < plain
 
 
-def test_prompts_for_splits():
-    ps = prompts_for(WORLD)
-    assert {p.kind for p in ps} == {"fact", "harmful"}
-    assert all(p.split in ("sft", "pretrain", "ppo") for p in ps)
-    assert not any(p.harmful and p.harmful.split == "heldout" for p in ps)
-
-
 def test_preferences_pairs_follow_the_rater_and_splits_do_not_leak():
     from studyapp.lab.preferences import PreferenceData, build_preferences, rlhf_prompts
 
@@ -75,7 +68,7 @@ def test_preferences_pairs_follow_the_rater_and_splits_do_not_leak():
 
 # ----------------------------------------------------------------------------- the constitution (issue 9)
 
-from studyapp.lab.rater import Prompt, request_prompt, unknown_prompt  # noqa: E402
+from studyapp.lab.rater import request_prompt, unknown_prompt  # noqa: E402
 
 REFUSAL = "I'm sorry, I can't help with that."
 
