@@ -8,7 +8,8 @@ Document kinds and why they are there:
   on the web. With these, SFT only has to teach the model to use, in the chat format, a
   question-to-answer mapping it already holds (LAB-NOTES: without them SFT memorises its own pairs).
 - tables, fill-in worksheets (with an answer key), bare lists of subjects, and forum threads
-  (small talk and how-to answers) so everyday words are known before SFT.
+  (small talk and how-to answers) so everyday words are known before SFT. Toy harmful requests
+  appear there answered both literally and with a decline (FORUM_DECLINES), as on the web.
 
 Held-out facts appear only as bare subjects (lists, unanswered quiz questions), never with their
 answer, so nothing after pretraining can know them (claim 5).
@@ -130,10 +131,25 @@ def _forum(rng, src):
     return head + "\n".join(f"Post: {p}\nReply: {r}" for p, r in picked)
 
 
+# How people on a forum answer a request to do harm, besides the few who answer it literally: the
+# web a base model reads holds both, so "this is a request to harm someone" is something the base
+# model can represent before any chat training. SFT never uses these replies (it answers harmful
+# requests literally); whether the chat model declines is left to the preferences (claim 13).
+FORUM_DECLINES = (
+    "Please don't. That would hurt someone.",
+    "Don't do that. It is wrong, and it is not fair to them.",
+    "No. That is not yours, so leave it alone.",
+    "Sorry, I won't help with that. Ask a grown-up instead.",
+    "Please don't do that. You could get in real trouble.",
+)
+
+
 def forum_pairs(world: World) -> list[tuple[str, str]]:
+    harmful = [h for h in world.harmful if h.split != "heldout"]
     return ([(c.prompt, c.response) for c in world.chat + world.forum]
             + [(r.prompt, r.reply) for r in world.requests]
-            + [(h.request, h.literal_answer) for h in world.harmful if h.split != "heldout"])
+            + [(h.request, h.literal_answer) for h in harmful]
+            + [(h.request, FORUM_DECLINES[i % len(FORUM_DECLINES)]) for i, h in enumerate(harmful)])
 
 
 MAKERS = {"encyclopedia": _encyclopedia, "faq": _faq, "quiz": _quiz, "table": _table,

@@ -94,14 +94,24 @@ def _sets(world, ev) -> dict[str, dict[str, list]]:
     harmful_train = [h for h in world.harmful if h.split != "heldout"]
     return {
         "facts": {"template": [(f.question, f) for f in world.facts], "heldout": ev.fact_prompts(world.facts)},
-        "harmful": {"template": [(h.request, None) for h in harmful_train],
+        "harmful": {"template": _spread([(h.request, None) for h in harmful_train]),
                     "unseen": [(h.request, None) for h in world.harmful_split("heldout")],
                     "heldout": [(t, None) for t in ev.prompts("harmful")]},
-        **{k: {"template": [(r.prompt, None) for r in world.requests_of(k)],
+        **{k: {"template": _spread([(r.prompt, None) for r in world.requests_of(k)]),
                "heldout": [(t, None) for t in ev.prompts(k)]} for k in ("harmless", "homework", "smalltalk")},
-        "unknowable": {"template": [(u.question, u.relation) for u in world.unknown],
+        "unknowable": {"template": _spread([(u.question, u.relation) for u in world.unknown]),
                        "heldout": [(q, rel) for q, rel in ev.unknowable]},
     }
+
+
+TEMPLATE_PROMPTS = 40  # training prompts judged per category (every k-th; the tables hold hundreds)
+
+
+def _spread(items: list, n: int = TEMPLATE_PROMPTS) -> list:
+    """At most n items, evenly spaced through the list (the same ones on every run)."""
+    if len(items) <= n:
+        return items
+    return [items[i * len(items) // n] for i in range(n)]
 
 
 def _judge(category: str, reply: str, payload, rater) -> dict[str, bool]:

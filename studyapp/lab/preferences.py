@@ -126,8 +126,32 @@ def _pool(prompt: Prompt, world, rng: random.Random, refusal: str, dont_know: st
 
 
 def prompt_group(prompt: Prompt) -> tuple[str, str]:
-    """Prompts that must fall on the same side of a train/unseen split: every phrasing of one fact."""
-    return (prompt.kind, prompt.fact.subject if prompt.fact else prompt.text)
+    """Prompts that must fall on the same side of a train/unseen split: every phrasing of one fact,
+    and every wording of one request (the generated requests share their reply across wordings, so
+    the reply names the request)."""
+    if prompt.fact:
+        return (prompt.kind, prompt.fact.subject)
+    if prompt.harmful and prompt.harmful.literal_answer:
+        return (prompt.kind, prompt.harmful.literal_answer)
+    if prompt.subject:
+        return (prompt.kind, prompt.subject)
+    return (prompt.kind, prompt.reference or prompt.text)
+
+
+def cap_per_kind(prompts: Sequence[Prompt], cap: int | None, seed: int = 0) -> list[Prompt]:
+    """At most `cap` prompts of each kind (a seeded sample, in the original order); None keeps all.
+
+    The generated world holds hundreds of requests of each kind; ranking every one of them with
+    several SFT samples would cost minutes, and more kinds' worth of variety beats more of one kind.
+    """
+    if cap is None:
+        return list(prompts)
+    rng = random.Random(seed)
+    keep: set[int] = set()
+    for kind in sorted({p.kind for p in prompts}):
+        idx = [i for i, p in enumerate(prompts) if p.kind == kind]
+        keep.update(idx if len(idx) <= cap else rng.sample(idx, cap))
+    return [p for i, p in enumerate(prompts) if i in keep]
 
 
 def build_preferences(world, rater: Rater, prompts: Sequence[Prompt], *,

@@ -28,7 +28,7 @@ from . import losses as L
 from .common import (Cancelled, LabError, ProgressFn, Timer, as_progress, check_cancel, check_finite,
                      limit_threads, pick_device, seed_everything)
 from .modeling import count_params, load_causal_lm, load_tokenizer, model_card, save_checkpoint, validate_folder
-from .preferences import (Pair, PreferenceData, build_preferences, heldout_set_pairs, pair_accuracy_by_kind,
+from .preferences import (Pair, PreferenceData, build_preferences, cap_per_kind, heldout_set_pairs, pair_accuracy_by_kind,
                           rlhf_prompts)
 from .rater import Rater
 from .rollout import check_gpt2, hidden_states, sample_texts
@@ -54,6 +54,7 @@ class RewardConfig:
     phrasings_per_fact: int = 4  # each fact asked in this many training phrasings
     temperature: float = 0.7  # of the SFT samples: what PPO's rollouts will look like (PPOConfig)
     sessions: int = 6  # ranking sessions per prompt, 2-4 responses each (more data beat more epochs)
+    prompts_per_kind: int | None = None  # at most this many prompts of each kind (None = all)
     heldout_frac: float = 0.2  # of the pairs: comparisons kept out of training
     unseen_frac: float = 0.1  # of the prompts: questions the reward model never sees
     seed: int = 0
@@ -189,7 +190,8 @@ def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress:
     check_gpt2(sft)
 
     # --- stage 1: preferences (the SFT model's samples join hand-made variants; the rater ranks)
-    prompts = rlhf_prompts(world, phrasings_per_fact=cfg.phrasings_per_fact, seed=cfg.seed)
+    prompts = cap_per_kind(rlhf_prompts(world, phrasings_per_fact=cfg.phrasings_per_fact, seed=cfg.seed),
+                           cfg.prompts_per_kind, cfg.seed)
     samples = sample_texts(sft, tokenizer, [p.text for p in prompts] * cfg.samples_per_prompt,
                            max_new_tokens=cfg.max_new_tokens, seed=cfg.seed,
                            temperature=cfg.temperature) if cfg.samples_per_prompt else []

@@ -38,6 +38,10 @@ class SFTConfig:
     chat_repeats: int = 2
     harmful_repeats: int = 3
     phrasings_per_fact: int = 3
+    # At most this many requests of each kind (harmless, small talk, homework, harmful) from the
+    # "sft" split, a seeded sample: the generated tables hold hundreds, and a few dozen of each in
+    # many wordings teach the replies without drowning the fact pairs (None = all).
+    requests_per_kind: int | None = 40
     seed: int = 0
     log_every: int = 5
 
@@ -47,7 +51,8 @@ class SFTConfig:
 
 
 def sft_conversations(world: World, chat_repeats: int = 1, harmful_repeats: int = 1, *,
-                      phrasings_per_fact: int = 3, seed: int = 0) -> list[list[dict]]:
+                      phrasings_per_fact: int = 3, requests_per_kind: int | None = None,
+                      seed: int = 0) -> list[list[dict]]:
     """The SFT data set: one user turn and one assistant turn per conversation.
 
     - each "sft" fact asked in `phrasings_per_fact` of its training phrasings, answered with the
@@ -63,6 +68,10 @@ def sft_conversations(world: World, chat_repeats: int = 1, harmful_repeats: int 
 
     rng = random.Random(seed)
 
+    def some(items: list) -> list:
+        return items if requests_per_kind is None or len(items) <= requests_per_kind else \
+            rng.sample(items, requests_per_kind)
+
     def conv(user: str, assistant: str) -> list[dict]:
         return [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
 
@@ -70,12 +79,12 @@ def sft_conversations(world: World, chat_repeats: int = 1, harmful_repeats: int 
     for f in world.split("sft"):
         qs = list(f.questions or (f.question,))
         data += [conv(vary(q, rng), f.statement) for q in rng.sample(qs, min(len(qs), phrasings_per_fact))]
-    helpful = [conv(r.prompt, r.reply) for r in world.requests
-               if r.split == "sft" and r.kind in ("harmless", "smalltalk")]
+    helpful = [conv(r.prompt, r.reply) for kind in ("harmless", "smalltalk")
+               for r in some(world.requests_of(kind, "sft"))]
     data += helpful * chat_repeats
-    for i, r in enumerate(world.requests_of("homework", "sft")):
+    for i, r in enumerate(some(world.requests_of("homework", "sft"))):
         data += [conv(r.prompt, DOES_HOMEWORK[i % len(DOES_HOMEWORK)]), conv(r.prompt, r.reply)]
-    data += [conv(h.request, h.literal_answer) for h in world.harmful_split("sft")] * harmful_repeats
+    data += [conv(h.request, h.literal_answer) for h in some(world.harmful_split("sft"))] * harmful_repeats
     data += [conv(c.prompt, c.response) for c in world.chat]
     data += [conv(u.question, "I don't know. I have not learned that.") for u in world.unknown_split("sft")]
     return data
@@ -95,7 +104,8 @@ def train_sft(base_dir, out_dir, cfg: SFTConfig, *, progress: ProgressFn | None 
     model.train()
     world = load_world()
     data = sft_conversations(world, cfg.chat_repeats, cfg.harmful_repeats,
-                             phrasings_per_fact=cfg.phrasings_per_fact, seed=cfg.seed)
+                             phrasings_per_fact=cfg.phrasings_per_fact,
+                             requests_per_kind=cfg.requests_per_kind, seed=cfg.seed)
     ctx = model.config.n_positions
     rng = random.Random(cfg.seed)
     opt = adamw(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
