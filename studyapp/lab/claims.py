@@ -185,7 +185,7 @@ CLAIMS: tuple[Claim, ...] = (
           "studyapp://rlhf?stage=1", "Rank responses yourself",
           (FigureSpec("Training pairs", _k("reward.pairs_train", "pairs_train"), "int"),
            FigureSpec("Held-out pairs", _k("reward.pairs_heldout", "pairs_heldout", "reward.n_heldout"), "int"),
-           FigureSpec("Responses per prompt", _k("reward.samples_per_prompt", "responses_per_prompt")))),
+           FigureSpec("SFT samples in each prompt's pool (a ranking shows 2-4 of the pool)", _k("reward.samples_per_prompt", "responses_per_prompt")))),
     Claim(8, "The reward model can be smaller than the policy.",
           "Parameter counts of the two models, and how well the smaller one ranks held-out pairs.",
           "studyapp://rlhf?stage=2", "Train the reward model",
