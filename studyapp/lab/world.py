@@ -11,6 +11,8 @@ raises LabError naming the file and the line, so a typo is found in seconds.
     unknown.tsv    relation, subject, split              subjects no training text answers
     chat.tsv       prompt, response                      declines of things the assistant cannot do
     forum.tsv      post, reply                           everyday web talk for pretraining only
+    requestgen.tsv word lists from which requestgen.py composes many more requests, unknowable
+                   questions and question phrasings; load_world() adds them to the tables above
 
 Fact splits: "sft" facts are taught in SFT (and seen in pretraining), "pretrain" facts are seen only
 in pretraining (SFT must surface them: claim 5), "heldout" facts never appear with their answer
@@ -293,16 +295,19 @@ def _load_default() -> World:
 
 
 def _load(folder: Path) -> World:
+    from .requestgen import GEN_FILE, generate  # many more composed prompts (requestgen.tsv)
+
+    gen = generate(folder / GEN_FILE)
     relations = _load_relations(folder / "relations.tsv")
-    phrasings = _load_phrasings(folder / "phrasings.tsv", relations)
+    phrasings = gen.add_phrasings(_load_phrasings(folder / "phrasings.tsv", relations))
     facts = _load_facts(folder / "facts.tsv", relations, phrasings)
     return World(
         relations=relations,
         facts=facts,
-        harmful=_load_harmful(folder / "harmful.tsv"),
+        harmful=_load_harmful(folder / "harmful.tsv") + gen.harmful,
         chat=_load_chat(folder / "chat.tsv"),
         forum=_load_chat(folder / "forum.tsv") if (folder / "forum.tsv").exists() else [],
         phrasings=phrasings,
-        requests=_load_requests(folder / "requests.tsv"),
-        unknown=_load_unknown(folder / "unknown.tsv", relations, facts),
+        requests=_load_requests(folder / "requests.tsv") + gen.requests,
+        unknown=_load_unknown(folder / "unknown.tsv", relations, facts) + gen.unknowns(relations, facts, phrasings),
     )
