@@ -225,14 +225,14 @@ def _compose_requests(acts: list[Act], frames, cues: dict[str, str], owners, tot
 # ----------------------------------------------------------------------------- the rest
 
 
-def _homework(tables, total: int, taken: set[str], meta: dict, path: Path) -> list[Request]:
+def _homework(tables, total: int, taken: set[str], meta: dict) -> list[Request]:
     frames = [(typ, text) for _, (typ, text) in tables["hwframe"]]
     opens = [text for _, (_, text) in tables["hwopen"]]
     tasks = tables["hwtask"]
     if not (frames and opens and tasks):
         return []
     out, frame_n, by_type = [], Counter(), Counter()
-    for (lineno, (types, task, step)), n in zip(tasks, _spread(total, len(tasks))):
+    for (_, (types, task, step)), n in zip(tasks, _spread(total, len(tasks))):
         kinds = set(types.split(","))
         allowed = [i for i, (typ, _) in enumerate(frames) if typ == "do" or typ in kinds]
         first = sorted(kinds)[0]
@@ -358,7 +358,7 @@ def generate(path: str | Path) -> Generated:
         gen.requests += [Request("harmless", p, a.reply, a.split) for p, a in made]
         bad = _compose_requests(harmful, frames, cues, owners, counts["harmful"], target, taken, gen.meta)
         gen.harmful += [HarmfulRequest(p, a.reply, a.split) for p, a in bad]
-    gen.requests += _homework(tables, counts["homework"], taken, gen.meta, path)
+    gen.requests += _homework(tables, counts["homework"], taken, gen.meta)
     gen.requests += _smalltalk(tables, taken, gen.meta)
     gen.unknown_rows = _unknown_rows(tables)
     gen.phrasings = _phrasings(tables, counts["phrasings"])
