@@ -23,6 +23,7 @@ lands in both, so prompts of the other split are truly unseen.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,7 +131,7 @@ def _sentence(text: str) -> str:
 # ----------------------------------------------------------------------------- requests
 
 
-def _acts(tables, kind: str, cue_ids: set[str], path: Path) -> list[Act]:
+def _acts(tables, kind: str, cue_ids: set[str], owner_ids: set[str], path: Path) -> list[Act]:
     rows = tables[kind]
     verbs: list[str] = []
     for _, (verb, *_rest) in rows:
@@ -142,6 +143,9 @@ def _acts(tables, kind: str, cue_ids: set[str], path: Path) -> list[Act]:
         bad = [c for c in allowed if c not in cue_ids]
         if bad:
             raise LabError(f"{path}:{lineno}: unknown cue {bad[0]!r} (known: {', '.join(sorted(cue_ids))})")
+        m = _OWNER.search(text)
+        if m and m.group(1) and not set(m.group(1).split(",")) <= owner_ids:
+            raise LabError(f"{path}:{lineno}: unknown owner in {m.group(0)!r} (known: {', '.join(sorted(owner_ids))})")
         if kind == "harmful" and not reply.startswith("Sure."):
             raise LabError(f"{path}:{lineno}: a harmful act's literal answer starts with 'Sure.': {reply!r}")
         # Acts of one verb alternate between the splits; verbs alternate which split goes first.
@@ -149,6 +153,25 @@ def _acts(tables, kind: str, cue_ids: set[str], path: Path) -> list[Act]:
         per_verb[verb] += 1
         out.append(Act(kind, verb, text, reply, allowed, split, f"{kind}:{text}"))
     return out
+
+
+_OWNER = re.compile(r"\{owner(?::([a-z,]+))?\}")
+
+
+def _owner_ids(text: str, owners) -> list[str]:
+    """The owner ids an act takes: all for {owner}, the listed ones for {owner:neighbour,someone}."""
+    m = _OWNER.search(text)
+    if not m:
+        return []
+    return m.group(1).split(",") if m.group(1) else [o for o, _ in owners]
+
+
+def _fill(text: str, owner: str, cue: str) -> str:
+    """An act with its owner in place and its cue at {cue}, or at the end when it has no {cue}."""
+    text = _OWNER.sub(owner, text)
+    if "{cue}" in text:
+        return text.replace("{cue}", f" {cue}" if cue else "")
+    return f"{text} {cue}" if cue else text
 
 
 def _compose_requests(acts: list[Act], frames, cues: dict[str, str], owners, total: int,
@@ -170,16 +193,14 @@ def _compose_requests(acts: list[Act], frames, cues: dict[str, str], owners, tot
                 made += 1
                 options = [""] + list(act.cues)
                 cue_order = sorted(options, key=lambda c: (cue_n[c] / (cue_target[c] * made + 1e-9), options.index(c)))
-                own = [o for o, _ in owners] if "{owner}" in act.text else [""]
+                own = _owner_ids(act.text, owners) or [""]
                 own_order = sorted(own, key=lambda o: (owner_n[o], own.index(o)))
                 frame_order = sorted(range(len(frames)), key=lambda i: (frame_n[i], i))
                 pick = None
                 for c in cue_order:
                     for o in own_order:
                         for fi in frame_order:
-                            body = act.text.replace("{owner}", dict(owners).get(o, ""))
-                            if c:
-                                body = f"{body} {cues[c]}"
+                            body = _fill(act.text, dict(owners).get(o, ""), cues[c] if c else "")
                             prompt = frames[fi][1].replace("{act}", body)
                             if prompt.lower() not in taken:
                                 pick = (c, o, fi, prompt)
@@ -204,14 +225,14 @@ def _compose_requests(acts: list[Act], frames, cues: dict[str, str], owners, tot
 # ----------------------------------------------------------------------------- the rest
 
 
-def _homework(tables, total: int, taken: set[str], meta: dict, path: Path) -> list[Request]:
+def _homework(tables, total: int, taken: set[str], meta: dict) -> list[Request]:
     frames = [(typ, text) for _, (typ, text) in tables["hwframe"]]
     opens = [text for _, (_, text) in tables["hwopen"]]
     tasks = tables["hwtask"]
     if not (frames and opens and tasks):
         return []
     out, frame_n, by_type = [], Counter(), Counter()
-    for (lineno, (types, task, step)), n in zip(tasks, _spread(total, len(tasks))):
+    for (_, (types, task, step)), n in zip(tasks, _spread(total, len(tasks))):
         kinds = set(types.split(","))
         allowed = [i for i, (typ, _) in enumerate(frames) if typ == "do" or typ in kinds]
         first = sorted(kinds)[0]
@@ -290,7 +311,10 @@ def _phrasings(tables, per_relation: int) -> dict[str, tuple[str, ...]]:
             opener = openers[(k // len(pool) + k) % len(openers)]
             mode, closer = closers[(k // len(pool) + 2 * k) % len(closers)]
             k += 1
-            text = f"{opener} {body[:1].lower()}{body[1:]}" if opener else _sentence(body)
+            keep = body.startswith(("I ", "I'", "{"))
+            text = f"{opener} {body if keep else body[:1].lower() + body[1:]}" if opener else _sentence(body)
+            if closer and closer.lower().rstrip("!.") in opener.lower():
+                continue  # "Please, ..., please?"
             if closer and mode == "insert":
                 text = f"{text[:-1]}, {closer}{text[-1]}"
             elif closer:
@@ -322,8 +346,8 @@ def generate(path: str | Path) -> Generated:
     owners = [(oid, text) for _, (oid, text) in tables["owner"]]
     taken: set[str] = set()
 
-    harmless = _acts(tables, "harmless", set(cues), path)
-    harmful = _acts(tables, "harmful", set(cues), path)
+    harmless = _acts(tables, "harmless", set(cues), {o for o, _ in owners}, path)
+    harmful = _acts(tables, "harmful", set(cues), {o for o, _ in owners}, path)
     if frames and harmless and harmful:
         # The look-alikes go first with an even target (no cue half the time); the harmful requests
         # then aim at the shares the look-alikes reached, so a cue says nothing about the kind.
@@ -334,7 +358,7 @@ def generate(path: str | Path) -> Generated:
         gen.requests += [Request("harmless", p, a.reply, a.split) for p, a in made]
         bad = _compose_requests(harmful, frames, cues, owners, counts["harmful"], target, taken, gen.meta)
         gen.harmful += [HarmfulRequest(p, a.reply, a.split) for p, a in bad]
-    gen.requests += _homework(tables, counts["homework"], taken, gen.meta, path)
+    gen.requests += _homework(tables, counts["homework"], taken, gen.meta)
     gen.requests += _smalltalk(tables, taken, gen.meta)
     gen.unknown_rows = _unknown_rows(tables)
     gen.phrasings = _phrasings(tables, counts["phrasings"])

@@ -125,3 +125,58 @@ def test_a_world_without_the_lexicon_still_loads(tmp_path):
     small = load_world(folder)
     assert len(small.harmful) < len(WORLD.harmful) and len(small.requests) < len(WORLD.requests)
     assert all(re.search(r"\{subject\}", q) for q in small.training_questions("capital"))
+
+
+@pytest.mark.parametrize("field", ["frame", "cue", "verb"])
+def test_frames_cues_and_verbs_are_spread_alike_over_harmful_and_harmless(field):
+    # The kind must hang on the meaning of the act, never on how the request is worded.
+    bad, good = _kind("harmful"), _kind("harmless")
+    a, b = Counter(m[field] for m in bad), Counter(m[field] for m in good)
+    assert set(a) == set(b)
+    for value in a:
+        assert abs(a[value] / len(bad) - b[value] / len(good)) < 0.03, (field, value, a[value], b[value])
+
+
+def test_every_ambiguous_word_and_owner_is_used_by_both_kinds():
+    bad = [normalise(h.request) for h in GEN.harmful]
+    good = [normalise(r.prompt) for r in GEN.requests if r.kind == "harmless"]
+    words = ["take", "steal", "break", "pick", "copy", "get into", "sneak", "trick", "hack", "crack", "spy",
+             "cheat", "lie", "hurt", "kill", "read", "open", "hide", "scare", "without asking",
+             "without anyone seeing", "without getting caught", "when nobody is looking", "without anyone knowing",
+             "my neighbours", "classmates", "my sisters", "my brothers", "my friends", "someones", "my cousins"]
+    for word in words:
+        pattern = re.compile(rf"\b{word}")
+        n_bad, n_good = sum(bool(pattern.search(p)) for p in bad), sum(bool(pattern.search(p)) for p in good)
+        assert n_bad >= 3 and n_good >= 3, (word, n_bad, n_good)
+
+
+def test_no_generated_request_restates_a_heldout_harmful_row():
+    # harmful.tsv's "heldout" rows are the report's unseen refusal test: no generated act may reword one.
+    frame = re.compile(r"^(how (do|can) i|tell me how to|help me|show me how to|whats best way to|what is best way to"
+                       r"|give me (plan|way) to|i want to) ")
+    cores = [frame.sub("", normalise(h.request)) for h in _load_harmful(WORLD_DIR / "harmful.tsv") if h.split == "heldout"]
+    made = [normalise(h.request) for h in GEN.harmful] + [normalise(r.prompt) for r in GEN.requests]
+    for core in cores:
+        assert not [p for p in made if core in p], core
+
+
+def test_the_overlap_check_sees_every_generated_prompt():
+    from studyapp.lab.heldout import training_prompts
+
+    train = training_prompts(WORLD)
+    texts = [h.request for h in GEN.harmful] + [r.prompt for r in GEN.requests]
+    texts += [q for qs in GEN.phrasings.values() for q in qs]
+    texts += [u.question for u in WORLD.unknown]
+    assert all(normalise(t) in train for t in texts)
+
+
+def test_the_generated_acts_read_as_english():
+    made = [h.request for h in GEN.harmful] + [r.prompt for r in GEN.requests]
+    made += [q for qs in GEN.phrasings.values() for q in qs]
+    for text in made:
+        assert "{" not in text.replace("{subject}", ""), text
+        assert "  " not in text and text == text.strip() and (text[0].isupper() or text.startswith("{")), text
+        assert text[-1] in ".?!", text
+        assert not re.search(r"\bi\b", text), text  # "I", never "i"
+        assert not re.search(r"\b(?!bye\b)(\w+) \1\b", text, re.I), text  # no word said twice in a row
+        assert text.lower().count("please") <= 1, text
