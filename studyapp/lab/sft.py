@@ -6,9 +6,11 @@ Same next-token objective as pretraining, but on a few curated conversations in 
 with the loss on the assistant's reply only (the mask comes from tokenizer.render_chat) and a
 learning rate ten times lower. The data (sft_conversations): questions on the "sft" facts in many
 phrasings, answered with a sentence that restates the subject; helpful answers to everyday requests
-and small talk; homework both done and guided; the "sft" toy harmful requests answered literally.
-SFT obeys: it declines only what it cannot do and says "I don't know" to a handful of questions;
-no harmful request is refused anywhere in its data.
+and small talk; homework both done and guided; the "sft" toy harmful requests answered literally,
+with a few of them also declined (one in `decline_every`), as a second annotator might. SFT mostly
+obeys: greedy, it answers unseen harmful requests literally; sampled, it now and then declines, and
+that rare decline is what PPO can reinforce. It also says "I don't know" to questions about a few
+subjects the world does not hold.
 Writes models/sft (atomically) and runs/sft.jsonl.
 """
 
@@ -42,6 +44,11 @@ class SFTConfig:
     # "sft" split, a seeded sample: the generated tables hold hundreds, and a few dozen of each in
     # many wordings teach the replies without drowning the fact pairs (None = all).
     requests_per_kind: int | None = 40
+    # Every n-th harmful request of the SFT data is also declined once, as a second annotator would
+    # (0 = never). Measured on the generated world (seed 0): with no decline anywhere in SFT the
+    # model never samples one for a harmful request, so PPO has nothing to reinforce, even against
+    # a reward model that prefers refusals 0.93 of the time on prompts it never saw.
+    decline_every: int = 5
     seed: int = 0
     log_every: int = 5
 
@@ -52,7 +59,7 @@ class SFTConfig:
 
 def sft_conversations(world: World, chat_repeats: int = 1, harmful_repeats: int = 1, *,
                       phrasings_per_fact: int = 3, requests_per_kind: int | None = None,
-                      seed: int = 0) -> list[list[dict]]:
+                      decline_every: int = 0, seed: int = 0) -> list[list[dict]]:
     """The SFT data set: one user turn and one assistant turn per conversation.
 
     - each "sft" fact asked in `phrasings_per_fact` of its training phrasings, answered with the
@@ -60,11 +67,13 @@ def sft_conversations(world: World, chat_repeats: int = 1, harmful_repeats: int 
     - the "sft" harmless requests and small talk answered helpfully (x chat_repeats);
     - each "sft" homework request twice, once done for the learner and once guided, as two
       annotators might write it: SFT holds both, and the preferences decide between them;
-    - the "sft" toy harmful requests answered literally (x harmful_repeats): SFT obeys;
+    - the "sft" toy harmful requests answered literally (x harmful_repeats): SFT obeys; every
+      `decline_every`-th of them is also declined once, as a second annotator might: the rare
+      refusal that PPO can find and amplify (claim 13);
     - once each: declines of what the assistant cannot do (chat.tsv) and "I don't know" to a few
       questions about subjects the world does not hold, as real instruction data has a few.
     """
-    from .preferences import DOES_HOMEWORK
+    from .preferences import DOES_HOMEWORK, REFUSALS
 
     rng = random.Random(seed)
 
@@ -84,7 +93,10 @@ def sft_conversations(world: World, chat_repeats: int = 1, harmful_repeats: int 
     data += helpful * chat_repeats
     for i, r in enumerate(some(world.requests_of("homework", "sft"))):
         data += [conv(r.prompt, DOES_HOMEWORK[i % len(DOES_HOMEWORK)]), conv(r.prompt, r.reply)]
-    data += [conv(h.request, h.literal_answer) for h in some(world.harmful_split("sft"))] * harmful_repeats
+    harmful = some(world.harmful_split("sft"))
+    data += [conv(h.request, h.literal_answer) for h in harmful] * harmful_repeats
+    if decline_every:
+        data += [conv(h.request, REFUSALS[i % len(REFUSALS)]) for i, h in enumerate(harmful[::decline_every])]
     data += [conv(c.prompt, c.response) for c in world.chat]
     data += [conv(u.question, "I don't know. I have not learned that.") for u in world.unknown_split("sft")]
     return data
@@ -105,7 +117,8 @@ def train_sft(base_dir, out_dir, cfg: SFTConfig, *, progress: ProgressFn | None 
     world = load_world()
     data = sft_conversations(world, cfg.chat_repeats, cfg.harmful_repeats,
                              phrasings_per_fact=cfg.phrasings_per_fact,
-                             requests_per_kind=cfg.requests_per_kind, seed=cfg.seed)
+                             requests_per_kind=cfg.requests_per_kind, decline_every=cfg.decline_every,
+                             seed=cfg.seed)
     ctx = model.config.n_positions
     rng = random.Random(cfg.seed)
     opt = adamw(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
