@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -28,6 +29,9 @@ from studyapp.ui import worker
 from studyapp.ui.compare_column import SPECS, ModelColumn
 from studyapp.ui.compare_jobs import load_model_job, stream_job
 from studyapp.ui.token_dist import TokenDistView
+
+if TYPE_CHECKING:
+    from studyapp.lab.engine import Loaded
 
 MODE_TEXT = {
     "chat": "Chat format: your words are wrapped as <|user|>…<|end|><|assistant|>, the format SFT "
@@ -53,7 +57,7 @@ class Slot:
     column: ModelColumn
     folder: Path
     own: bool = False
-    loaded: dict | None = None
+    loaded: Loaded | None = None
     load_task: worker.Task | None = None
     task: worker.Task | None = None
     run: int = 0                 # the run this column's events belong to; older events are dropped
@@ -351,11 +355,11 @@ class CompareTab(QWidget):
                                      error=False)
         slot.column.set_status("Loading cancelled", error=slot.loaded is None)
 
-    def _loaded(self, slot: Slot, info: dict, folder: Path, own: bool) -> None:
+    def _loaded(self, slot: Slot, info: Loaded, folder: Path, own: bool) -> None:
         slot.loaded, slot.folder, slot.own = info, folder, own
         slot.column.set_model_label(folder if own else None)
-        slot.column.set_status(f"Ready · {info['params'] / 1e6:.2f}M parameters · reads up to "
-                               f"{info['context']} tokens")
+        slot.column.set_status(f"Ready · {info.params / 1e6:.2f}M parameters · reads up to "
+                               f"{info.context} tokens")
         if self.request is not None and (slot.run != self.request["run"] or slot.answered_by != folder):
             self._start_slot(slot)      # it missed the run while loading, or its model changed
         elif slot.loaded and not slot.column.tokens and slot.task is None:
@@ -492,7 +496,7 @@ class CompareTab(QWidget):
             why = "stopped"
         elif n >= slot.settings.get("max_new_tokens", 0):
             why = "hit the token limit"
-        elif slot.loaded and n + slot.n_prompt >= slot.loaded["context"]:
+        elif slot.loaded and n + slot.n_prompt >= slot.loaded.context:
             why = "its context is full"
         else:
             why = "it ended its answer"
