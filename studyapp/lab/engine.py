@@ -120,6 +120,28 @@ def load(folder, kind: str = "causal-lm", *, device: str | None = None, threads:
         return _cache[key]
 
 
+def folder_problem(folder, kind: str = "causal-lm") -> str | None:
+    """Why a model folder cannot be used (absent, broken, the wrong kind), or None if it can."""
+    from .modeling import validate_folder
+
+    try:
+        validate_folder(folder, kind)
+    except LabError as exc:
+        return str(exc)
+    return None
+
+
+def missing_models(models_dir, names: Sequence[str]) -> dict[str, str]:
+    """{name: why it cannot be used} for each checkpoint of models_dir that is absent or broken
+    ("reward" is a reward model, any other name a policy)."""
+    out = {}
+    for name in names:
+        kind = "sequence-classification" if name == "reward" else "causal-lm"
+        if (problem := folder_problem(Path(models_dir) / name, kind)) is not None:
+            out[name] = problem
+    return out
+
+
 def load_model(folder, device: str | None = None):
     """(model, tokenizer) from a local folder, validated first (see modeling.validate_folder).
     Not cached: the caller gets its own copy (a training stage changes its weights)."""

@@ -39,7 +39,6 @@ SPECS = (
 # Alternating token shades (light, dark theme) and the shade of the token whose bars are shown.
 SHADES = {"light": ("#e4ecfb", "#fbeede"), "dark": ("#2f3c55", "#4a3b2b")}
 SELECTED = {"light": "#ffd54a", "dark": "#8a6d00"}
-ERROR = "#c62828"
 
 
 class StatusLine(QWidget):
@@ -68,7 +67,7 @@ class StatusLine(QWidget):
 
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)
-        painter.setPen(QColor(ERROR) if self._error else self.palette().placeholderText().color())
+        painter.setPen(QColor(theme.ERROR) if self._error else self.palette().placeholderText().color())
         metrics = self.fontMetrics()
         # Wrap into the two lines; a longer text ends in an ellipsis (and is in the tooltip).
         lines, rest = [], self._text
@@ -171,7 +170,7 @@ class ModelColumn(QFrame):
         self.selected = None
         self.prompt_shown = ""
         self.message = text
-        colour = "#c62828" if error else "palette(placeholder-text)"
+        colour = theme.ERROR if error else "palette(placeholder-text)"
         self.view.setHtml(f"<p style='color:{colour}'>{html.escape(text)}</p>")
 
     def add_tokens(self, events: list[dict]) -> None:

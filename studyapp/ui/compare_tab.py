@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from studyapp.lab import prompts as course_prompts
-from studyapp.ui import worker
+from studyapp.ui import theme, worker
 from studyapp.ui.compare_column import SPECS, ModelColumn
 from studyapp.ui.compare_jobs import load_model_job, stream_job
 from studyapp.ui.token_dist import TokenDistView
@@ -137,7 +137,7 @@ class CompareTab(QWidget):
         self.hint = QLabel(wordWrap=True)
         self.hint.setStyleSheet("color: palette(placeholder-text);")
         self.notice = QLabel(wordWrap=True)
-        self.notice.setStyleSheet("color: #c62828;")
+        self.notice.setStyleSheet(f"color: {theme.ERROR};")
         self.notice.hide()
         pick_row = QHBoxLayout()
         pick_row.addWidget(self.picker)

@@ -23,6 +23,21 @@ LIGHT = {
 }
 
 
+# Named colours the tabs share, chosen to read on both themes' windows.
+ERROR = "#c62828"       # an error message; a probability that fell
+GOOD = "#2e7d32"        # a probability that rose
+MUTED = "#888888"       # a figure that did not change
+ACCENT = LIGHT[QPalette.Highlight]   # a curve; the token a model wrote
+BANNER = "background:#fdeaea; color:#5c1a1a; border-radius:4px;"   # a model is missing
+TINTS = {"good": {"light": "#e6f4ea", "dark": "#1f3a28"},   # faint row backgrounds: text stays readable
+         "bad": {"light": "#fdeaea", "dark": "#4a2424"}}
+
+
+def error_html(text: str) -> str:
+    """Rich text that shows an (already escaped) message in the error colour."""
+    return f"<span style='color:{ERROR}'>{text}</span>"
+
+
 def resolve(theme: str) -> str:
     """'system' becomes light or dark, as the desktop says."""
     if theme in ("light", "dark"):

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from studyapp.ui import theme
 
-ACCENT = "#3d6fd1"      # the token the model actually produced
+ACCENT = theme.ACCENT   # the token the model actually produced
 OTHER = "#9bb0d6"       # the candidates it weighed
 CHOSEN_BG = "#ffd54a"   # the same shade as the selected token in the answer
 
