@@ -21,7 +21,7 @@ from studyapp.lab.common import LabError
 from studyapp.lab.preferences import candidate_pool
 from studyapp.ui import worker
 from studyapp.ui.theme import error_html
-from studyapp.ui.widgets import big, heading, note
+from studyapp.ui.widgets import big, heading, note, prompt_picker
 from studyapp.wording import count
 
 SHIFT_STEPS = 10  # slider units per reward unit: the slider spans -10 ... +10
@@ -48,10 +48,7 @@ class RewardPlayground(QWidget):
             "The reward model gives any answer a single number r. Bradley-Terry turns two numbers into a "
             "probability: <b>P(A beats B) = σ(r(A) − r(B))</b>. Type or pick a prompt and two answers."))
         form = QFormLayout()
-        self.prompt_box = QComboBox(editable=True, insertPolicy=QComboBox.NoInsert)
-        for _label, text in ranking.course_prompts(self.world):
-            self.prompt_box.addItem(text)
-        self.prompt_box.setCurrentText(DEFAULT_PROMPT)
+        self.prompt_box = prompt_picker(self.world, DEFAULT_PROMPT)
         self.prompt_box.currentIndexChanged.connect(self._fill_examples)
         self.a_box = QComboBox(editable=True, insertPolicy=QComboBox.NoInsert)
         self.b_box = QComboBox(editable=True, insertPolicy=QComboBox.NoInsert)

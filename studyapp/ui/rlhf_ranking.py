@@ -18,7 +18,7 @@ from studyapp.lab import engine, ranking
 from studyapp.lab.common import LabError
 from studyapp.ui import worker
 from studyapp.ui.theme import error_html
-from studyapp.ui.widgets import SILENT, button, heading, note, quoted, wrapped
+from studyapp.ui.widgets import SILENT, button, heading, note, prompt_picker, quoted, wrapped
 from studyapp.ui.wrapping import wrap_items
 
 ROLE_RESPONSE = Qt.UserRole
@@ -51,11 +51,7 @@ class RankingPage(QWidget):
             "consistent. So for one prompt the SFT model writes 2-4 answers and a person ranks them, best "
             "first. Every ordered pair of the ranking is one training example for the reward model."))
         row = QHBoxLayout()
-        self.prompt_box = QComboBox(editable=True, insertPolicy=QComboBox.NoInsert)
-        for label, text in ranking.course_prompts(self.world):
-            self.prompt_box.addItem(text)
-            self.prompt_box.setItemData(self.prompt_box.count() - 1, label, Qt.ToolTipRole)
-        self.prompt_box.setCurrentText(FIRST_PROMPT)
+        self.prompt_box = prompt_picker(self.world, FIRST_PROMPT)
         self.prompt_box.lineEdit().setPlaceholderText("Pick a prompt or type your own")
         self.prompt_box.lineEdit().returnPressed.connect(self.sample)
         self.prompt_box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)

@@ -4,7 +4,9 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QWidget
+from PySide6.QtWidgets import QComboBox, QFrame, QLabel, QPushButton, QScrollArea, QWidget
+
+from studyapp.lab.ranking import course_prompts
 
 SILENT = "(says nothing)"   # an empty answer, shown so rather than as a bare number or “”
 
@@ -33,6 +35,16 @@ def button(text: str, slot=None, **props) -> QPushButton:
     if slot is not None:
         b.clicked.connect(slot)
     return b
+
+
+def prompt_picker(world, text: str) -> QComboBox:
+    """An editable box holding the course's prompts (each labelled in its tooltip), showing `text`."""
+    box = QComboBox(editable=True, insertPolicy=QComboBox.NoInsert)
+    for label, prompt in course_prompts(world):
+        box.addItem(prompt)
+        box.setItemData(box.count() - 1, label, Qt.ToolTipRole)
+    box.setCurrentText(text)
+    return box
 
 
 def scrolling(page: QWidget) -> QScrollArea:
