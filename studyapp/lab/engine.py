@@ -18,6 +18,7 @@ stays light; the module knows nothing of Qt.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -97,27 +98,41 @@ def load(folder, kind: str = "causal-lm", *, device: str | None = None, threads:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     path = resolve_model(folder)
-    key = (kind, device, folder_key(path))
+    stamp = folder_key(path)
     # Held for the whole load: three columns starting together would otherwise import torch and
     # transformers three times over in parallel and load a shared folder twice.
     with _lock:
+        key = (kind, _device(device), stamp)
         if key not in _cache:
-            validate_folder(path, kind)
+            validate_folder(path, kind)   # fast and clear, before torch is imported on a first load
             limit_threads(threads)
+            key = (kind, _device(device), stamp)   # torch is loaded now: "best available" has a name
+        else:
+            limit_threads(threads)
+        if key not in _cache:
             if kind == "causal-lm":
-                model, tokenizer = load_validated_causal_lm(path, device)
+                model, tokenizer = load_validated_causal_lm(path, key[1])
             else:
                 from .reward import load_reward_model   # it validates on its own: the check is cheap
-                model, tokenizer = load_reward_model(path, device)
-            for old in [k for k in _cache if k[:2] == key[:2] and k[2][0] == key[2][0]]:
+                model, tokenizer = load_reward_model(path, key[1])
+            for old in [k for k in _cache if k[:2] == key[:2] and k[2][0] == stamp[0]]:
                 del _cache[old]   # an older version of the same folder: never shown again
             _cache[key] = Loaded(model, tokenizer, path, kind, context_length(model), count_params(model))
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)   # whoever still shows it keeps its own reference
-        else:
-            limit_threads(threads)
         _cache.move_to_end(key)
         return _cache[key]
+
+
+def _device(device: str | None) -> str | None:
+    """The device a load asks for, by name: None (best available) is "cuda" or "cpu" once torch is
+    imported, so the compare tab (best available) and the RLHF tab ("cpu") share a CPU machine's
+    models. Before torch is imported nothing is loaded, so None can only miss."""
+    if device is not None or "torch" not in sys.modules:
+        return device
+    from .common import pick_device
+
+    return pick_device()
 
 
 def folder_problem(folder, kind: str = "causal-lm") -> str | None:

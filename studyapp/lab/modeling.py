@@ -15,7 +15,6 @@ from pathlib import Path
 from .common import LabError, atomic_save_dir
 from . import hf
 
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json")
 
 

@@ -51,3 +51,10 @@ def test_replies_are_seeded_and_greedy_replies_match_the_stream(tiny_model_dir):
     assert a != engine.replies(model, tok, prompts * 3, seed=2, max_new_tokens=8)   # the seed matters
     greedy = engine.replies(model, tok, prompts, greedy=True, max_new_tokens=8)
     assert greedy == [engine.generate_text(model, tok, p, greedy=True, max_new_tokens=8).strip() for p in prompts]
+
+
+def test_best_available_and_that_device_by_name_share_one_model(tiny_model_dir):
+    from studyapp.lab.common import pick_device
+
+    # The compare tab asks for the best device, the RLHF tab for "cpu": on a CPU machine, one model.
+    assert engine.load(tiny_model_dir) is engine.load(tiny_model_dir, device=pick_device())
