@@ -4,12 +4,14 @@
     ids = engine.encode(loaded.tokenizer, "Hello!", context=loaded.context)   # the one length check
     for event in engine.stream_ids(loaded.model, loaded.tokenizer, ids): ...  # the GUI's token stream
     engine.generate_batch(model, tok, prompts)               # many prompts at once (evaluation)
-    engine.replies(model, tok, ["Hi"] * 8, greedy=False)     # rollouts: the lean GPT-2 loop or generate
+    engine.replies(model, tok, ["Hi"] * 8, greedy=False)     # samples: the lean GPT-2 loop or generate
 
 Every tab, the report and the CLI reach models through here: the compare tab streams, the RLHF tab
-samples answers to rank, the HHH explorer asks for greedy replies, PPO samples rollouts
-(rollout.sample_texts). Loaded models live in one cache keyed on the folder's content, so a folder
-shown by two tabs is loaded once and a retrained folder is loaded afresh.
+samples answers to rank, the HHH explorer asks for greedy replies, the report and the CLI generate.
+For GPT-2 models `replies` runs rollout.py, the lean KV-cache loop that the RL stages (PPO, GRPO,
+best-of-n, the reward model's data) call directly on the model they train. Loaded models live in
+one cache keyed on the folder's content, so a folder shown by two tabs is loaded once and a
+retrained folder is loaded afresh.
 
 torch and transformers are imported inside the functions, so importing this module (and the app)
 stays light; the module knows nothing of Qt.
@@ -44,12 +46,6 @@ def context_length(model) -> int:
     """How many tokens the model reads at most, its answer included."""
     c = model.config
     return int(getattr(c, "n_positions", None) or getattr(c, "max_position_embeddings", None) or 2048)
-
-
-def is_gpt2(model) -> bool:
-    """Whether the lab's lean GPT-2 loop (rollout.py) can run this model; rollout.check_gpt2 raises."""
-    tr = getattr(model, "transformer", None)
-    return tr is not None and hasattr(tr, "h") and hasattr(tr.h[0], "attn") and hasattr(tr.h[0].attn, "c_attn")
 
 
 # ----------------------------------------------------------------------------- loading, cached
@@ -300,7 +296,7 @@ def replies(model, tokenizer, prompts: Sequence[str], *, max_new_tokens: int = 2
             check: bool = False) -> list[str]:
     """Replies (stripped) to many prompts in batches: rollouts for the RLHF stages and the tabs.
 
-    GPT-2 models take the lab's lean KV-cache loop (rollout.sample: Hugging Face's generate costs
+    GPT-2 models take the lab's lean KV-cache loop (rollout.sample_texts: Hugging Face's generate costs
     ~10x more per token on these tiny models; no top-k or top-p, so a sample comes from the policy's
     full distribution); any other model takes `generate_batch`. With check=True a prompt that leaves
     no room to answer raises LabError (see `encode`) instead of getting a clipped answer.
@@ -309,24 +305,11 @@ def replies(model, tokenizer, prompts: Sequence[str], *, max_new_tokens: int = 2
         context = context_length(model)
         for p in set(prompts):
             encode(tokenizer, p, chat=chat, context=context)
-    if not is_gpt2(model):
-        return [t.strip() for t in generate_batch(model, tokenizer, prompts, max_new_tokens=max_new_tokens,
-                                                  greedy=greedy, temperature=temperature, seed=seed, chat=chat,
-                                                  batch_size=batch_size)]
-    import torch
+    from .rollout import is_gpt2, sample_texts
 
-    from .losses import response_mask
-    from .rollout import decode_responses, sample
-    from .tokenizer import pad_batch
-
-    device = next(model.parameters()).device
-    gen = torch.Generator(device=device).manual_seed(seed)
-    stop, out = stop_ids(tokenizer), []
-    model.eval()
-    for i in range(0, len(prompts), batch_size):
-        ids, att = pad_batch([encode_prompt(tokenizer, t, chat) for t in prompts[i:i + batch_size]],
-                             tokenizer.pad_token_id, "left")
-        resp = sample(model, ids.to(device), att.to(device), max_new_tokens=max_new_tokens, stop=stop,
-                      pad_id=tokenizer.pad_token_id, greedy=greedy, generator=gen, temperature=temperature)
-        out += decode_responses(tokenizer, resp, response_mask(resp, stop))
-    return out
+    if is_gpt2(model):
+        return sample_texts(model, tokenizer, prompts, max_new_tokens=max_new_tokens, greedy=greedy, seed=seed,
+                            batch_size=batch_size, temperature=temperature, chat=chat)
+    return [t.strip() for t in generate_batch(model, tokenizer, prompts, max_new_tokens=max_new_tokens,
+                                              greedy=greedy, temperature=temperature, seed=seed, chat=chat,
+                                              batch_size=batch_size)]
