@@ -281,8 +281,7 @@ class CompareTab(QWidget):
                 self._current(s, t) and self._load_failed(s, msg, f, o)),
             on_cancelled=lambda s=slot, t=ticket: self._current(s, t) and self._load_cancelled(s))
         slot.load_task = task
-        if hasattr(self.window, "track_task"):
-            self.window.track_task(task, "Loading models…")
+        self.window.track_task(task, "Loading models…")
 
     @staticmethod
     def _current(slot: Slot, ticket: object) -> bool:

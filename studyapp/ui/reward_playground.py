@@ -38,6 +38,7 @@ class RewardPlayground(QWidget):
         self.active = False
         self.task = None
         self._stale = False
+        self._sized = False   # the two models' sizes are measured once per reward model
         self._debounce = QTimer(self, singleShot=True, interval=500, timeout=self._debounced)
         self._build()
 
@@ -151,10 +152,10 @@ class RewardPlayground(QWidget):
             return
         if self.rewards is None or self._stale:
             self.score()
-        if not getattr(self, "_sized", False):
+        if not self._sized:
             self._sized = True
-            worker.run_in_background(reward_tuning.param_counts, self.reward_dir(), self.sft_dir(), label="Counting parameters",
-                                     on_result=self._show_sizes,
+            worker.run_in_background(reward_tuning.param_counts, self.reward_dir(), self.sft_dir(),
+                                     label="Counting parameters", on_result=self._show_sizes,
                                      on_error=lambda m, _t: self.size_note.setText(f"Could not load: {html.escape(m)}"))
 
     def reward_changed(self) -> None:
@@ -185,6 +186,7 @@ class RewardPlayground(QWidget):
         if self.task is not None:   # a newer question makes the running one moot
             self.task.cancel()
         self._stale = False
+        self._sized = False   # the two models' sizes are measured once per reward model
         self.status.setText("Scoring…")
         task = worker.run_in_background(
             reward_tuning.reward_scores, self.reward_dir(), [prompt, prompt], [a, b], label="Scoring answers",
