@@ -24,7 +24,7 @@ from studyapp.lab import engine, hhh
 from studyapp.lab.rater import RaterWeights
 from studyapp.lab.world import is_refusal, load_world
 from studyapp.ui import theme, worker
-from studyapp.ui.widgets import heading, note
+from studyapp.ui.widgets import banner, heading, note
 from studyapp.ui.wrapping import wrap_items
 
 MODEL_NAMES = ("base", "sft", "rlhf")
@@ -88,14 +88,11 @@ class HhhTab(QWidget):
         main.addWidget(self.prompt_label)
         self.tension = note("")
         main.addWidget(self.tension)
-        self.banner = note("")
-        self.banner.setStyleSheet(theme.BANNER + " padding:6px;")
-        self.banner.setVisible(bool(self.missing))
-        if self.missing:
-            self.banner.setText(
-                f"Some of the lab's models are not in the models folder “{html.escape(self.models_dir.name)}” "
-                f"({', '.join(sorted(self.missing))}), so what they would say is left out; the written examples and "
-                "the rater still work. Train them with <code>studyapp lab train</code>.")
+        self.banner = banner(
+            f"Some of the lab's models are not in the models folder “{html.escape(self.models_dir.name)}” "
+            f"({', '.join(sorted(self.missing))}), so what they would say is left out; the written examples and "
+            "the rater still work. Train them with <code>studyapp lab train</code>." if self.missing else "", 6)
+        self.banner.setTextInteractionFlags(Qt.TextSelectableByMouse)
         main.addWidget(self.banner)
 
         weights = QFrame(frameShape=QFrame.StyledPanel)

@@ -23,12 +23,11 @@ from PySide6.QtWidgets import (
 
 from studyapp.lab import engine, reward_tuning
 from studyapp.lab.world import load_world
-from studyapp.ui import theme
 from studyapp.ui.links import make_link
 from studyapp.ui.reward_playground import RewardPlayground
 from studyapp.ui.rlhf_ranking import RankingPage
 from studyapp.ui.rlhf_reward import RewardTrainingPage
-from studyapp.ui.widgets import button, heading, note, scrolling, wrapped
+from studyapp.ui.widgets import banner, button, heading, note, scrolling, wrapped
 
 STAGES = ("1  Collect preferences", "2  Train the reward model", "3  Optimise the policy (PPO)",
           "Reward model playground")
@@ -140,17 +139,13 @@ class RlhfTab(QWidget):
                 steps.addStretch(1)
         self.stage_group.idClicked.connect(lambda i: self.show_stage(i + 1))
         root.addLayout(steps)
-        self.banner = QLabel(wordWrap=True, textFormat=Qt.RichText)
-        self.banner.setStyleSheet(theme.BANNER + " padding:8px;")
-        self.banner.setVisible(bool(self.missing))
-        if self.missing:
-            self.banner.setText(
-                f"<b>The lab's {' and '.join(sorted(self.missing))} "
-                f"model{'s are' if len(self.missing) != 1 else ' is'} not in the models folder "
-                f"“{html.escape(Path(self.models_dir).name)}”.</b> This tab needs the SFT model to write answers and "
-                "the reward model (with its preference pairs) to train on. Train them with <code>studyapp lab train</code>, or point the app at a "
-                "folder holding them (<code>--models-dir</code> or <code>models_dir</code> in the settings). "
-                "Details: " + html.escape("; ".join(self.missing.values())))
+        self.banner = banner("" if not self.missing else (
+            f"<b>The lab's {' and '.join(sorted(self.missing))} "
+            f"model{'s are' if len(self.missing) != 1 else ' is'} not in the models folder "
+            f"“{html.escape(Path(self.models_dir).name)}”.</b> This tab needs the SFT model to write answers and "
+            "the reward model (with its preference pairs) to train on. Train them with <code>studyapp lab train</code>, "
+            "or point the app at a folder holding them (<code>--models-dir</code> or <code>models_dir</code> in the "
+            "settings). Details: " + html.escape("; ".join(self.missing.values()))))
         root.addWidget(self.banner)
         self.pages = QStackedWidget()
         self.ranking = RankingPage(self.window, self.world, self.sft_dir, self.missing, self.show_stage)

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFrame, QLabel, QPushButton, QScrollArea, QWidget
 
 from studyapp.lab.ranking import course_prompts
+from studyapp.ui import theme
 
 SILENT = "(says nothing)"   # an empty answer, shown so rather than as a bare number or “”
 
@@ -21,6 +22,15 @@ def note(text: str) -> QLabel:
     """Selectable rich text that wraps."""
     label = QLabel(text, wordWrap=True, textFormat=Qt.RichText)
     label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+    return label
+
+
+def banner(text: str, padding: int = 8) -> QLabel:
+    """A warning across a tab (a model is missing, with the command that fixes it); hidden when
+    `text` is empty."""
+    label = QLabel(text, wordWrap=True, textFormat=Qt.RichText)
+    label.setStyleSheet(f"{theme.BANNER} padding:{padding}px;")
+    label.setVisible(bool(text))
     return label
 
 
