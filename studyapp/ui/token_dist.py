@@ -31,6 +31,7 @@ class TokenDistView(QWidget):
         self.plot = None            # pyqtgraph.PlotWidget, made on first use
         self._bars = None
         self._texts: list = []
+        self._fg = ""               # the labels' colour, chosen with the theme when the plot is made
         self.current: dict | None = None
         self.caption = QLabel(wordWrap=True, textFormat=Qt.RichText)
         self.caption.setAlignment(Qt.AlignLeft | Qt.AlignTop)
