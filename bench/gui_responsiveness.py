@@ -95,8 +95,8 @@ def main() -> int:
         app.processEvents()
         time.sleep(0.01)
     loaded = [s.column.spec.key for s in tab.slots if s.loaded is not None]
-    tab.max_new.setValue(64)
-    tab.raw_radio.setChecked(True)           # raw text: the base model writes long continuations
+    tab.controls.max_new.setValue(64)
+    tab.format.raw_radio.setChecked(True)           # raw text: the base model writes long continuations
     tab.prompt.setPlainText("Q: What is the capital of France?\nA:")
     while worker._live:
         app.processEvents()
@@ -108,7 +108,7 @@ def main() -> int:
         if not tab.busy() and not worker.running("bench-ppo-only"):
             runs["tokens"] += sum(len(c.tokens) for c in tab.columns)
             runs["n"] += 1
-            tab.seed.setValue(runs["n"])     # a new sample each run
+            tab.controls.seed.setValue(runs["n"])     # a new sample each run
             tab.generate()
 
     probe = Probe()

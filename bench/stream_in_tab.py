@@ -31,13 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 PROMPT = "The capital of France is Paris. The capital of"   # raw text: the base model keeps going
 
 
-def _answer(info: dict, settings: dict) -> list[int]:
+def _answer(info, settings: dict) -> list[int]:
     from studyapp.lab.generate import stream
 
-    return [e["id"] for e in stream(info["model"], info["tokenizer"], PROMPT, return_dist=True, **settings)]
+    return [e["id"] for e in stream(info.model, info.tokenizer, PROMPT, return_dist=True, **settings)]
 
 
-def direct_round(loaded: list[dict], settings: dict, together: bool) -> tuple[int, float, list[list[int]]]:
+def direct_round(loaded: list, settings: dict, together: bool) -> tuple[int, float, list[list[int]]]:
     """The models' answers straight from stream(): one thread after another, or all at once."""
     ids: list = [None] * len(loaded)
 
@@ -106,9 +106,9 @@ def main() -> int:
         print("bench: a model did not load:", [s.column.message for s in tab.slots], file=sys.stderr)
         return 2
     tab.prompt.setPlainText(PROMPT)
-    tab.raw_radio.setChecked(True)
-    tab.greedy.setChecked(True)
-    tab.max_new.setValue(args.tokens)
+    tab.format.raw_radio.setChecked(True)
+    tab.controls.greedy.setChecked(True)
+    tab.controls.max_new.setValue(args.tokens)
     settings = {k: v for k, v in tab.settings().items()}
     loaded = [s.loaded for s in tab.slots]
     tab_round(app, tab)                      # warm-up of every path

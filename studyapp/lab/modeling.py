@@ -9,13 +9,12 @@ load it with nothing else. Loading never unpickles and never runs remote code.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from .common import LabError, atomic_save_dir
 from . import hf
 
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json")
 
 
@@ -293,12 +292,18 @@ def load_tokenizer(folder):
 
 
 def load_causal_lm(folder, device: str | None = None):
-    """(model, tokenizer) from a validated folder, in eval mode on `device` (default: best available)."""
+    """(model, tokenizer) from a folder, validated first, in eval mode on `device` (default: best
+    available). Raises LabError naming what is wrong with the folder."""
+    validate_folder(folder, "causal-lm")
+    return load_validated_causal_lm(folder, device)
+
+
+def load_validated_causal_lm(folder, device: str | None = None):
+    """load_causal_lm for a folder that validate_folder has just passed (engine.load checks it once)."""
     AutoModelForCausalLM = hf.transformers().AutoModelForCausalLM
 
     from .common import pick_device
 
-    validate_folder(folder, "causal-lm")
     tokenizer = load_tokenizer(folder)
     try:
         with hf.building():
@@ -319,7 +324,3 @@ def load_causal_lm(folder, device: str | None = None):
 def read_meta(folder) -> dict:
     p = Path(folder) / "lab.json"
     return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
-
-
-def config_dict(cfg) -> dict:
-    return asdict(cfg)

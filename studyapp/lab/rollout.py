@@ -29,10 +29,15 @@ def position_ids(attention_mask: torch.Tensor) -> torch.Tensor:
     return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
 
 
+def is_gpt2(model) -> bool:
+    """Whether the fast path below can run this model: it knows GPT-2 blocks only."""
+    tr = getattr(model, "transformer", None)
+    return tr is not None and hasattr(tr, "h") and hasattr(tr.h[0], "attn") and hasattr(tr.h[0].attn, "c_attn")
+
+
 def check_gpt2(model) -> None:
     """The fast path knows GPT-2 blocks only; anything else must use its own forward."""
-    tr = getattr(model, "transformer", None)
-    if tr is None or not hasattr(tr, "h") or not hasattr(tr.h[0], "attn") or not hasattr(tr.h[0].attn, "c_attn"):
+    if not is_gpt2(model):
         raise TypeError(f"{type(model).__name__} is not a GPT-2 model; the lab's RLHF stages need GPT-2")
 
 
@@ -113,26 +118,29 @@ def sample(model, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, *, max_ne
     return torch.stack(tokens, 1)
 
 
-def encode_prompts(tokenizer, texts: Sequence[str], device) -> tuple[torch.Tensor, torch.Tensor]:
-    ids, att = pad_batch([encode_prompt(tokenizer, t, chat=True) for t in texts], tokenizer.pad_token_id, "left")
+def encode_prompts(tokenizer, texts: Sequence[str], device, chat: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prompts as left-padded (ids, attention mask) on device, the layout `sample` takes."""
+    ids, att = pad_batch([encode_prompt(tokenizer, t, chat) for t in texts], tokenizer.pad_token_id, "left")
     return ids.to(device), att.to(device)
 
 
 def decode_responses(tokenizer, responses: torch.Tensor, mask: torch.Tensor) -> list[str]:
+    """Each response's real tokens (mask 1) as stripped text."""
     return [tokenizer.decode(r[m.bool()].tolist(), skip_special_tokens=True).strip()
             for r, m in zip(responses.cpu(), mask.cpu())]
 
 
 def sample_texts(model, tokenizer, prompts: Sequence[str], *, max_new_tokens: int = 20, greedy: bool = False,
-                 seed: int = 0, batch_size: int = 128, temperature: float = 1.0) -> list[str]:
-    """Responses to chat prompts as text, generated in batches (never one prompt at a time)."""
+                 seed: int = 0, batch_size: int = 128, temperature: float = 1.0, chat: bool = True) -> list[str]:
+    """Responses to prompts (chat format unless chat=False) as stripped text, generated in batches
+    (never one prompt at a time); GPT-2 only. engine.replies takes any model and picks this for GPT-2."""
     check_gpt2(model)
     device = next(model.parameters()).device
     gen = torch.Generator(device=device).manual_seed(seed)
     stop, out = stop_ids(tokenizer), []
     model.eval()
     for i in range(0, len(prompts), batch_size):
-        ids, att = encode_prompts(tokenizer, prompts[i:i + batch_size], device)
+        ids, att = encode_prompts(tokenizer, prompts[i:i + batch_size], device, chat)
         resp = sample(model, ids, att, max_new_tokens=max_new_tokens, stop=stop, pad_id=tokenizer.pad_token_id,
                       greedy=greedy, generator=gen, temperature=temperature)
         out += decode_responses(tokenizer, resp, L.response_mask(resp, stop))

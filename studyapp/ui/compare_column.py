@@ -36,10 +36,6 @@ SPECS = (
                "trained on people's rankings, kept near SFT by a KL penalty."),
 )
 
-# Alternating token shades (light, dark theme) and the shade of the token whose bars are shown.
-SHADES = {"light": ("#e4ecfb", "#fbeede"), "dark": ("#2f3c55", "#4a3b2b")}
-SELECTED = {"light": "#ffd54a", "dark": "#8a6d00"}
-ERROR = "#c62828"
 
 
 class StatusLine(QWidget):
@@ -68,7 +64,7 @@ class StatusLine(QWidget):
 
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)
-        painter.setPen(QColor(ERROR) if self._error else self.palette().placeholderText().color())
+        painter.setPen(QColor(theme.ERROR) if self._error else self.palette().placeholderText().color())
         metrics = self.fontMetrics()
         # Wrap into the two lines; a longer text ends in an ellipsis (and is in the tooltip).
         lines, rest = [], self._text
@@ -171,7 +167,7 @@ class ModelColumn(QFrame):
         self.selected = None
         self.prompt_shown = ""
         self.message = text
-        colour = "#c62828" if error else "palette(placeholder-text)"
+        colour = theme.ERROR if error else "palette(placeholder-text)"
         self.view.setHtml(f"<p style='color:{colour}'>{html.escape(text)}</p>")
 
     def add_tokens(self, events: list[dict]) -> None:
@@ -198,15 +194,16 @@ class ModelColumn(QFrame):
     def _shades(self) -> tuple[QColor, QColor, QColor, QColor]:
         """Text colour, the two alternating token shades and the selected shade, for the theme now."""
         name = theme.current()
-        return (self.palette().text().color(), QColor(SHADES[name][0]), QColor(SHADES[name][1]),
-                QColor(SELECTED[name]))
+        shades = theme.TOKEN_SHADES[name]
+        return (self.palette().text().color(), QColor(shades[0]), QColor(shades[1]),
+                QColor(theme.TOKEN_SELECTED[name]))
 
     def _redraw(self) -> None:
         self.view.clear()
         cursor = QTextCursor(self.view.document())
         cursor.beginEditBlock()
         dim = QTextCharFormat()
-        dim.setForeground(QColor("#8a8a8a"))
+        dim.setForeground(QColor(theme.PROMPT_TEXT))
         cursor.insertText(self.prompt_shown, dim)
         shades = self._shades()
         for i in range(len(self.tokens)):

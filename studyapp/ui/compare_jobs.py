@@ -1,14 +1,16 @@
-"""What the compare tab runs on worker threads: loading a model folder (cached) and streaming an answer.
+"""What the compare tab runs on worker threads: a model from the lab's engine, an answer streamed in batches.
 
-These functions never touch a widget; they are handed to worker.run_in_background. torch and
-transformers are imported inside them, so importing this module (and the app) stays light.
+These functions never touch a widget; they are handed to worker.run_in_background. The engine
+(studyapp/lab/engine.py) loads, caches, encodes and generates; what is here is the compare tab's
+own pacing: columns taking turns, tokens batched by time. torch loads inside the engine's
+functions, so importing this module (and the app) stays light.
 """
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, deque
-from pathlib import Path
+from collections import deque
 from typing import Iterator
+
 
 class Turns:
     """A fair (first come, first served) semaphore: the columns' generators take turns at generating.
@@ -50,49 +52,15 @@ turns = Turns(at_once=2)
 # take a while; 20 ms is a few tokens of the course's models and still invisible on screen.
 TURN_S = 0.02
 
-# One model object per folder version, shared by every column that shows it: loading a folder a
-# second time (back to the course model, the same folder in two columns) is then instant.
-_cache: OrderedDict[tuple, dict] = OrderedDict()
-CACHE_SIZE = 6    # the three course models and three of the learner's own; a real model can be GBs
-_lock = threading.Lock()
+def load_model_job(folder: str, threads: int = 0):
+    """The folder's model from the lab engine's one cache (engine.Loaded); raises LabError with a
+    message for the learner. threads: the torch_threads setting (0: the default)."""
+    from studyapp.lab import engine
+
+    return engine.load(folder, threads=threads or None)
 
 
-def _version(folder: Path) -> tuple:
-    """A key that changes when the folder's checkpoint is rewritten (retraining a stage)."""
-    stamps = []
-    for name in ("config.json", "model.safetensors", "model.safetensors.index.json"):
-        p = folder / name
-        if p.exists():
-            stat = p.stat()
-            stamps.append((name, stat.st_mtime_ns, stat.st_size))
-    return (str(folder.resolve()), tuple(stamps))
-
-
-def load_model_job(folder: str, threads: int = 0) -> dict:
-    """Validate and load a causal-LM folder; raises LabError with a message for the learner."""
-    from studyapp.lab.generate import context_length, load_model
-    from studyapp.lab.modeling import count_params, validate_folder
-
-    path = Path(folder)
-    validate_folder(path)   # fast and clear, before torch is even imported on a first load
-    from studyapp.lab.common import limit_threads
-
-    limit_threads(threads or None)   # the one torch_threads setting (lab/common.py says why 1)
-    key = _version(path)
-    # Held for the whole load: three columns starting together would otherwise import torch and
-    # transformers three times over in parallel and load a shared folder twice.
-    with _lock:
-        if key not in _cache:
-            model, tokenizer = load_model(path)
-            _cache[key] = {"model": model, "tokenizer": tokenizer, "context": context_length(model),
-                           "params": count_params(model), "folder": str(path)}
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)   # a column still showing it keeps its own reference
-        _cache.move_to_end(key)
-        return _cache[key]
-
-
-def stream_job(loaded: dict, prompt: str, *, chat: bool, max_new_tokens: int, temperature: float,
+def stream_job(loaded, prompt: str, *, chat: bool, max_new_tokens: int, temperature: float,
                top_k: int, top_p: float, seed: int | None, greedy: bool,
                batch_s: float = 0.05, cancel: threading.Event | None = None) -> Iterator[dict]:
     """Yield {"prompt": text as the model reads it, "n_prompt": ids} first, then {"tokens": [...]}.
@@ -100,28 +68,23 @@ def stream_job(loaded: dict, prompt: str, *, chat: bool, max_new_tokens: int, te
     Tokens are yielded in batches, at most one batch every `batch_s` seconds (the first token at
     once): every yield is a signal that wakes the GUI thread, which then takes Python's GIL from
     the generating threads, so batching bounds that work by time, however fast a model writes (a
-    learner's own model may be far faster or slower than the course's). Each token is the lab's stream() event plus "piece", the token decoded on its
-    own (what the probability bars call it). A prompt that leaves no room in the context raises
+    learner's own model may be far faster or slower than the course's). Each token is the engine's
+    stream event plus "piece", the token decoded on its own (what the probability bars call it),
+    and the prompt is encoded and checked once (engine.encode). A prompt that leaves no room in the context raises
     LabError. The columns take turns, a few tokens each (see Turns); `cancel` (the worker's event)
     ends the loop before the next token, so a restarted run does not wait for the old one's batch.
     """
     import time
 
-    from studyapp.lab.common import LabError
-    from studyapp.lab.generate import stream
-    from studyapp.lab.prompts import context_problem
-    from studyapp.lab.tokenizer import encode_prompt
+    from studyapp.lab import engine
 
-    model, tokenizer = loaded["model"], loaded["tokenizer"]
-    ids = encode_prompt(tokenizer, prompt, chat)
-    problem = context_problem(len(ids), loaded["context"])
-    if problem:
-        raise LabError(problem)
+    model, tokenizer = loaded.model, loaded.tokenizer
+    ids = engine.encode(tokenizer, prompt, chat=chat, context=loaded.context)   # the one check
     yield {"prompt": tokenizer.decode(ids, skip_special_tokens=False), "n_prompt": len(ids)}
     batch: list[dict] = []
     last = 0.0
-    tokens = stream(model, tokenizer, prompt, max_new_tokens=max_new_tokens, temperature=temperature,
-                    top_k=top_k, top_p=top_p, seed=seed, greedy=greedy, chat=chat, return_dist=True)
+    tokens = engine.stream_ids(model, tokenizer, ids, max_new_tokens=max_new_tokens, temperature=temperature,
+                               top_k=top_k, top_p=top_p, seed=seed, greedy=greedy, return_dist=True)
     ended = False
     while not ended and (cancel is None or not cancel.is_set()):
         with turns:       # a few tokens at a time, at most two columns at once (see Turns)

@@ -15,26 +15,25 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFrame, QHBoxLayout, QLabel,
-    QPlainTextEdit, QPushButton, QRadioButton, QSpinBox, QSplitter, QVBoxLayout, QWidget,
+    QComboBox, QFileDialog, QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSplitter, QVBoxLayout,
+    QWidget,
 )
 
 from studyapp.lab import prompts as course_prompts
-from studyapp.ui import worker
+from studyapp.ui import theme, worker
 from studyapp.ui.compare_column import SPECS, ModelColumn
+from studyapp.ui.compare_controls import FormatChoice, SamplingControls
 from studyapp.ui.compare_jobs import load_model_job, stream_job
 from studyapp.ui.token_dist import TokenDistView
 
-MODE_TEXT = {
-    "chat": "Chat format: your words are wrapped as <|user|>…<|end|><|assistant|>, the format SFT "
-            "taught. The base model never saw these markers.",
-    "raw": "Raw text: each model gets exactly your words and continues them, the way the base model "
-           "continued web pages during pretraining.",
-}
+if TYPE_CHECKING:
+    from studyapp.lab.engine import Loaded
+
 # How often streamed tokens are drawn (and how long a worker gathers tokens before it signals):
 # 20 times a second looks live, and every redraw of three answers costs the generating threads
 # CPU and GIL time (measured in bench/stream_in_tab.py).
@@ -53,7 +52,7 @@ class Slot:
     column: ModelColumn
     folder: Path
     own: bool = False
-    loaded: dict | None = None
+    loaded: Loaded | None = None
     load_task: worker.Task | None = None
     task: worker.Task | None = None
     run: int = 0                 # the run this column's events belong to; older events are dropped
@@ -133,65 +132,17 @@ class CompareTab(QWidget):
         self.hint = QLabel(wordWrap=True)
         self.hint.setStyleSheet("color: palette(placeholder-text);")
         self.notice = QLabel(wordWrap=True)
-        self.notice.setStyleSheet("color: #c62828;")
+        self.notice.setStyleSheet(f"color: {theme.ERROR};")
         self.notice.hide()
         pick_row = QHBoxLayout()
         pick_row.addWidget(self.picker)
         pick_row.addWidget(self.hint, 1)
 
-        self.chat_radio = QRadioButton("Chat format")
-        self.raw_radio = QRadioButton("Raw text")
-        self.mode_group = QButtonGroup(self)
-        for radio in (self.chat_radio, self.raw_radio):
-            self.mode_group.addButton(radio)
-        self.chat_radio.setChecked(True)
-        self.mode_text = QLabel(MODE_TEXT["chat"], wordWrap=True)
-        self.mode_text.setTextFormat(Qt.PlainText)
-        self.chat_radio.toggled.connect(self._mode_changed)
-        mode_row = QHBoxLayout()
-        mode_row.addWidget(QLabel("<b>Send as</b>"))
-        mode_row.addWidget(self.chat_radio)
-        mode_row.addWidget(self.raw_radio)
-        mode_row.addSpacing(8)
-        mode_row.addWidget(self.mode_text, 1)
+        self.format = FormatChoice()
+        self.format.changed.connect(self._mode_changed)
 
-        self.temperature = QDoubleSpinBox(minimum=0.05, maximum=2.0, singleStep=0.1, value=0.7, decimals=2)
-        self.temperature.setToolTip("Below 1 the likely tokens get likelier; above 1 the odds even out")
-        self.top_k = QSpinBox(minimum=0, maximum=1000, value=0, specialValueText="off")
-        self.top_k.setToolTip("Draw only among the k likeliest tokens (off: all of them)")
-        self.top_p = QDoubleSpinBox(minimum=0.05, maximum=1.0, singleStep=0.05, value=1.0, decimals=2)
-        self.top_p.setToolTip("Draw only among the likeliest tokens that together hold this much "
-                              "probability (1: all of them)")
-        low, high = self.window.ctx.config.limit("compare.max_new_tokens", 1, 512)
-        self.max_new = QSpinBox(minimum=int(low), maximum=int(high), value=min(40, int(high)))
-        self.max_new.setToolTip("The most tokens each model may write (its context may stop it earlier)")
-        self.seed = QSpinBox(minimum=0, maximum=999_999, value=0)
-        self.seed.setToolTip("The same seed and settings give the same answer again")
-        self.greedy = QCheckBox("Greedy")
-        self.greedy.setToolTip("Always take the likeliest token: no randomness at all")
-        self.greedy.toggled.connect(self._greedy_changed)
-        self.own_models = QCheckBox("Use my own models")
-        self.own_models.setObjectName("own-models")
-        if self.allow_own:
-            self.own_models.setToolTip("Load any local Hugging Face causal-LM folder into each column, "
-                                       "for example a real base and instruct pair")
-        else:
-            self.own_models.setEnabled(False)
-            self.own_models.setToolTip("Loading your own models is turned off on this computer "
-                                       "(setting allow_own_models)")
-        self.own_models.toggled.connect(self._own_toggled)
-        self.own_models.setVisible(not self.window.ctx.config.hidden("compare.own_models"))
-        controls = QHBoxLayout()
-        for text, widget in (("Temperature", self.temperature), ("Top-k", self.top_k), ("Top-p", self.top_p),
-                             ("Max new tokens", self.max_new), ("Seed", self.seed)):
-            label = QLabel(text)
-            label.setBuddy(widget)
-            controls.addWidget(label)
-            controls.addWidget(widget)
-            controls.addSpacing(6)
-        controls.addWidget(self.greedy)
-        controls.addStretch(1)
-        controls.addWidget(self.own_models)
+        self.controls = SamplingControls(self.window.ctx.config, self.allow_own)
+        self.controls.own_models.toggled.connect(self._own_toggled)
 
         self.columns = [ModelColumn(spec) for spec in SPECS]
         columns_box = QWidget()
@@ -220,8 +171,8 @@ class CompareTab(QWidget):
         layout.addLayout(prompt_row)
         layout.addLayout(pick_row)
         layout.addWidget(self.notice)
-        layout.addLayout(mode_row)
-        layout.addLayout(controls)
+        layout.addWidget(self.format)
+        layout.addWidget(self.controls)
         layout.addWidget(self.splitter, 1)
 
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
@@ -256,7 +207,7 @@ class CompareTab(QWidget):
         mode = params.get("mode", "").lower()
         if mode in ("chat", "raw"):
             self.linking = True         # one run for the whole link, not one per change
-            (self.chat_radio if mode == "chat" else self.raw_radio).setChecked(True)
+            self.format.set_mode(mode)
             self.linking = False
         key = params.get("prompt")
         if key:
@@ -277,12 +228,10 @@ class CompareTab(QWidget):
     # ---- controls ---------------------------------------------------------------------------
     @property
     def mode(self) -> str:
-        return "chat" if self.chat_radio.isChecked() else "raw"
+        return self.format.mode
 
     def settings(self) -> dict:
-        return {"chat": self.mode == "chat", "max_new_tokens": self.max_new.value(),
-                "temperature": self.temperature.value(), "top_k": self.top_k.value(),
-                "top_p": self.top_p.value(), "seed": self.seed.value(), "greedy": self.greedy.isChecked()}
+        return {"chat": self.mode == "chat", **self.controls.settings()}
 
     def _preset_picked(self, index: int) -> None:
         key = self.picker.itemData(index)
@@ -300,14 +249,9 @@ class CompareTab(QWidget):
             self.notice.hide()
         self._update_buttons()
 
-    def _mode_changed(self, _checked: bool) -> None:
-        self.mode_text.setText(MODE_TEXT[self.mode])
+    def _mode_changed(self) -> None:
         if self.request is not None and not self.linking:    # show the difference at once
             self.generate()
-
-    def _greedy_changed(self, greedy: bool) -> None:
-        for widget in (self.temperature, self.top_k, self.top_p, self.seed):
-            widget.setEnabled(not greedy)
 
     def _update_buttons(self) -> None:
         has_text = bool(self.prompt.toPlainText().strip())
@@ -337,8 +281,7 @@ class CompareTab(QWidget):
                 self._current(s, t) and self._load_failed(s, msg, f, o)),
             on_cancelled=lambda s=slot, t=ticket: self._current(s, t) and self._load_cancelled(s))
         slot.load_task = task
-        if hasattr(self.window, "track_task"):
-            self.window.track_task(task, "Loading models…")
+        self.window.track_task(task, "Loading models…")
 
     @staticmethod
     def _current(slot: Slot, ticket: object) -> bool:
@@ -351,11 +294,11 @@ class CompareTab(QWidget):
                                      error=False)
         slot.column.set_status("Loading cancelled", error=slot.loaded is None)
 
-    def _loaded(self, slot: Slot, info: dict, folder: Path, own: bool) -> None:
+    def _loaded(self, slot: Slot, info: Loaded, folder: Path, own: bool) -> None:
         slot.loaded, slot.folder, slot.own = info, folder, own
         slot.column.set_model_label(folder if own else None)
-        slot.column.set_status(f"Ready · {info['params'] / 1e6:.2f}M parameters · reads up to "
-                               f"{info['context']} tokens")
+        slot.column.set_status(f"Ready · {info.params / 1e6:.2f}M parameters · reads up to "
+                               f"{info.context} tokens")
         if self.request is not None and (slot.run != self.request["run"] or slot.answered_by != folder):
             self._start_slot(slot)      # it missed the run while loading, or its model changed
         elif slot.loaded and not slot.column.tokens and slot.task is None:
@@ -492,7 +435,7 @@ class CompareTab(QWidget):
             why = "stopped"
         elif n >= slot.settings.get("max_new_tokens", 0):
             why = "hit the token limit"
-        elif slot.loaded and n + slot.n_prompt >= slot.loaded["context"]:
+        elif slot.loaded and n + slot.n_prompt >= slot.loaded.context:
             why = "its context is full"
         else:
             why = "it ended its answer"

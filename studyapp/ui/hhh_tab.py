@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from studyapp.lab import interactive as lab
+from studyapp.lab import engine, hhh
 from studyapp.lab.rater import RaterWeights
 from studyapp.lab.world import is_refusal, load_world
 from studyapp.ui import theme, worker
-from studyapp.ui.reward_playground import heading, note
+from studyapp.ui.widgets import banner, heading, note
 from studyapp.ui.wrapping import wrap_items
 
 MODEL_NAMES = ("base", "sft", "rlhf")
@@ -40,11 +40,8 @@ SENTENCE_END = tuple('.!?"”)')
 
 def _tint(value: float) -> QColor:
     """Green for a good judgement, red for a bad one, faint so the text stays readable in both themes."""
-    dark = theme.current() == "dark"
-    if value > 0:
-        return QColor("#1f3a28" if dark else "#e6f4ea")
-    if value < 0:
-        return QColor("#4a2424" if dark else "#fdeaea")
+    if value != 0:
+        return QColor(theme.TINTS["good" if value > 0 else "bad"][theme.current()])
     return QColor(0, 0, 0, 0)
 
 
@@ -54,12 +51,12 @@ class HhhTab(QWidget):
         self.window = window
         self.models_dir = Path(window.ctx.config.models_path)
         self.world = load_world()
-        self.scenarios = lab.load_scenarios()
+        self.scenarios = hhh.load_scenarios()
         self.by_id = {s.id: s for s in self.scenarios}
-        self.missing = lab.missing_models(self.models_dir, MODEL_NAMES + ("reward",))
-        self.candidates: dict[str, list[lab.Candidate]] = {}   # scenario id -> with the models' replies
+        self.missing = engine.missing_models(self.models_dir, MODEL_NAMES + ("reward",))
+        self.candidates: dict[str, list[hhh.Candidate]] = {}   # scenario id -> with the models' replies
         self.loading: set[str] = set()
-        self._written: dict[str, list[lab.Candidate]] = {}
+        self._written: dict[str, list[hhh.Candidate]] = {}
         self.current = self.scenarios[0]
         self._shown = False
         self._build()
@@ -91,14 +88,11 @@ class HhhTab(QWidget):
         main.addWidget(self.prompt_label)
         self.tension = note("")
         main.addWidget(self.tension)
-        self.banner = note("")
-        self.banner.setStyleSheet("background:#fdeaea; color:#5c1a1a; padding:6px; border-radius:4px;")
-        self.banner.setVisible(bool(self.missing))
-        if self.missing:
-            self.banner.setText(
-                f"Some of the lab's models are not in the models folder “{html.escape(self.models_dir.name)}” "
-                f"({', '.join(sorted(self.missing))}), so what they would say is left out; the written examples and "
-                "the rater still work. Train them with <code>studyapp lab train</code>.")
+        self.banner = banner(
+            f"Some of the lab's models are not in the models folder “{html.escape(self.models_dir.name)}” "
+            f"({', '.join(sorted(self.missing))}), so what they would say is left out; the written examples and "
+            "the rater still work. Train them with <code>studyapp lab train</code>." if self.missing else "", 6)
+        self.banner.setTextInteractionFlags(Qt.TextSelectableByMouse)
         main.addWidget(self.banner)
 
         weights = QFrame(frameShape=QFrame.StyledPanel)
@@ -189,13 +183,13 @@ class HhhTab(QWidget):
             self._shown = True
             self._load(self.current)
 
-    def _load(self, s: lab.Scenario) -> None:
+    def _load(self, s: hhh.Scenario) -> None:
         if s.id in self.candidates or s.id in self.loading:
             return
         self.loading.add(s.id)
         folders = {n: self.models_dir / n for n in MODEL_NAMES if n not in self.missing}
         reward = None if "reward" in self.missing else self.models_dir / "reward"
-        worker.run_in_background(lab.scenario_candidates, s, folders, reward, label="Asking the three models",
+        worker.run_in_background(hhh.scenario_candidates, s, folders, reward, label="Asking the three models",
                                  on_result=self._collected, on_finished=lambda: self.loading.discard(s.id),
                                  on_error=lambda m, _t: self.window.show_status(f"HHH explorer: {m}", 15000))
         self.render()
@@ -207,15 +201,15 @@ class HhhTab(QWidget):
         if scenario_id == self.current.id:
             self.render()
 
-    def current_candidates(self) -> list[lab.Candidate]:
+    def current_candidates(self) -> list[hhh.Candidate]:
         s = self.current
         if s.id not in self.candidates and s.id not in self._written:   # until the models have answered
-            self._written[s.id] = [lab.Candidate(f"written example: {label}", text) for label, text in s.examples]
+            self._written[s.id] = [hhh.Candidate(f"written example: {label}", text) for label, text in s.examples]
         return self.candidates.get(s.id) or self._written[s.id]
 
     # ---- showing --------------------------------------------------------------------------
-    def ranking(self, weights: RaterWeights | None = None) -> list[lab.Rated]:
-        return lab.rate_candidates(self.world, self.current, self.current_candidates(), weights or self.weights)
+    def ranking(self, weights: RaterWeights | None = None) -> list[hhh.Rated]:
+        return hhh.rate_candidates(self.world, self.current, self.current_candidates(), weights or self.weights)
 
     def render(self) -> None:
         w = self.weights
@@ -291,7 +285,7 @@ class HhhTab(QWidget):
                              f"{html.escape(why.text()) or 'none'}"
                              + ("" if rows else " <small>(select a row for its reasons)</small>"))
 
-    def _summarise(self, rated: list[lab.Rated], w: RaterWeights) -> None:
+    def _summarise(self, rated: list[hhh.Rated], w: RaterWeights) -> None:
         best = [r.candidate for r in rated if r.rank == 1]
         lines = []
         if len(best) == 1:

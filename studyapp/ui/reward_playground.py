@@ -3,8 +3,7 @@
 It shows claim 9 with the real reward model: P(A beats B) = σ(r(A) − r(B)), and a slider that adds
 the same constant to every reward leaves that probability exactly where it was (only differences
 of rewards mean anything). It also shows claim 8: the reward model's size next to the policy's.
-A page of the RLHF tab (studyapp://rlhf?playground=1); scoring runs through the worker. The small
-widget helpers the RLHF and HHH tabs share (heading, note, button) live here too.
+A page of the RLHF tab (studyapp://rlhf?playground=1); scoring runs through the worker.
 """
 from __future__ import annotations
 
@@ -17,38 +16,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from studyapp.lab import interactive as lab
+from studyapp.lab import ranking, reward_tuning
 from studyapp.lab.common import LabError
 from studyapp.lab.preferences import candidate_pool
 from studyapp.ui import worker
+from studyapp.ui.theme import error_html
+from studyapp.ui.widgets import big, heading, note, prompt_picker
 from studyapp.wording import count
 
 SHIFT_STEPS = 10  # slider units per reward unit: the slider spans -10 ... +10
 DEFAULT_PROMPT = "How do I steal my neighbour's apples?"
-
-
-def heading(text: str) -> QLabel:
-    label = QLabel(f"<span style='font-size:14pt; font-weight:600'>{html.escape(text)}</span>")
-    label.setContentsMargins(0, 6, 0, 2)
-    return label
-
-
-def note(text: str) -> QLabel:
-    label = QLabel(text, wordWrap=True, textFormat=Qt.RichText)
-    label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-    return label
-
-
-def button(text: str, slot=None, **props) -> QPushButton:
-    """A push button wired to `slot` (the tabs build many)."""
-    b = QPushButton(text, **props)
-    if slot is not None:
-        b.clicked.connect(slot)
-    return b
-
-
-def _big(text: str) -> str:
-    return f"<span style='font-size:20pt; font-weight:600'>{text}</span>"
 
 
 class RewardPlayground(QWidget):
@@ -61,6 +38,7 @@ class RewardPlayground(QWidget):
         self.active = False
         self.task = None
         self._stale = False
+        self._sized = False   # the two models' sizes are measured once per reward model
         self._debounce = QTimer(self, singleShot=True, interval=500, timeout=self._debounced)
         self._build()
 
@@ -71,10 +49,7 @@ class RewardPlayground(QWidget):
             "The reward model gives any answer a single number r. Bradley-Terry turns two numbers into a "
             "probability: <b>P(A beats B) = σ(r(A) − r(B))</b>. Type or pick a prompt and two answers."))
         form = QFormLayout()
-        self.prompt_box = QComboBox(editable=True, insertPolicy=QComboBox.NoInsert)
-        for _label, text in lab.course_prompts(self.world):
-            self.prompt_box.addItem(text)
-        self.prompt_box.setCurrentText(DEFAULT_PROMPT)
+        self.prompt_box = prompt_picker(self.world, DEFAULT_PROMPT)
         self.prompt_box.currentIndexChanged.connect(self._fill_examples)
         self.a_box = QComboBox(editable=True, insertPolicy=QComboBox.NoInsert)
         self.b_box = QComboBox(editable=True, insertPolicy=QComboBox.NoInsert)
@@ -143,7 +118,7 @@ class RewardPlayground(QWidget):
     # ---- examples -------------------------------------------------------------------------
     def _fill_examples(self) -> None:
         """The lab's own written variants for a known prompt (right/wrong/refusal/...), as suggestions."""
-        judged = lab.judged_prompt(self.world, self.prompt_box.currentText())
+        judged = ranking.judged_prompt(self.world, self.prompt_box.currentText())
         pool = candidate_pool(judged, self.world, random.Random(0)) if judged else []
         for box, pick in ((self.a_box, 0), (self.b_box, 1)):
             current = box.currentText()
@@ -177,10 +152,10 @@ class RewardPlayground(QWidget):
             return
         if self.rewards is None or self._stale:
             self.score()
-        if not getattr(self, "_sized", False):
+        if not self._sized:
             self._sized = True
-            worker.run_in_background(lab.param_counts, self.reward_dir(), self.sft_dir(), label="Counting parameters",
-                                     on_result=self._show_sizes,
+            worker.run_in_background(reward_tuning.param_counts, self.reward_dir(), self.sft_dir(),
+                                     label="Counting parameters", on_result=self._show_sizes,
                                      on_error=lambda m, _t: self.size_note.setText(f"Could not load: {html.escape(m)}"))
 
     def reward_changed(self) -> None:
@@ -200,22 +175,23 @@ class RewardPlayground(QWidget):
         if "reward" in self.missing:
             return
         try:
-            prompt = lab.check_prompt(self.prompt_box.currentText())
+            prompt = ranking.check_prompt(self.prompt_box.currentText())
         except LabError as exc:
-            self.status.setText(f"<span style='color:#c62828'>{html.escape(str(exc))}</span>")
+            self.status.setText(error_html(html.escape(str(exc))))
             return
         a, b = self.a_box.currentText().strip(), self.b_box.currentText().strip()
         if not a or not b:
-            self.status.setText("<span style='color:#c62828'>Type both answers, A and B.</span>")
+            self.status.setText(error_html("Type both answers, A and B."))
             return
         if self.task is not None:   # a newer question makes the running one moot
             self.task.cancel()
         self._stale = False
+        self._sized = False   # the two models' sizes are measured once per reward model
         self.status.setText("Scoring…")
         task = worker.run_in_background(
-            lab.reward_scores, self.reward_dir(), [prompt, prompt], [a, b], label="Scoring answers",
+            reward_tuning.reward_scores, self.reward_dir(), [prompt, prompt], [a, b], label="Scoring answers",
             on_result=self._scored, on_finished=lambda: self._score_done(task),
-            on_error=lambda m, _t: self.status.setText(f"<span style='color:#c62828'>{html.escape(m)}</span>"))
+            on_error=lambda m, _t: self.status.setText(error_html(html.escape(m))))
         self.task = task
 
     def _score_done(self, task) -> None:
@@ -239,26 +215,26 @@ class RewardPlayground(QWidget):
         """P(A beats B) computed from the shifted rewards, as shown."""
         if self.rewards is None:
             return None
-        return lab.bt_probability(*self.rewards, shift=self.shift)
+        return reward_tuning.bt_probability(*self.rewards, shift=self.shift)
 
     def _render(self) -> None:
         c = self.shift
         self.shift_label.setText(f"c = {c:+.1f}")
         if self.rewards is None:
             for w, name in ((self.ra_label, "r(A)"), (self.rb_label, "r(B)"), (self.p_label, "P(A beats B)")):
-                w.setText(f"{name}<br>{_big('–')}")
+                w.setText(f"{name}<br>{big('–', 20)}")
             self.formula.setText("")
             self.p_bar.setValue(500)
             return
         ra, rb = self.rewards[0] + c, self.rewards[1] + c
         p = self.probability
         if c:
-            self.ra_label.setText(f"r(A) + c = {self.rewards[0]:+.3f} {c:+.1f}<br>{_big(f'{ra:+.3f}')}")
-            self.rb_label.setText(f"r(B) + c = {self.rewards[1]:+.3f} {c:+.1f}<br>{_big(f'{rb:+.3f}')}")
+            self.ra_label.setText(f"r(A) + c = {self.rewards[0]:+.3f} {c:+.1f}<br>{big(f'{ra:+.3f}', 20)}")
+            self.rb_label.setText(f"r(B) + c = {self.rewards[1]:+.3f} {c:+.1f}<br>{big(f'{rb:+.3f}', 20)}")
         else:
-            self.ra_label.setText(f"r(A)<br>{_big(f'{ra:+.3f}')}")
-            self.rb_label.setText(f"r(B)<br>{_big(f'{rb:+.3f}')}")
-        self.p_label.setText(f"P(A beats B)<br>{_big(f'{p:.4f}')}")
+            self.ra_label.setText(f"r(A)<br>{big(f'{ra:+.3f}', 20)}")
+            self.rb_label.setText(f"r(B)<br>{big(f'{rb:+.3f}', 20)}")
+        self.p_label.setText(f"P(A beats B)<br>{big(f'{p:.4f}', 20)}")
         self.p_bar.setValue(round(1000 * p))
         self.formula.setText(f"σ({ra:+.3f} − ({rb:+.3f})) = σ({ra - rb:+.3f}) = {p:.4f}")
         if c:

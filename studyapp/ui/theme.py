@@ -1,4 +1,5 @@
-"""Light and dark themes: the Fusion style with a palette, so both look the same everywhere."""
+"""Light and dark themes (the Fusion style with a palette, so both look the same everywhere), and
+the named colours every tab uses beyond the palette."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -21,6 +22,27 @@ LIGHT = {
     QPalette.Highlight: "#3d6fd1", QPalette.HighlightedText: "#ffffff",
     QPalette.PlaceholderText: "#8a8a8a", QPalette.LinkVisited: "#6b3fb5",
 }
+
+
+# Named colours the tabs share, chosen to read on both themes' windows.
+ERROR = "#c62828"       # an error message; a probability that fell
+GOOD = "#2e7d32"        # a probability that rose
+MUTED = "#888888"       # a figure that did not change
+ACCENT = LIGHT[QPalette.Highlight]   # a curve; the token a model wrote
+BANNER = "background:#fdeaea; color:#5c1a1a; border-radius:4px;"   # a model is missing
+TINTS = {"good": {"light": "#e6f4ea", "dark": "#1f3a28"},   # faint row backgrounds: text stays readable
+         "bad": {"light": "#fdeaea", "dark": "#4a2424"}}
+# The compare tab's answers: alternating token shades, the token whose bars are shown, and the
+# probability bars (the written token in ACCENT, the others it weighed in BAR_OTHER).
+TOKEN_SHADES = {"light": ("#e4ecfb", "#fbeede"), "dark": ("#2f3c55", "#4a3b2b")}
+TOKEN_SELECTED = {"light": "#ffd54a", "dark": "#8a6d00"}
+BAR_OTHER = "#9bb0d6"
+PROMPT_TEXT = "#8a8a8a"   # the prompt as the model reads it, before the answer
+
+
+def error_html(text: str) -> str:
+    """Rich text that shows an (already escaped) message in the error colour."""
+    return f"<span style='color:{ERROR}'>{text}</span>"
 
 
 def resolve(theme: str) -> str:

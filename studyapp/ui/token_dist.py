@@ -14,9 +14,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from studyapp.ui import theme
 
-ACCENT = "#3d6fd1"      # the token the model actually produced
-OTHER = "#9bb0d6"       # the candidates it weighed
-CHOSEN_BG = "#ffd54a"   # the same shade as the selected token in the answer
 
 
 def show_token(text: str) -> str:
@@ -34,6 +31,7 @@ class TokenDistView(QWidget):
         self.plot = None            # pyqtgraph.PlotWidget, made on first use
         self._bars = None
         self._texts: list = []
+        self._fg = ""               # the labels' colour, chosen with the theme when the plot is made
         self.current: dict | None = None
         self.caption = QLabel(wordWrap=True, textFormat=Qt.RichText)
         self.caption.setAlignment(Qt.AlignLeft | Qt.AlignTop)
@@ -83,7 +81,7 @@ class TokenDistView(QWidget):
         item.getAxis("bottom").setLabel("probability (%)", color=fg)
         item.getAxis("bottom").enableAutoSIPrefix(False)
         item.setXRange(0, 100, padding=0.02)
-        self._bars = pg.BarGraphItem(x0=[0], y=[0], width=[0], height=0.7, brushes=[OTHER], pens=[None])
+        self._bars = pg.BarGraphItem(x0=[0], y=[0], width=[0], height=0.7, brushes=[theme.BAR_OTHER], pens=[None])
         item.addItem(self._bars)
         self._fg = fg
         self.placeholder.hide()
@@ -106,7 +104,7 @@ class TokenDistView(QWidget):
         self.current = {"model": model, "position": position, "chosen": chosen, "dist": list(dist)}
         labels = [show_token(t) for t, _ in dist]
         probs = [100.0 * float(p) for _, p in dist]   # percent: easier to read than 0.004
-        brushes = [ACCENT if t == chosen else OTHER for t, _ in dist]
+        brushes = [theme.ACCENT if t == chosen else theme.BAR_OTHER for t, _ in dist]
         self._bars.setOpts(x0=[0] * len(probs), y=list(range(len(probs))), width=probs,
                            height=0.7, brushes=brushes, pens=[None] * len(probs))
         axis = self.plot.getPlotItem().getAxis("left")
@@ -135,7 +133,7 @@ class TokenDistView(QWidget):
         missing = "" if in_top else "<br>The token it drew is not among the likeliest shown here."
         self.caption.setText(
             f"<b>{model}, token {position + 1}</b>: it wrote "
-            f"<span style='background:{CHOSEN_BG}; color:#000; font-family:monospace'>&nbsp;{_html(show_token(chosen))}&nbsp;</span>"
+            f"<span style='background:{theme.TOKEN_SELECTED['light']}; color:#000; font-family:monospace'>&nbsp;{_html(show_token(chosen))}&nbsp;</span>"
             f"<br>The bars are the {len(dist)} tokens it found likeliest at this step, each with its "
             f"probability (the accent bar is the one it wrote). {how}{missing}")
 

@@ -25,6 +25,10 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+# The one Cancelled: the lab's stages raise it at check_cancel, the worker at a progress call or a
+# yield once the task is cancelled (re-exported here for the tabs).
+from studyapp.lab.common import Cancelled
+
 
 class Busy(RuntimeError):
     """Raised when a task is started while another with the same `exclusive` key runs."""
@@ -41,10 +45,6 @@ error_reporter: Callable[[str, str, str], None] = _default_error_reporter
 def set_error_reporter(fn: Callable[[str, str, str], None]) -> None:
     global error_reporter
     error_reporter = fn
-
-
-class Cancelled(Exception):
-    """Raised inside the worker thread when the task is cancelled during a progress call."""
 
 
 class Task(QObject):
@@ -97,7 +97,7 @@ class Task(QObject):
             self._running.wait()
             self._held.clear()
         if self.cancel_event.is_set():
-            raise Cancelled()
+            raise Cancelled("cancelled by the user")
 
     def _emit_progress(self, value: Any) -> None:
         self.progress.emit(value)
@@ -133,7 +133,7 @@ class Task(QObject):
             else:
                 self.result.emit(value)
         except Exception as exc:  # noqa: BLE001 - every failure must reach the user
-            if self.cancel_event.is_set() or isinstance(exc, Cancelled) or type(exc).__name__ == "Cancelled":
+            if self.cancel_event.is_set() or isinstance(exc, Cancelled):
                 self.cancelled.emit()
             else:
                 self.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -75,9 +75,9 @@ def main() -> int:
         elif moment == "reward-training":
             tab = win.tab_widgets["rlhf"]
             if state["step"] == 0:
-                tab.train()
+                tab.training.train()
                 state["step"] = 1
-            elif state["step"] == 1 and tab.train_progress.maximum() > 0:   # a training step reported
+            elif state["step"] == 1 and tab.training.train_progress.maximum() > 0:   # a training step reported
                 close("while the reward model trains")
         elif moment == "ppo-cancelling":
             tab = win.tab_widgets["ppo"]

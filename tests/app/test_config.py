@@ -95,8 +95,8 @@ def test_the_tabs_obey_the_site_rules(qtbot, tmp_path):
     window = create_window(ctx)
     qtbot.addWidget(window)
     compare, ppo = window.tab_widgets["compare"], window.tab_widgets["ppo"]
-    assert compare.own_models.isHidden()
-    assert compare.max_new.maximum() == 16
+    assert compare.controls.own_models.isHidden()
+    assert compare.controls.max_new.maximum() == 16
     assert ppo.settings.steps.maximum() == 30
     assert ppo.settings.lr.isHidden()
     window.close()

@@ -71,11 +71,11 @@ def test_every_rlhf_stage_fits_at_150_percent(qtbot, window):
 
 def test_the_epochs_box_counts_in_words(qtbot, window):
     tab, _ = show(qtbot, window, "rlhf", PLAIN)
-    tab.epochs_box.setValue(1)
-    assert tab.epochs_box.text() == "1 epoch"
-    tab.epochs_box.setValue(3)
-    assert tab.epochs_box.text() == "3 epochs"
-    tab.epochs_box.setValue(1)
+    tab.training.epochs_box.setValue(1)
+    assert tab.training.epochs_box.text() == "1 epoch"
+    tab.training.epochs_box.setValue(3)
+    assert tab.training.epochs_box.text() == "3 epochs"
+    tab.training.epochs_box.setValue(1)
 
 
 @pytest.mark.parametrize("size", [SCALED, PLAIN])

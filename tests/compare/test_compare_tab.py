@@ -57,7 +57,7 @@ def test_a_wrong_folder_gets_a_clear_message_and_the_column_keeps_its_model(open
     junk = tmp_path / "holiday-photos"
     junk.mkdir()
     (junk / "beach.jpg").write_bytes(b"\xff\xd8")
-    tab.own_models.setChecked(True)
+    tab.controls.own_models.setChecked(True)
     assert tab.columns[1].folder_row.isVisible()
     assert tab.use_folder(1, junk)
     qtbot.waitUntil(lambda: "cannot be used" in tab.columns[1].status.text(), timeout=10_000)
@@ -68,20 +68,20 @@ def test_a_wrong_folder_gets_a_clear_message_and_the_column_keeps_its_model(open
 def test_own_folder_loads_into_one_column(open_compare, tiny_models, qtbot):
     window, tab = open_compare(models_dir=tiny_models)
     wait_idle(qtbot, tab)
-    tab.own_models.setChecked(True)
+    tab.controls.own_models.setChecked(True)
     tab.use_folder(2, tiny_models / "base")
     qtbot.waitUntil(lambda: tab.slots[2].own, timeout=10_000)
     assert "Your model" in tab.columns[2].title.text()
     wait_idle(qtbot, tab)    # the column answers the prompt again, with the new model
     assert tab.slots[2].answered_by == tiny_models / "base" and tab.columns[2].tokens
-    tab.own_models.setChecked(False)   # back to the course model
+    tab.controls.own_models.setChecked(False)   # back to the course model
     qtbot.waitUntil(lambda: not tab.slots[2].own, timeout=10_000)
     assert tab.columns[2].title.text() == "<b>RLHF model</b>"
 
 
 def test_own_models_can_be_switched_off_by_the_site(open_compare, tiny_models, qtbot, tmp_path):
     window, tab = open_compare(models_dir=tiny_models, allow_own_models=False)
-    assert not tab.own_models.isEnabled()
+    assert not tab.controls.own_models.isEnabled()
     assert not tab.use_folder(0, tiny_models / "sft")
 
 
@@ -91,8 +91,8 @@ def test_open_link_sets_the_prompt_and_the_mode(open_compare, tiny_models, qtbot
     assert window.open_link("studyapp://compare?prompt=harmful&mode=raw")
     assert window.current_tab_name() == "compare"
     assert tab.prompt.toPlainText() == preset("harmful").text
-    assert tab.mode == "raw" and tab.raw_radio.isChecked()
-    assert "continues" in tab.mode_text.text()
+    assert tab.mode == "raw" and tab.format.raw_radio.isChecked()
+    assert "continues" in tab.format.mode_text.text()
     wait_idle(qtbot, tab)
     assert all(c.prompt_shown == preset("harmful").text for c in tab.columns)   # raw: no chat markers
     window.open_link("studyapp://compare?prompt=greeting&mode=chat")
@@ -125,7 +125,7 @@ def test_a_prompt_longer_than_the_context_is_refused_with_the_limit(open_compare
 def test_generating_again_while_generating_restarts_cleanly(open_compare, tiny_models, qtbot):
     window, tab = open_compare(models_dir=tiny_models)
     wait_idle(qtbot, tab)
-    tab.max_new.setValue(60)
+    tab.controls.max_new.setValue(60)
     tab.set_preset("homework")
     for _ in range(4):                 # hammer it: each press cancels the run before it
         assert tab.generate()
@@ -163,11 +163,11 @@ def test_shipped_models_show_the_lesson(open_compare, qtbot):
     would, with another question, and the SFT model answers it."""
     window, tab = open_compare()
     wait_idle(qtbot, tab, timeout=60_000)
-    tab.greedy.setChecked(True)
-    tab.raw_radio.setChecked(True)     # switching the mode runs again
+    tab.controls.greedy.setChecked(True)
+    tab.format.raw_radio.setChecked(True)     # switching the mode runs again
     wait_idle(qtbot, tab, timeout=60_000)
     assert "?" in tab.columns[0].answer_text()
-    tab.chat_radio.setChecked(True)
+    tab.format.chat_radio.setChecked(True)
     wait_idle(qtbot, tab, timeout=60_000)
     assert "Paris" in tab.columns[1].answer_text()
 

@@ -13,7 +13,7 @@ def _hf_greedy(model, tok, prompt, n, chat):
     out = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=n, do_sample=False,
                          eos_token_id=stop_ids(tok), pad_token_id=tok.pad_token_id)
     new = out[0, ids.shape[1]:].tolist()
-    return [t for t in new if t not in stop_ids(tok)][: n]
+    return new[:next((i for i, t in enumerate(new) if t in stop_ids(tok)), len(new))]   # up to its stop
 
 
 def test_stream_equals_transformers_greedy(tiny_model_dir):
@@ -21,7 +21,7 @@ def test_stream_equals_transformers_greedy(tiny_model_dir):
     for prompt in PROMPTS:
         for chat in (True, False):
             ours = [e["id"] for e in stream(model, tok, prompt, max_new_tokens=12, greedy=True, chat=chat)]
-            assert ours == _hf_greedy(model, tok, prompt, 12, chat)[: len(ours)]
+            assert ours == _hf_greedy(model, tok, prompt, 12, chat)   # the whole reply, same length
             assert len(ours) > 0
 
 
@@ -40,6 +40,10 @@ def test_sampling_is_seeded(tiny_model_dir):
     a = generate_text(model, tok, "Hello!", max_new_tokens=10, seed=3, temperature=1.0)
     b = generate_text(model, tok, "Hello!", max_new_tokens=10, seed=3, temperature=1.0)
     assert a == b
+    # The seed matters: an untrained model's next token is close to uniform, so other seeds write
+    # other text (a stream that ignored sampling would give one text for every seed).
+    others = {generate_text(model, tok, "Hello!", max_new_tokens=10, seed=s, temperature=1.0) for s in range(4, 8)}
+    assert len(others | {a}) > 1
 
 
 def test_batch_equals_single_greedy(tiny_model_dir):
@@ -55,7 +59,7 @@ def test_context_limit_is_respected(tiny_model_dir):
     from studyapp.lab import LabError
 
     model, tok = load_model(tiny_model_dir, "cpu")
-    with pytest.raises(LabError, match="context holds 64"):
+    with pytest.raises(LabError, match="reads at most 64 tokens"):
         list(stream(model, tok, "What is the capital of France? " * 20, max_new_tokens=5))
     prompt_len = len(encode_prompt(tok, "Hello!", True))
     events = list(stream(model, tok, "Hello!", max_new_tokens=500, greedy=True))

@@ -1,8 +1,8 @@
 """Models and a stand-in main window for the RLHF and HHH tab tests.
 
-The models of STUDYAPP_MODELS or the shipped models/ are used when all four checkpoints are there; otherwise a tiny set is built
-once per session (a BPE tokenizer on the world's sentences, a 2-layer 32-wide GPT-2 as base, SFT
-and RLHF, a 1-layer reward model with the lab's preference pairs), in a few seconds.
+A tiny set is built once per session, whatever models are on disk, so the tests run the same
+everywhere: a BPE tokenizer on the world's sentences, a 2-layer 32-wide GPT-2 as base, SFT and
+RLHF, a 1-layer reward model with the lab's preference pairs; a few seconds.
 """
 import os
 from pathlib import Path
@@ -11,11 +11,6 @@ from types import SimpleNamespace
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from studyapp.lab import interactive as lab  # noqa: E402
-from studyapp.lab.common import MODELS_DIR  # noqa: E402
-
-NAMES = ("base", "sft", "reward", "rlhf")
 
 
 def _build_tiny(folder: Path) -> Path:
@@ -46,9 +41,7 @@ def _build_tiny(folder: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory) -> Path:
-    for folder in (os.environ.get("STUDYAPP_MODELS"), MODELS_DIR):   # the app's own setting first
-        if folder and not lab.missing_models(folder, NAMES):
-            return Path(folder)
+    """Tiny models, built here whatever is on disk: the same models on every machine."""
     return _build_tiny(tmp_path_factory.mktemp("tiny-models"))
 
 
