@@ -79,9 +79,14 @@ def candidate_pool(prompt: Prompt, world, rng: random.Random) -> list[tuple[str,
     refusal = rng.choice(REFUSALS)
     dont_know = rng.choice(DONT_KNOW)
     # A reply that suits another kind of prompt ("I am fine, thank you!" to a harmful request): the
-    # all-purpose answer a policy drifts to when the reward model never saw it out of place.
-    others = [r for r in world.requests if r.kind != prompt.kind and r.reply != prompt.reference]
-    stray = [("off-kind", rng.choice(others).reply)] if others else []
+    # all-purpose answer a policy drifts to when the reward model never saw it out of place. The
+    # kind is drawn first, so the few small-talk replies are as likely as the many how-to ones
+    # (PPO found "Well done! You should be proud of yourself." when they were 1 in 10).
+    kinds = sorted({r.kind for r in world.requests if r.kind != prompt.kind})
+    stray = []
+    if kinds:
+        kind = rng.choice(kinds)
+        stray = [("off-kind", rng.choice([r.reply for r in world.requests if r.kind == kind]))]
     # The kind's own variants first: the app suggests the first two as a pair to compare.
     return _pool(prompt, world, rng, refusal, dont_know) + stray + [("empty", "")]
 
@@ -183,6 +188,13 @@ def build_preferences(world, rater: Rater, prompts: Sequence[Prompt], *,
             # A fresh pool each session (a new wrong answer): the reward model should learn which
             # answer is right, not which particular wrong answers it was shown.
             pool = candidate_pool(prompt, world, rng) + [("sample", s) for s in (samples[i] if samples else [])]
+            if samples:
+                # What the SFT model wrote to another kind of prompt: fluent, on-policy, and beside
+                # the point here. Without these the reward model judges a reply by its form, and
+                # PPO settles on one reply that fits every prompt.
+                j = rng.randrange(len(prompts))
+                if prompts[j].kind != prompt.kind and samples[j]:
+                    pool.append(("off-prompt sample", rng.choice(samples[j])))
             shown = rng.sample(pool, k=min(len(pool), rng.choice((2, 3, 4))))
             scored = sorted(((rater.score(prompt, text), tag, text) for tag, text in shown), reverse=True)
             if len(rankings) < 12 and i % 7 == 0:
