@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import backup as backups
-from .errors import ProfileDamageFound, StorageError, StoreError
+from .errors import ProfileClosed, ProfileDamageFound, StorageError, StoreError
 from .timeutil import Clock, system_clock, to_text
 
 if TYPE_CHECKING:
@@ -97,6 +97,9 @@ class Store:
         the busy timeout) instead of failing half-way through. Nested use becomes a savepoint.
         """
         with self._lock:
+            if self.conn is None:
+                raise ProfileClosed(f"The profile {self.path} was closed before this change could be "
+                                    "saved; nothing was written.")
             if self.conn.in_transaction:
                 with self.db.atomic():
                     yield self.db
@@ -126,6 +129,11 @@ class Store:
         # A full disk, a read-only file or another program's lock becomes a StorageError that
         # names the file and the cause in words; anything else (a bug, a constraint) stays as is.
         return StorageError.from_sqlite(self.path, error) or error
+
+    @property
+    def closed(self) -> bool:
+        """True once close() ran: nothing may be written any more."""
+        return self.conn is None
 
     def now(self) -> datetime:
         return self.clock()
