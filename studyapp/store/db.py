@@ -71,13 +71,7 @@ class Store:
             conn.close()
             raise
         self.conn = conn
-        # Imported here, not at the top: sqlite_utils pulls in numpy, click and dateutil (about
-        # 0.1-0.2 s), and `import studyapp.store` should stay cheap for the window's first paint.
-        from sqlite_utils import Database
-
-        # Third-party sqlite-utils plugins have no business changing a learner's profile
-        # connection, and scanning for them costs start-up time.
-        self.db = Database(conn, execute_plugins=False)
+        self._db: Database | None = None
         self._lock = threading.RLock()
         newest = backups.list_backups(self.backup_dir)
         self._last_backup_at: datetime | None = newest[0].taken_at if newest else None
@@ -86,6 +80,24 @@ class Store:
         self._backup_due = False
         # Set by open_profile() when the file cannot be written: close() then leaves it alone.
         self.read_only = False
+
+    @property
+    def db(self) -> Database:
+        """The connection as a sqlite_utils Database, made on first use.
+
+        sqlite_utils pulls in numpy, click and dateutil (0.19-0.32 s of imports here), so nothing
+        the first window needs uses it: opening an up-to-date profile and the start-up reads
+        (settings, lesson progress) go through `conn`, and the window imports sqlite_utils on a
+        thread after its first frame (issue 16), before the first write needs it."""
+        if self._db is None:
+            with self._lock:
+                if self._db is None:
+                    from sqlite_utils import Database
+
+                    # Third-party sqlite-utils plugins have no business changing a learner's
+                    # profile connection, and scanning for them costs start-up time.
+                    self._db = Database(self.conn, execute_plugins=False)
+        return self._db
 
     # ---- writing ---------------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ class Settings:
         self.store = store
 
     def get(self, key: str, default: Any = None) -> Any:
-        row = self.store.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        # Through the plain connection: the window reads its settings before sqlite_utils loads.
+        row = self.store.conn.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
         if row is None:
             return default
         try:
@@ -34,7 +35,7 @@ class Settings:
         # An unchanged value is not written: no write lock is taken, so the app starts and
         # switches tabs while `studyapp cards import` holds the lock (a write waited 5 s there).
         if not self.store.conn.in_transaction:
-            row = self.store.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+            row = self.store.conn.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
             if row is not None and row[0] == text:
                 return
         with self.store.transaction() as db:
