@@ -33,11 +33,13 @@ class AppContext:
 
     @property
     def progress(self):
-        return self.store.progress
+        from studyapp.store.progress import LessonProgress
+        return LessonProgress(self.store)
 
     @property
     def settings(self):
-        return self.store.settings
+        from studyapp.store.settings import Settings
+        return Settings(self.store)
 
 
 def build_context(config: cfg.Config) -> AppContext:

@@ -3,8 +3,8 @@
     result = open_profile(data_dir)      # checks, repairs, migrates, backs up
     for text in result.messages: ...     # show these to the learner
     store = result.store
-    store.progress.mark_section_read("sft-basics", "why-sft")
-    store.settings.set("theme", "dark")
+    LessonProgress(store).mark_section_read("sft-basics", "why-sft")
+    Settings(store).set("theme", "dark")
     store.maybe_backup()                 # from a UI timer
     store.close()
 

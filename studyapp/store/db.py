@@ -3,8 +3,9 @@
 Open it with studyapp.store.open_profile(), which also checks, migrates and repairs the file; the
 Store itself assumes a healthy, current database. Reads may use `store.db` (a sqlite_utils
 Database) directly; every write goes through `with store.transaction():`. Features keep their
-queries in their own modules (progress.py, settings.py, later cards.py, quiz.py ...) and reach
-them as `store.progress`, `store.settings`.
+queries in their own modules and are built on the store, one way for all of them:
+`LessonProgress(store)`, `Settings(store)`, `LabRuns(store)`, `QuizHistory(store)`, `TeachAttempts(store)` ... The
+features import this module, never the other way round (no import cycle inside the package).
 
 Durability choice: WAL with synchronous=FULL. With NORMAL a commit survives a crash of the app
 but the last commits may roll back if the machine loses power; FULL syncs the WAL on each commit,
@@ -21,7 +22,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,9 +31,6 @@ from .timeutil import Clock, system_clock, to_text
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
-
-    from .progress import LessonProgress
-    from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -153,23 +150,7 @@ class Store:
     def now_text(self) -> str:
         return to_text(self.clock())
 
-    # ---- feature modules -------------------------------------------------------------------
-
-    @cached_property
-    def progress(self) -> LessonProgress:
-        from .progress import LessonProgress
-        return LessonProgress(self)
-
-    @cached_property
-    def settings(self) -> Settings:
-        from .settings import Settings
-        return Settings(self)
-
     # ---- backups ---------------------------------------------------------------------------
-
-    @property
-    def last_backup_at(self) -> datetime | None:
-        return self._last_backup_at
 
     def has_unsaved_backup_changes(self) -> bool:
         """True when something was written since the last backup this session knows of."""

@@ -1,6 +1,6 @@
 """Lesson progress: which sections a learner has read, which lessons are done, where they were.
 
-Reached as `store.progress`. Lessons and sections are named by the ids the content layer gives
+Built on an open store: `LessonProgress(store)`. Lessons and sections are named by the ids the content layer gives
 them (a lesson slug such as "sft-basics", a section's anchor id), so renaming a heading's text
 keeps the learner's progress while renaming its anchor starts that section afresh.
 """

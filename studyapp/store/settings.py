@@ -1,6 +1,6 @@
 """Small per-profile UI state (window geometry, last tab, theme ...) as JSON values by key.
 
-Reached as `store.settings`. Values must be JSON-serialisable: the UI stores Qt byte arrays such
+Built on an open store: `Settings(store)`. Values must be JSON-serialisable: the UI stores Qt byte arrays such
 as saveGeometry() as base64 text. This is for state that belongs to the learner's profile;
 installation-wide options live in studyapp/config.py.
 """
