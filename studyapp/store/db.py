@@ -88,6 +88,8 @@ class Store:
         thread after its first frame (issue 16), before the first write needs it."""
         if self._db is None:
             with self._lock:
+                if self.conn is None:
+                    raise ProfileClosed(f"The profile {self.path} is closed.")
                 if self._db is None:
                     from sqlite_utils import Database
 

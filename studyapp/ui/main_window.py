@@ -326,8 +326,11 @@ class MainWindow(QMainWindow):
         store, lessons, cache = self.ctx.store, list(self.ctx.lessons), self.ctx.config.lesson_cache_path
 
         def load() -> None:
-            if not store.closed:
+            from studyapp.store import StoreError
+            try:
                 store.db
+            except StoreError:   # the window closed at once, and the profile with it
+                pass
             save_cache(lessons, cache)
 
         # Not a daemon: quitting at once waits for it (well under a second) rather than killing
