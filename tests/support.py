@@ -107,3 +107,13 @@ def make_tiny_sft(folder: Path, *, n_embd: int = 32, n_layer: int = 2, seed: int
                                     vocab_size=len(tok)), tok, seed=seed)
     save_checkpoint(model, tok, folder, card="# tiny test SFT model\n", meta={"stage": "sft", "test": True})
     return folder
+
+
+def make_tiny_models(models: Path) -> Path:
+    """models/sft (make_tiny_sft) and a reward model trained on it in one quick epoch: what the PPO
+    tab needs to train, in seconds, whether or not the shipped models are on this machine."""
+    from studyapp.lab.reward import RewardConfig, train_reward
+
+    make_tiny_sft(models / "sft")
+    train_reward(models / "sft", models / "reward", RewardConfig(epochs=1, samples_per_prompt=0, sessions=1))
+    return models

@@ -10,7 +10,7 @@ import pytest
 
 from studyapp.config import load_config
 from studyapp.store import open_profile
-from tests.support import FakeWindow, make_tiny_sft
+from tests.support import FakeWindow, make_tiny_models
 
 
 def write_series(path: Path, steps: int, *, kl_growth: float, nan_at: int | None = None) -> None:
@@ -56,10 +56,6 @@ def make_window(tmp_path, models_dir):
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory) -> Path:
     """models/sft and models/reward made tiny (seconds), with the shipped series beside them."""
-    from studyapp.lab.reward import RewardConfig, train_reward
-
-    models = tmp_path_factory.mktemp("tiny-models")
-    make_tiny_sft(models / "sft")
-    train_reward(models / "sft", models / "reward", RewardConfig(epochs=1, samples_per_prompt=0, sessions=1))
+    models = make_tiny_models(tmp_path_factory.mktemp("tiny-models"))
     write_series(models / "runs" / "ppo.jsonl", 5, kl_growth=0.2)
     return models
