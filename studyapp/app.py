@@ -96,15 +96,31 @@ def _fatal(message: str) -> int:
     return 2
 
 
+def _warm_imports() -> None:
+    import sqlite_utils  # noqa: F401
+    from studyapp.content.markdown_render import render_markdown
+    render_markdown("# warm")   # Markdown imports its extensions (and pygments) on first use
+
+
 def _open_window(config: cfg.Config):
     """(app, ctx, window), or the exit code when the profile cannot be opened (said to the user)."""
     # Neither the profile's write library (sqlite_utils: click, dateutil, numpy, 0.19-0.32 s) nor
     # Markdown (0.1-0.2 s with its extensions) is needed for the first frame of an app that has
     # started before: the lessons come from their cache, and the window loads both on a thread
     # after its first paint (MainWindow._after_first_paint, issue 16).
+    warm = None
+    if not config.lesson_cache_path.exists():
+        # A first start (or a cleared cache): creating the profile needs sqlite_utils and parsing
+        # the lessons needs Markdown, so both load on a thread while Qt starts on this one.
+        import threading
+        warm = threading.Thread(target=_warm_imports, name="studyapp-imports")
+        warm.start()
     from studyapp.store import StoreError
 
     app = _make_app(sys.argv[:1])
+    if warm is not None:
+        import studyapp.ui.main_window  # noqa: F401
+        warm.join()
     try:
         ctx = build_context(config)
     except StoreError as exc:
