@@ -14,7 +14,12 @@ The kinds run interleaved (one of each per round, the order rotated every round)
 hits them alike; medians of --runs rounds (at least 5) after one warm-up round that is not counted.
 A start that crashes or exits non-zero fails the whole bench. Peak resident memory is read at the
 first full frame. --profile used opens a profile that was made by an earlier start (the common
-case); fresh makes a new one each time (the first start ever).
+case: its lesson cache is there, so neither Markdown nor sqlite_utils loads before the first
+frame); fresh makes a new one each time (the first start ever: the schema is created and the
+lessons parsed, so both load first).
+
+Run it from the repository root (or the snapshot being measured): `python -m studyapp` finds the
+package in the current directory before PYTHONPATH.
 
 Targets (issue 16): first window <= 3x the minimal window, under 1 s on an idle machine, peak
 memory under 200 MiB. The load average is printed: on a busy machine read the ratios, not the

@@ -1,5 +1,8 @@
 """Application start-up: open the profile, read the lessons, show the main window.
 
+The first frame needs only the profile's plain connection and the lessons' cache: sqlite_utils
+and Markdown load on a thread after it (issue 16).
+
 Nothing heavy happens at import or before the window shows: torch and transformers load later,
 on worker threads, when a tab first needs a model; only the tab the window opens on is built
 (studyapp.ui.main_window). `python -c "import studyapp.app"` must not import torch (a test checks
@@ -30,11 +33,13 @@ class AppContext:
 
     @property
     def progress(self):
-        return self.store.progress
+        from studyapp.store.progress import LessonProgress
+        return LessonProgress(self.store)
 
     @property
     def settings(self):
-        return self.store.settings
+        from studyapp.store.settings import Settings
+        return Settings(self.store)
 
 
 def build_context(config: cfg.Config) -> AppContext:
@@ -46,7 +51,7 @@ def build_context(config: cfg.Config) -> AppContext:
     # The start-up backup runs on a worker once the window shows (MainWindow), not before it.
     opened = open_profile(config.data_path, keep_backups=config.backup_keep, backup_on_start=False,
                           backup_interval=timedelta(minutes=config.backup_minutes))
-    lessons, errors = load_lessons(*config.content_folders("lessons"))
+    lessons, errors = load_lessons(*config.content_folders("lessons"), cache=config.lesson_cache_path)
     messages = list(config.warnings) + list(opened.messages)
     return AppContext(config, opened.store, lessons, errors, messages)
 
@@ -93,22 +98,29 @@ def _fatal(message: str) -> int:
 
 def _warm_imports() -> None:
     import sqlite_utils  # noqa: F401
-    import studyapp.content.lessons  # noqa: F401
+    from studyapp.content.markdown_render import render_markdown
+    render_markdown("# warm")   # Markdown imports its extensions (and pygments) on first use
 
 
 def _open_window(config: cfg.Config):
     """(app, ctx, window), or the exit code when the profile cannot be opened (said to the user)."""
-    # The profile's library (sqlite_utils: click, dateutil, numpy, ~0.25 s of imports) loads on a
-    # thread while Qt starts and the window's modules load on this one. Paired A/B on a busy
-    # 2-core machine: median first frame 0.91 vs 0.94 s (load ~5), 1.34 vs 1.45 s (load ~7).
-    import threading
-    warm = threading.Thread(target=_warm_imports, name="studyapp-imports")
-    warm.start()
+    # Neither the profile's write library (sqlite_utils: click, dateutil, numpy, 0.19-0.32 s) nor
+    # Markdown (0.1-0.2 s with its extensions) is needed for the first frame of an app that has
+    # started before: the lessons come from their cache, and the window loads both on a thread
+    # after its first paint (MainWindow._after_first_paint, issue 16).
+    warm = None
+    if not config.lesson_cache_path.exists():
+        # A first start (or a cleared cache): creating the profile needs sqlite_utils and parsing
+        # the lessons needs Markdown, so both load on a thread while Qt starts on this one.
+        import threading
+        warm = threading.Thread(target=_warm_imports, name="studyapp-imports")
+        warm.start()
     from studyapp.store import StoreError
 
     app = _make_app(sys.argv[:1])
-    import studyapp.ui.main_window  # noqa: F401
-    warm.join()
+    if warm is not None:
+        import studyapp.ui.main_window  # noqa: F401
+        warm.join()
     try:
         ctx = build_context(config)
     except StoreError as exc:

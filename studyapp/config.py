@@ -211,6 +211,12 @@ class Config:
             return Path(self.values["data_dir"])
         return default_data_dir() / self.values["profile"]
 
+    @property
+    def lesson_cache_path(self) -> Path:
+        """The parsed and rendered lessons kept between starts (content.lessons.save_cache), in the
+        profile's folder: the first frame reads them from here instead of running Markdown."""
+        return self.data_path / "cache" / "lessons.json"
+
     def content_folders(self, kind: str) -> list[Path]:
         """Where content of a kind (lessons, quizzes, decks, rubrics) comes from: the built-in
         resources/KIND, then the content pack's KIND, whose files may override built-in ones."""

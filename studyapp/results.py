@@ -2,7 +2,7 @@
 
 Per lesson: sections read, completion, the best quiz score, flashcards (total, due, mature) and
 teach-it-back coverage (the best attempt and the latest), read from each feature's public API
-(store.progress, store.quiz, srs.cards, store.teach). Every export carries the learner's name
+(store.progress, store.quiz, srs.cards, store.teach: each built on the store). Every export carries the learner's name
 (asked once, kept in the profile's settings under LEARNER_KEY), the date and the app version, and
 export_filename() gives each learner's file a name of its own, so a teacher can drop a class's
 files into one folder and merge them with `studyapp class report FOLDER` (studyapp.classreport). `collect_from_file` reads a profile through a read-only connection of
@@ -15,7 +15,6 @@ import json
 import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 
 CSV_COLUMNS = ["learner", "exported_at", "app_version", "lesson", "title", "sections_read",
@@ -32,7 +31,8 @@ def app_version() -> str:
 
 
 def learner_name(store) -> str:
-    value = store.settings.get(LEARNER_KEY, "")
+    from studyapp.store.settings import Settings
+    value = Settings(store).get(LEARNER_KEY, "")
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -95,8 +95,9 @@ class Report:
 
 
 class ReadOnlyProfile:
-    """Enough of a Store for the features' read APIs, on its own read-only connection, so the
-    report can be gathered on a worker while the GUI thread keeps writing to the profile."""
+    """Enough of a Store for the features' read APIs (each feature is built on it, as on a Store:
+    `LessonProgress(profile)`), on its own read-only connection, so the report can be gathered on
+    a worker while the GUI thread keeps writing to the profile."""
 
     def __init__(self, path: Path, clock) -> None:
         from sqlite_utils import Database
@@ -114,16 +115,6 @@ class ReadOnlyProfile:
     def now_text(self) -> str:
         from studyapp.store.timeutil import to_text
         return to_text(self.clock())
-
-    @cached_property
-    def settings(self):
-        from studyapp.store.settings import Settings
-        return Settings(self)
-
-    @cached_property
-    def progress(self):
-        from studyapp.store.progress import LessonProgress
-        return LessonProgress(self)
 
     def close(self) -> None:
         self.conn.close()
@@ -157,7 +148,8 @@ def collect(store, lessons) -> Report:
     from studyapp.store.timeutil import to_text
 
     notes: list[str] = []
-    progress = store.progress.lesson_progress()
+    from studyapp.store.progress import LessonProgress
+    progress = LessonProgress(store).lesson_progress()
     best: dict[str, float] = {}
     quiz_attempts: list[dict] = []
     try:

@@ -45,7 +45,7 @@ def grade_sample_answer() -> float:
     """Grade SAMPLE_ANSWER against the built-in rubric; fails if the tutor finds nothing in it."""
     from studyapp.tutor.embedder import load_embedder
     from studyapp.tutor.grader import grade
-    from studyapp.tutor.rubric import load_rubrics
+    from studyapp.content.rubric import load_rubrics
 
     rubrics, errors = load_rubrics(cfg.RESOURCES_DIR / "rubrics")
     if errors or not rubrics:
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             from studyapp.store import open_profile
             reopened = open_profile(config.data_path, backup_on_start=False).store
             ctx.store = reopened
-            if "section" not in reopened.progress.sections_read("self-test"):
+            if "section" not in ctx.progress.sections_read("self-test"):
                 raise RuntimeError("a write did not survive closing and reopening the profile")
             return str(config.data_path)
 

@@ -27,7 +27,7 @@ def _links(folder: Path, lessons: list, sections: dict[str, set[str]]) -> list:
     """The link problems of the quizzes, decks and rubrics in `folder` against these lessons."""
     from studyapp.content.decks import load_decks
     from studyapp.content.quiz import check_sections, load_banks
-    from studyapp.tutor.rubric import check_links, load_rubrics
+    from studyapp.content.rubric import check_links, load_rubrics
 
     banks, _ = load_banks(folder / "quizzes")
     _, deck_errors = load_decks(folder / "decks", known=sections)
@@ -65,7 +65,7 @@ def check_pack(pack: Path, builtin: Path = RESOURCES_DIR) -> tuple[list, dict[st
     """(problems, counts of the files that loaded per kind) for one content pack folder."""
     from studyapp.content.decks import load_decks
     from studyapp.content.quiz import check_sections, load_banks
-    from studyapp.tutor.rubric import check_links, load_rubrics
+    from studyapp.content.rubric import check_links, load_rubrics
 
     problems: list = _skipped(pack, builtin)
     pack_lessons, errors = load_lessons(pack / "lessons")

@@ -25,23 +25,11 @@ import html as htmllib
 import re
 import threading
 import time
-import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import markdown
-from markdown.extensions import Extension
-from markdown.treeprocessors import Treeprocessor
-from mdx_truly_sane_lists.mdx_truly_sane_lists import TrulySaneListExtension
-
 from studyapp.content.frontmatter import ContentError, Invalid, load_files, read_front_matter
 
-EXTENSIONS = ["tables", "fenced_code", "toc", "admonition", "attr_list", "def_list"]
-EXTENSION_CONFIGS = {"toc": {"permalink": False}}
-# mdx_truly_sane_lists: nested list items indented by 2 spaces (as most people write them) nest as
-# written; Python-Markdown alone wants 4 and flattens the rest into the parent item's text. Passed
-# as an instance (imported here, so a frozen build finds it), not by name.
-SANE_LISTS = {"nested_indent": 2, "truly_sane": True}
 HEADING = re.compile(r"^#{1,6}\s")
 
 # Render budget. Python-Markdown's time grows with the square of some inputs (6 KB of '[' took 6 s,
@@ -56,11 +44,6 @@ FENCE = re.compile(r"^\s*(```|~~~)")
 HEADING2 = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 IMAGE = re.compile(r"!\[[^\]]*\]\(\s*([^)\s]+)")
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"<svg", b"<?xml")
-ADMONITION_COLOURS = {  # background, border: readable in both themes
-    "note": ("#e8f0fe", "#4a76c9"), "info": ("#e8f0fe", "#4a76c9"),
-    "tip": ("#e6f4ea", "#3c8f52"), "example": ("#f3e8fd", "#8a4fc9"),
-    "warning": ("#fef4e5", "#d08a1c"), "danger": ("#fdeaea", "#c94a4a"),
-}
 
 
 @dataclass
@@ -82,6 +65,7 @@ class Lesson:
     sections: list[Section] = field(default_factory=list)
     note: str = ""                  # why the lesson is shown as plain text, when it is
     render_seconds: float | None = None
+    stat: tuple[int, int] | None = field(default=None, repr=False)   # (size, mtime_ns) when read
     _html: str | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -151,49 +135,11 @@ def _validate_meta(meta: dict) -> tuple[str, int, list[str], str]:
 # ---------------------------------------------------------------------------------------------
 # Rendering for QTextBrowser (a subset of HTML 4 and CSS 2)
 
-class _QtFriendly(Treeprocessor):
-    """Rewrite what QTextBrowser cannot draw: admonition boxes become one-cell tables (Qt paints
-    table backgrounds but not div ones), and each heading gets an <a name> anchor so that
-    scrollToAnchor() and the table of contents work."""
-
-    def run(self, root: etree.Element) -> None:
-        for parent in list(root.iter()):
-            for index, child in enumerate(list(parent)):
-                classes = (child.get("class") or "").split()
-                if child.tag == "div" and "admonition" in classes:
-                    parent[index] = self._box(child, classes)
-                if child.tag in {"h1", "h2", "h3", "h4"} and child.get("id"):
-                    anchor = etree.Element("a", {"name": child.get("id")})
-                    anchor.tail, child.text = child.text, None
-                    child.insert(0, anchor)
-
-    @staticmethod
-    def _box(div: etree.Element, classes: list[str]) -> etree.Element:
-        kind = next((c for c in classes if c in ADMONITION_COLOURS), "note")
-        background, border = ADMONITION_COLOURS[kind]
-        table = etree.Element("table", {
-            "class": f"admonition {kind}", "width": "100%", "cellpadding": "8",
-            "cellspacing": "0", "border": "0", "bgcolor": background,
-            "style": f"border-left: 4px solid {border}; margin: 8px 0;"})
-        cell = etree.SubElement(etree.SubElement(table, "tr"), "td")
-        for element in list(div):
-            if "admonition-title" in (element.get("class") or ""):
-                element.set("style", f"font-weight: bold; color: {border}; margin: 0;")
-            cell.append(element)
-        return table
-
-
-class _QtFriendlyExtension(Extension):
-    def extendMarkdown(self, md: markdown.Markdown) -> None:
-        md.treeprocessors.register(_QtFriendly(md), "qt_friendly", 0)
-
-
 def render(body: str) -> tuple[str, list[dict]]:
-    """Markdown -> (HTML, table-of-contents tokens)."""
-    md = markdown.Markdown(extensions=EXTENSIONS + [TrulySaneListExtension(**SANE_LISTS), _QtFriendlyExtension()],
-                           extension_configs=EXTENSION_CONFIGS)
-    html = md.convert(body)
-    return html, md.toc_tokens
+    """Markdown -> (HTML, table-of-contents tokens). Python-Markdown loads on first use
+    (studyapp.content.markdown_render): a window that opens on cached lessons never needs it."""
+    from studyapp.content.markdown_render import render_markdown
+    return render_markdown(body)
 
 
 def over_budget(body: str, first_line: int = 1) -> str | None:
@@ -282,7 +228,8 @@ def _check_images(body: str, body_line: int, folder: Path) -> None:
 
 def parse_lesson(path: Path) -> Lesson:
     """Parse one file; raises Invalid (made a LessonError by the loader) when it is unusable."""
-    size = path.stat().st_size
+    info = path.stat()
+    size = info.st_size
     if size > MAX_LESSON_BYTES:
         raise Invalid(1, f"the file is {size // 1024} KB, more than the {MAX_LESSON_BYTES // 1024} KB "
                          "a lesson may have; it is skipped")
@@ -298,13 +245,85 @@ def parse_lesson(path: Path) -> Lesson:
     note = over_budget(body, body_line)
     sections = [] if note else _sections(body, _heading_toc(body))
     return Lesson(slug=slug_of(path), path=path, title=title, order=order, objectives=objectives,
-                  summary=summary, body=body, sections=sections, note=note or "")
+                  summary=summary, body=body, sections=sections, note=note or "",
+                  stat=(info.st_size, info.st_mtime_ns))
 
 
-def load_lessons(*folders: Path) -> tuple[list[Lesson], list[LessonError]]:
-    """Every lesson of the folders, sorted by order then title (see frontmatter.load_files)."""
-    lessons, errors = load_files(folders, parse_lesson, key=lambda lesson: lesson.slug)
+def load_lessons(*folders: Path, cache: Path | None = None) -> tuple[list[Lesson], list[LessonError]]:
+    """Every lesson of the folders, sorted by order then title (see frontmatter.load_files).
+
+    cache: a file written by save_cache(); a lesson file whose size and modification time are as
+    cached is taken from it (with its rendered HTML) instead of being parsed. Markdown is then not
+    needed at all, which keeps it out of the window's first frame (issue 16)."""
+    cached = _read_cache(cache) if cache is not None else {}
+
+    def parse(path: Path) -> Lesson:
+        entry = cached.get(str(path))
+        if entry is not None:
+            try:
+                info = path.stat()
+                if entry["stat"] == [info.st_size, info.st_mtime_ns]:
+                    return _from_entry(path, entry)
+            except (OSError, KeyError, TypeError, ValueError):
+                pass   # changed, gone or a damaged entry: parse the file as usual
+        return parse_lesson(path)
+
+    lessons, errors = load_files(folders, parse, key=lambda lesson: lesson.slug)
     return sorted(lessons, key=lambda l: (l.order, l.title)), errors
+
+
+# ---------------------------------------------------------------------------------------------
+# The lesson cache: what loading and rendering found, kept between starts
+
+CACHE_FORMAT = 1   # raise when parsing or rendering changes what a lesson holds
+
+
+def _read_cache(cache: Path) -> dict[str, dict]:
+    import json
+    try:
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        if data.get("format") != CACHE_FORMAT or not isinstance(data.get("lessons"), dict):
+            return {}
+        return data["lessons"]
+    except (OSError, ValueError, AttributeError):
+        return {}   # no cache yet, or an unreadable one: every lesson is parsed
+
+
+def _from_entry(path: Path, entry: dict) -> Lesson:
+    return Lesson(slug=entry["slug"], path=path, title=entry["title"], order=int(entry["order"]),
+                  objectives=list(entry["objectives"]), summary=entry["summary"], body=entry["body"],
+                  sections=[Section(*s) for s in entry["sections"]], note=entry["note"],
+                  stat=tuple(entry["stat"]), _html=entry["html"])
+
+
+def save_cache(lessons: list[Lesson], cache: Path) -> bool:
+    """Render every lesson (off the GUI thread: this may take a moment) and keep what loading and
+    rendering found in `cache` for the next start. Writes only when something changed, atomically;
+    a cache that cannot be written is no error (the next start parses the files). True if written."""
+    import json
+    import os
+
+    entries = {}
+    for lesson in lessons:
+        html = lesson.html   # renders now if it was not shown yet
+        if lesson.stat is None:
+            continue
+        entries[str(lesson.path)] = {
+            "stat": list(lesson.stat), "slug": lesson.slug, "title": lesson.title, "order": lesson.order,
+            "objectives": list(lesson.objectives), "summary": lesson.summary, "body": lesson.body,
+            "sections": [[s.id, s.title, s.text] for s in lesson.sections], "note": lesson.note,
+            "html": html}
+    if _read_cache(cache) == entries:
+        return False
+    text = json.dumps({"format": CACHE_FORMAT, "lessons": entries}, ensure_ascii=False)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_name(cache.name + ".tmp")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, cache)
+    except OSError:
+        return False
+    return True
 
 
 @dataclass

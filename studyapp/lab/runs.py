@@ -62,9 +62,9 @@ METRICS: tuple[Metric, ...] = (
 RATER_KEY = "rater/score"   # drawn dashed in the reward-model chart
 SERIES_KEYS: tuple[str, ...] = tuple(m.key for m in METRICS) + (RATER_KEY,)
 
-# The PPO tab's controls start at the lab's PPOConfig defaults (a test keeps the two in step);
-# written out here so the tab needs no torch import to show them.
-# The lab's own defaults, so the tab's "default" preset is the run the lab measured and shipped.
+# The PPO tab's controls start at the lab's own PPOConfig defaults, so the tab's "default" preset
+# is the run the lab measured and shipped; ppo_config.py holds PPOConfig without torch, so the tab
+# shows them before any model loads.
 PPO_DEFAULTS = {key: getattr(PPOConfig(), key) for key in ("beta", "cliprange", "lr", "steps", "batch_size")}
 # Limits for the controls: wide enough to explore, narrow enough to finish on a laptop CPU.
 PPO_LIMITS = {"beta": (0.0, 2.0), "cliprange": (0.01, 1.0), "lr": (1e-6, 1e-2), "steps": (1, 500),
@@ -173,10 +173,6 @@ class Run:
 
     def sample_steps(self) -> list[int]:
         return sorted({s["step"] for s in self.samples})
-
-    def last(self, key: str) -> float:
-        column = self.values.get(key, [])
-        return column[-1] if column else math.nan
 
 
 # ----------------------------------------------------------------------------- shipped runs

@@ -313,19 +313,6 @@ class Cards:
                     return True
         return False
 
-    def state_counts(self, deck_id: str | None = None) -> dict[str, int]:
-        """new / learning / young / mature / total, for the overview."""
-        where, args = "deleted_at IS NULL", []
-        if deck_id:
-            where += " AND deck_id = ?"
-            args.append(deck_id)
-        row = self.store.db.execute(f"""
-            SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state IN (1, 3)),
-                   count(*) FILTER (WHERE state = 2 AND coalesce(interval_days, 0) < {MATURE_DAYS}),
-                   count(*) FILTER (WHERE state = 2 AND interval_days >= {MATURE_DAYS}), count(*)
-            FROM card WHERE {where}""", args).fetchone()
-        return dict(zip(("new", "learning", "young", "mature", "total"), row))
-
 
 def search_rows(conn, text: str = "", *, deck_id: str | None = None, limit: int = 2000) -> list[dict]:
     """Cards.search on any sqlite3 connection, so the browser can search on a worker thread

@@ -1,6 +1,6 @@
 """The learner's scheduling options, the fsrs Scheduler they make, and card <-> row conversion.
 
-Options live in the profile (store.settings key "cards.options") so they follow the learner:
+Options live in the profile (the settings key "cards.options") so they follow the learner:
 desired retention, learning and relearning steps, daily limits, fuzzing, the day's start hour and,
 once the optimizer has run, the fitted FSRS parameters. Nothing here knows Qt.
 """
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
+from studyapp.store.settings import Settings
 from studyapp.store.timeutil import from_text, to_text
 
 SETTINGS_KEY = "cards.options"
@@ -60,7 +61,7 @@ class Options:
     # ---- persistence ----------------------------------------------------------------------
     @classmethod
     def load(cls, store) -> Options:
-        raw = store.settings.get(SETTINGS_KEY, None) or {}
+        raw = Settings(store).get(SETTINGS_KEY, None) or {}
         known = {k: v for k, v in raw.items() if k in cls.__dataclass_fields__}
         for name in ("learning_steps", "relearning_steps", "parameters"):
             if isinstance(known.get(name), list):
@@ -71,7 +72,7 @@ class Options:
             return cls()   # a hand-edited or older value must not stop reviews
 
     def save(self, store) -> None:
-        store.settings.set(SETTINGS_KEY, asdict(self.validated()))
+        Settings(store).set(SETTINGS_KEY, asdict(self.validated()))
 
     def with_(self, **changes) -> Options:
         return replace(self, **changes).validated()

@@ -3,8 +3,8 @@
     result = open_profile(data_dir)      # checks, repairs, migrates, backs up
     for text in result.messages: ...     # show these to the learner
     store = result.store
-    store.progress.mark_section_read("sft-basics", "why-sft")
-    store.settings.set("theme", "dark")
+    LessonProgress(store).mark_section_read("sft-basics", "why-sft")
+    Settings(store).set("theme", "dark")
     store.maybe_backup()                 # from a UI timer
     store.close()
 
@@ -14,7 +14,7 @@ durability, migrations.py for adding tables.
 
 from .backup import connect_readonly
 from .db import Store
-from .errors import ProfileDamageFound, ProfileTooNewError, StorageError, StoreError
+from .errors import ProfileClosed, ProfileDamageFound, ProfileTooNewError, StorageError, StoreError
 from .migrations import LATEST_VERSION, MIGRATIONS, Migration
 from .profile import PROFILE_NAME, OpenResult, open_profile
 from .progress import LessonProgress, Progress
@@ -22,6 +22,6 @@ from .settings import Settings
 
 __all__ = [
     "LATEST_VERSION", "MIGRATIONS", "PROFILE_NAME", "LessonProgress", "Migration", "OpenResult",
-    "ProfileDamageFound", "ProfileTooNewError", "Progress", "Settings", "StorageError", "Store",
+    "ProfileClosed", "ProfileDamageFound", "ProfileTooNewError", "Progress", "Settings", "StorageError", "Store",
     "StoreError", "connect_readonly", "open_profile",
 ]

@@ -3,8 +3,9 @@
 Open it with studyapp.store.open_profile(), which also checks, migrates and repairs the file; the
 Store itself assumes a healthy, current database. Reads may use `store.db` (a sqlite_utils
 Database) directly; every write goes through `with store.transaction():`. Features keep their
-queries in their own modules (progress.py, settings.py, later cards.py, quiz.py ...) and reach
-them as `store.progress`, `store.settings`.
+queries in their own modules and are built on the store, one way for all of them:
+`LessonProgress(store)`, `Settings(store)`, `LabRuns(store)`, `QuizHistory(store)`, `TeachAttempts(store)` ... The
+features import this module, never the other way round (no import cycle inside the package).
 
 Durability choice: WAL with synchronous=FULL. With NORMAL a commit survives a crash of the app
 but the last commits may roll back if the machine loses power; FULL syncs the WAL on each commit,
@@ -21,19 +22,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import backup as backups
-from .errors import ProfileDamageFound, StorageError, StoreError
+from .errors import ProfileClosed, ProfileDamageFound, StorageError, StoreError
 from .timeutil import Clock, system_clock, to_text
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
-
-    from .progress import LessonProgress
-    from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +68,7 @@ class Store:
             conn.close()
             raise
         self.conn = conn
-        # Imported here, not at the top: sqlite_utils pulls in numpy, click and dateutil (about
-        # 0.1-0.2 s), and `import studyapp.store` should stay cheap for the window's first paint.
-        from sqlite_utils import Database
-
-        # Third-party sqlite-utils plugins have no business changing a learner's profile
-        # connection, and scanning for them costs start-up time.
-        self.db = Database(conn, execute_plugins=False)
+        self._db: Database | None = None
         self._lock = threading.RLock()
         newest = backups.list_backups(self.backup_dir)
         self._last_backup_at: datetime | None = newest[0].taken_at if newest else None
@@ -86,6 +77,26 @@ class Store:
         self._backup_due = False
         # Set by open_profile() when the file cannot be written: close() then leaves it alone.
         self.read_only = False
+
+    @property
+    def db(self) -> Database:
+        """The connection as a sqlite_utils Database, made on first use.
+
+        sqlite_utils pulls in numpy, click and dateutil (0.19-0.32 s of imports here), so nothing
+        the first window needs uses it: opening an up-to-date profile and the start-up reads
+        (settings, lesson progress) go through `conn`, and the window imports sqlite_utils on a
+        thread after its first frame (issue 16), before the first write needs it."""
+        if self._db is None:
+            with self._lock:
+                if self.conn is None:
+                    raise ProfileClosed(f"The profile {self.path} is closed.")
+                if self._db is None:
+                    from sqlite_utils import Database
+
+                    # Third-party sqlite-utils plugins have no business changing a learner's
+                    # profile connection, and scanning for them costs start-up time.
+                    self._db = Database(self.conn, execute_plugins=False)
+        return self._db
 
     # ---- writing ---------------------------------------------------------------------------
 
@@ -97,6 +108,9 @@ class Store:
         the busy timeout) instead of failing half-way through. Nested use becomes a savepoint.
         """
         with self._lock:
+            if self.conn is None:
+                raise ProfileClosed(f"The profile {self.path} was closed before this change could be "
+                                    "saved; nothing was written.")
             if self.conn.in_transaction:
                 with self.db.atomic():
                     yield self.db
@@ -127,29 +141,18 @@ class Store:
         # names the file and the cause in words; anything else (a bug, a constraint) stays as is.
         return StorageError.from_sqlite(self.path, error) or error
 
+    @property
+    def closed(self) -> bool:
+        """True once close() ran: nothing may be written any more."""
+        return self.conn is None
+
     def now(self) -> datetime:
         return self.clock()
 
     def now_text(self) -> str:
         return to_text(self.clock())
 
-    # ---- feature modules -------------------------------------------------------------------
-
-    @cached_property
-    def progress(self) -> LessonProgress:
-        from .progress import LessonProgress
-        return LessonProgress(self)
-
-    @cached_property
-    def settings(self) -> Settings:
-        from .settings import Settings
-        return Settings(self)
-
     # ---- backups ---------------------------------------------------------------------------
-
-    @property
-    def last_backup_at(self) -> datetime | None:
-        return self._last_backup_at
 
     def has_unsaved_backup_changes(self) -> bool:
         """True when something was written since the last backup this session knows of."""

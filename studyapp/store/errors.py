@@ -18,6 +18,11 @@ class ProfileTooNewError(StoreError):
     """The profile was written by a newer studyapp; it is left untouched, never downgraded."""
 
 
+class ProfileClosed(StoreError):
+    """A write reached a profile that was already closed (a late signal from a background task,
+    say). Nothing was written; code that may run that late checks `store.closed` first."""
+
+
 # SQLite result codes of a write that failed for a reason outside the program: the disk, the
 # file's permissions, another program's lock. (Anything else is a bug and stays a plain error.)
 _CAUSES = {

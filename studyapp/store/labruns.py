@@ -115,10 +115,6 @@ class LabRuns:
                        [status, self.store.now_text(), _json(summary) if summary is not None else None,
                         message, run_id])
 
-    def rename(self, run_id: int, name: str) -> None:
-        with self.store.transaction() as db:
-            db.execute("UPDATE lab_run SET name = ? WHERE id = ?", [name, run_id])
-
     def delete(self, run_id: int) -> None:
         # ON DELETE CASCADE removes the metrics and samples with the run.
         with self.store.transaction() as db:

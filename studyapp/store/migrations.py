@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from sqlite_utils import Database
 
 # "STDY" in ASCII; tells our profile apart from any other SQLite file (sqlite.org/fileformat2.html).
@@ -88,7 +90,8 @@ def check_sequence(migrations: list[Migration]) -> None:
 check_sequence(MIGRATIONS)
 
 
-def user_version(db: Database) -> int:
+def user_version(db: Database | sqlite3.Connection) -> int:
+    """The profile's schema version (a sqlite_utils Database or a plain connection)."""
     return db.execute("PRAGMA user_version").fetchone()[0]
 
 

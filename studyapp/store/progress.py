@@ -1,6 +1,6 @@
 """Lesson progress: which sections a learner has read, which lessons are done, where they were.
 
-Reached as `store.progress`. Lessons and sections are named by the ids the content layer gives
+Built on an open store: `LessonProgress(store)`. Lessons and sections are named by the ids the content layer gives
 them (a lesson slug such as "sft-basics", a section's anchor id), so renaming a heading's text
 keeps the learner's progress while renaming its anchor starts that section afresh.
 """
@@ -52,9 +52,11 @@ class LessonProgress:
             return cursor.rowcount == 1
 
     def sections_read(self, lesson_id: str) -> set[str]:
-        rows = self.store.db["lesson_section_read"].rows_where(
-            "lesson_id = ?", [lesson_id], select="section_id")
-        return {row["section_id"] for row in rows}
+        # Reads go through the plain connection: the Lessons tab shows them in the first frame,
+        # before sqlite_utils has loaded (Store.db).
+        rows = self.store.conn.execute("SELECT section_id FROM lesson_section_read WHERE lesson_id = ?",
+                                       [lesson_id])
+        return {section_id for (section_id,) in rows}
 
     def set_completed(self, lesson_id: str, done: bool = True) -> None:
         """Mark a lesson done (keeping the first completion time) or not done."""
@@ -89,24 +91,25 @@ class LessonProgress:
 
     def lesson_progress(self, lesson_ids: list[str] | None = None) -> dict[str, Progress]:
         """Progress of every lesson the learner has touched (or of the ids given), by lesson id."""
-        db = self.store.db
+        conn = self.store.conn
         where, params = "", []
         if lesson_ids is not None:
             where = f"WHERE lesson_id IN ({', '.join('?' for _ in lesson_ids)})"
             params = list(lesson_ids)
         sections: dict[str, set[str]] = {}
-        for lesson_id, section_id in db.execute(
+        for lesson_id, section_id in conn.execute(
                 f"SELECT lesson_id, section_id FROM lesson_section_read {where}", params):
             sections.setdefault(lesson_id, set()).add(section_id)
         result = {}
-        for row in db.query(f"SELECT * FROM lesson_progress {where}", params):
-            lesson_id = row["lesson_id"]
+        for lesson_id, completed_at, last_section, last_scroll, updated_at in conn.execute(
+                "SELECT lesson_id, completed_at, last_section, last_scroll, updated_at "
+                f"FROM lesson_progress {where}", params):
             result[lesson_id] = Progress(
                 lesson_id=lesson_id,
                 sections_read=frozenset(sections.get(lesson_id, ())),
-                completed_at=from_text(row["completed_at"]),
-                last_section=row["last_section"],
-                last_scroll=row["last_scroll"],
-                updated_at=from_text(row["updated_at"]),
+                completed_at=from_text(completed_at),
+                last_section=last_section,
+                last_scroll=last_scroll,
+                updated_at=from_text(updated_at),
             )
         return result

@@ -1,6 +1,6 @@
 """Small per-profile UI state (window geometry, last tab, theme ...) as JSON values by key.
 
-Reached as `store.settings`. Values must be JSON-serialisable: the UI stores Qt byte arrays such
+Built on an open store: `Settings(store)`. Values must be JSON-serialisable: the UI stores Qt byte arrays such
 as saveGeometry() as base64 text. This is for state that belongs to the learner's profile;
 installation-wide options live in studyapp/config.py.
 """
@@ -19,7 +19,8 @@ class Settings:
         self.store = store
 
     def get(self, key: str, default: Any = None) -> Any:
-        row = self.store.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        # Through the plain connection: the window reads its settings before sqlite_utils loads.
+        row = self.store.conn.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
         if row is None:
             return default
         try:
@@ -34,7 +35,7 @@ class Settings:
         # An unchanged value is not written: no write lock is taken, so the app starts and
         # switches tabs while `studyapp cards import` holds the lock (a write waited 5 s there).
         if not self.store.conn.in_transaction:
-            row = self.store.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+            row = self.store.conn.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
             if row is not None and row[0] == text:
                 return
         with self.store.transaction() as db:

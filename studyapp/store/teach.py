@@ -9,7 +9,7 @@
 Each attempt keeps the text, the coverage and the full grade as JSON (per key point: status,
 score, the learner's matched sentence, the lessons that teach it), so an old attempt is shown
 exactly as it was graded even after the rubric or the thresholds change; `grader` records which
-model and threshold set graded it. The draft lives in store.settings under draft_key(rubric_id).
+model and threshold set graded it. The draft lives in the settings under draft_key(rubric_id).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .settings import Settings
 from .timeutil import from_text
 
 if TYPE_CHECKING:
@@ -114,8 +115,8 @@ class TeachAttempts:
     # ---- the draft -------------------------------------------------------------------------
 
     def draft(self, rubric_id: str) -> str:
-        value = self.store.settings.get(draft_key(rubric_id), "")
+        value = Settings(self.store).get(draft_key(rubric_id), "")
         return value if isinstance(value, str) else ""
 
     def save_draft(self, rubric_id: str, text: str) -> None:
-        self.store.settings.set(draft_key(rubric_id), text)
+        Settings(self.store).set(draft_key(rubric_id), text)

@@ -44,7 +44,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .rubric import Rubric
+from studyapp.content.rubric import Rubric
 
 COVERED = 0.62
 PARTLY = 0.55

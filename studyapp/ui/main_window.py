@@ -310,7 +310,32 @@ class MainWindow(QMainWindow):
             self.removeEventFilter(self)
             self._first_backup.start()   # the start-up backup, once the window is up
             self._backup_timer.start()
+            QTimer.singleShot(0, self._after_first_paint)
         return super().eventFilter(obj, event)
+
+    def _after_first_paint(self) -> None:
+        """Load on a thread what the first frame did not need, so that the GUI thread never waits
+        for it later: the profile's write library (sqlite_utils, 0.19-0.32 s of imports; Store.db)
+        before the first write, and Markdown, with every lesson rendered and kept in the lesson
+        cache for the next start. A plain thread, not a worker task: nothing on screen waits for
+        it, and a cache that cannot be written only means the next start parses the lessons again."""
+        import threading
+
+        from studyapp.content.lessons import save_cache
+
+        store, lessons, cache = self.ctx.store, list(self.ctx.lessons), self.ctx.config.lesson_cache_path
+
+        def load() -> None:
+            from studyapp.store import StoreError
+            try:
+                store.db
+            except StoreError:   # the window closed at once, and the profile with it
+                pass
+            save_cache(lessons, cache)
+
+        # Not a daemon: quitting at once waits for it (well under a second) rather than killing
+        # it inside an import or half-way through the cache file.
+        threading.Thread(target=load, name="studyapp-after-first-frame").start()
 
     def _save_state(self) -> None:
         normal = self.normalGeometry() if self.isMaximized() or self.isFullScreen() else self.geometry()

@@ -361,9 +361,20 @@ class PPOTab(QWidget):
             self.pause_button.setText("Pause")
             self.pause_button.blockSignals(False)
 
+    def _profile_closed(self) -> bool:
+        """The profile was closed under a run (a late signal): nothing more can be written to it.
+        Every step already sent is stored; the run reopens as 'interrupted' with those steps."""
+        if not self.ctx.store.closed:
+            return False
+        if self.task is not None and not self.task.done:
+            self.task.cancel()
+        return True
+
     def _on_step(self, info) -> None:
         run = self.live
         if run is None or not isinstance(info, dict) or info.get("done") or "objective/kl" not in info:
+            return
+        if self._profile_closed():
             return
         samples = info.get("samples") or []
         run.append(info, samples)
@@ -384,7 +395,8 @@ class PPOTab(QWidget):
             return
         run.status = status
         run.version += 1
-        self.labruns.finish(run.run_id, status, summary, message)
+        if not self._profile_closed():
+            self.labruns.finish(run.run_id, status, summary, message)
         self._update_item(run)
 
     def _on_done(self, result) -> None:

@@ -19,6 +19,7 @@ from studyapp.results import (
     LEARNER_KEY, Report, collect, collect_from_file, export_csv, export_filename, export_json,
     learner_name,
 )
+from studyapp.store.settings import Settings
 from studyapp.ui import theme, worker
 from studyapp.ui.links import make_link
 
@@ -206,7 +207,7 @@ class ProgressTab(QWidget):
         text, ok = QInputDialog.getText(self, "Your name", "Your name, as your teacher should see "
                                         "it on your exported results:", text=name)
         if ok and text.strip():
-            self.store.settings.set(LEARNER_KEY, " ".join(text.split()))
+            Settings(self.store).set(LEARNER_KEY, " ".join(text.split()))
             self._show_name()
         return learner_name(self.store)
 

@@ -98,8 +98,13 @@ class PendingWrites(QObject):
                               QMessageBox.Ok, _window())
             box.finished.connect(lambda _result: None)
             box.setModal(False)
+            # The window it belongs to may go first (and delete the box with it): forget it then.
+            box.destroyed.connect(self._box_gone)
             box.open()
             self._box = box
+
+    def _box_gone(self, *_args) -> None:
+        self._box = None
 
 
 _writes: PendingWrites | None = None

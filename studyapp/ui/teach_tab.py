@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from studyapp.store.teach import TeachAttempts
 from studyapp.store.timeutil import for_people
-from studyapp.tutor.rubric import Rubric, check_links, load_rubrics
+from studyapp.content.rubric import Rubric, check_links, load_rubrics
 from studyapp.ui import theme, worker
 
 SAVE_DELAY_MS = 700          # the draft is written this long after the last keystroke

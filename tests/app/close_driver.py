@@ -39,9 +39,9 @@ def main() -> int:
     start_tab = {"compare-loading": "compare", "compare-answering": "compare", "reward-training": "rlhf",
                  "ppo-cancelling": "ppo"}.get(moment)
     if start_tab:   # the learner left the app on this tab last time: it opens there
-        from studyapp.store import open_profile
+        from studyapp.store import Settings, open_profile
         store = open_profile(config.data_path, backup_on_start=False).store
-        store.settings.set("last_tab", start_tab)
+        Settings(store).set("last_tab", start_tab)
         store.close(backup=False)
 
     app = A._make_app(sys.argv[:1])

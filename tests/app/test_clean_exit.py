@@ -39,7 +39,9 @@ def test_closing_at_any_moment_exits_0(moment, tmp_path):
 
 
 def test_closing_while_a_ppo_run_cancels_keeps_the_run_as_cancelled(tmp_path):
-    out = run(str(DRIVER), "ppo-cancelling", str(tmp_path / "profile"))
+    from tests.support import make_tiny_models
+    models = make_tiny_models(tmp_path / "models")   # the same models on every machine, shipped ones or not
+    out = run(str(DRIVER), "ppo-cancelling", str(tmp_path / "profile"), str(models))
     assert_clean(out)
     assert "event: ppo started: True" in out.stdout and "event: closing while a PPO run is cancelling" in out.stdout
     from studyapp.store import open_profile

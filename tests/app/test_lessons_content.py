@@ -138,3 +138,27 @@ def test_two_lessons_with_one_slug_in_a_folder_are_reported(tmp_path):
     assert [l.title for l in lessons] == ["A test lesson"]
     [error] = errors
     assert error.path.name == "02-intro.md" and "'intro' is also the name of 01-intro.md" in error.message
+
+
+def test_the_lesson_cache_gives_the_same_lessons_without_rendering_and_follows_edits(tmp_path, monkeypatch):
+    import os
+    import studyapp.content.lessons as lessons_mod
+    folder = lesson_dir(tmp_path, {"01-a.md": GOOD, "02-b.md": GOOD.replace("order: 1", "order: 2")
+                                   .replace("title: ", "title: Second ")})
+    cache = tmp_path / "cache" / "lessons.json"
+    parsed, _ = load_lessons(folder, cache=cache)              # no cache yet: parsed
+    assert lessons_mod.save_cache(parsed, cache) and not lessons_mod.save_cache(parsed, cache)   # unchanged: no write
+    calls = []
+    monkeypatch.setattr(lessons_mod, "render", lambda body: calls.append(body))
+    cached, errors = load_lessons(folder, cache=cache)
+    assert calls == [] and errors == []                        # nothing parsed or rendered
+    assert [(l.slug, l.title, l.order, l.objectives, l.summary, l.body, l.sections, l.note, l.html)
+            for l in cached] == [(l.slug, l.title, l.order, l.objectives, l.summary, l.body, l.sections, l.note,
+                                  l.html) for l in parsed]
+    monkeypatch.undo()
+    edited = folder / "02-b.md"
+    edited.write_text(edited.read_text().replace("title: Second", "title: Edited"))
+    os.utime(edited, ns=(edited.stat().st_atime_ns, edited.stat().st_mtime_ns + 10**9))
+    assert [l.title.split()[0] for l in load_lessons(folder, cache=cache)[0]][1] == "Edited"
+    cache.write_text("{not json")                              # a damaged cache: the files are parsed
+    assert [l.title for l in load_lessons(folder, cache=cache)[0]] == [l.title for l in load_lessons(folder)[0]]

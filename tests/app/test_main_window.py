@@ -212,6 +212,51 @@ def test_a_start_imports_neither_plots_nor_models_before_its_first_frame(tmp_pat
     assert "first full frame:" in out.stdout and "imported: []" in out.stdout, out.stdout
 
 
+FIRST_PAINT_PROBE = """
+import sys
+from studyapp.ui import main_window as M
+original = M.MainWindow._after_first_paint
+
+def probe(self):
+    lessons = self.tab_widgets.built("lessons")
+    print("at first paint:", sorted(m for m in ("sqlite_utils", "markdown") if m in sys.modules),
+          "| showing:", lessons.current.title if lessons is not None and lessons.current else None,
+          "| lesson text:", lessons is not None and lessons.current.title in lessons.view.toPlainText(), flush=True)
+    original(self)
+
+M.MainWindow._after_first_paint = probe
+from studyapp.cli import main
+sys.exit(main(["--data-dir", sys.argv[1]]))
+"""
+
+
+def test_a_second_start_shows_the_lesson_without_loading_sqlite_utils_or_markdown_first(tmp_path):
+    import os
+    from studyapp.content.lessons import load_lessons
+    env = dict(os.environ, STUDYAPP_QUIT_AFTER_FIRST_PAINT="1", QT_QPA_PLATFORM="offscreen")
+    first_lesson = load_lessons(*make_config(tmp_path).content_folders("lessons"))[0][0].title
+    runs = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", FIRST_PAINT_PROBE, str(tmp_path / "p")], env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0 and "first full frame:" in out.stdout, out.stderr
+        runs.append(out.stdout)
+    # The first start ever parses the lessons and creates the profile (both need the libraries);
+    # after it, the lesson cache is there and the second start needs neither before its first paint.
+    assert (tmp_path / "p" / "cache" / "lessons.json").exists()
+    assert f"at first paint: [] | showing: {first_lesson} | lesson text: True" in runs[1], runs[1]
+
+
+def test_the_window_loads_the_write_library_after_its_first_paint_and_writes_work(open_window, qtbot, tmp_path):
+    import sys
+    window, ctx = open_window()
+    qtbot.waitUntil(lambda: ctx.store._db is not None, timeout=60_000)   # loaded on a thread
+    qtbot.waitUntil(lambda: (tmp_path / "profile" / "cache" / "lessons.json").exists(), timeout=60_000)
+    assert "sqlite_utils" in sys.modules
+    ctx.progress.mark_section_read("base-models", "x")
+    assert "x" in ctx.progress.sections_read("base-models")
+
+
 def test_the_hidden_reward_playground_waits_to_be_shown_before_it_scores(open_window, qtbot):
     from studyapp.ui import worker
     window, ctx = open_window()

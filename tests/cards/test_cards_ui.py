@@ -1,8 +1,6 @@
 """The Flashcards tab driven like a learner: keys, previews on the buttons, undo, delete, stats."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 from PySide6.QtCore import Qt
 
@@ -10,32 +8,12 @@ from studyapp import config as cfg
 from studyapp.srs.review import Reviewer
 from studyapp.srs.scheduling import Options
 from studyapp.ui.cards_tab import CardsTab
-
-
-class FakeWindow:
-    """What the tab uses of the main window."""
-
-    def __init__(self, store, lessons, data_dir) -> None:
-        self.ctx = SimpleNamespace(store=store, lessons=lessons,
-                                   config=cfg.load_config({"data_dir": data_dir}, env={}))
-        self.links: list[str] = []
-        self.statuses: list[str] = []
-        self.errors: list[str] = []
-
-    def open_link(self, url: str) -> bool:
-        self.links.append(url)
-        return True
-
-    def show_status(self, message: str, ms: int = 0) -> None:
-        self.statuses.append(message)
-
-    def report_error(self, title: str, message: str, details: str = "") -> None:
-        self.errors.append(message)
+from tests.support import FakeWindow
 
 
 @pytest.fixture
 def tab(qtbot, store, lessons, tmp_path):
-    window = FakeWindow(store, lessons, tmp_path / "profile")
+    window = FakeWindow.of(store, cfg.load_config({"data_dir": tmp_path / "profile"}, env={}), lessons)
     widget = CardsTab(window)
     qtbot.addWidget(widget)
     widget.resize(1100, 700)

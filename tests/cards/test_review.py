@@ -9,6 +9,7 @@ from fsrs import Card, Rating, Scheduler, State
 
 from studyapp.srs.review import Reviewer
 from studyapp.srs.scheduling import Options, format_interval, parse_steps
+from studyapp.store import Settings
 
 
 def test_previews_are_what_fsrs_schedules_without_fuzzing(cards, clock):
@@ -109,7 +110,7 @@ def test_options_are_checked_and_kept_in_the_profile(store):
         parse_steps("1m ten")
     Options().with_(desired_retention=0.93, new_per_day=7).save(store)
     assert Options.load(store).desired_retention == 0.93 and Options.load(store).new_per_day == 7
-    store.settings.set("cards.options", {"desired_retention": "high"})   # a hand-edited value
+    Settings(store).set("cards.options", {"desired_retention": "high"})   # a hand-edited value
     assert Options.load(store) == Options()
 
 

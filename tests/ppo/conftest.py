@@ -5,34 +5,12 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from types import SimpleNamespace
-
-from studyapp.config import load_config
 
 import pytest
 
+from studyapp.config import load_config
 from studyapp.store import open_profile
-
-
-class FakeWindow:
-    """What a tab needs of the main window, recording what the tab tells the learner."""
-
-    def __init__(self, ctx):
-        self.ctx = ctx
-        self.statuses, self.errors, self.links, self.tracked = [], [], [], []
-
-    def show_status(self, message, ms=0):
-        self.statuses.append(message)
-
-    def report_error(self, title, message, details=""):
-        self.errors.append((title, message))
-
-    def track_task(self, task, label):
-        self.tracked.append(label)
-
-    def open_link(self, url):
-        self.links.append(url)
-        return True
+from tests.support import FakeWindow, make_tiny_models
 
 
 def write_series(path: Path, steps: int, *, kl_growth: float, nan_at: int | None = None) -> None:
@@ -60,32 +38,24 @@ def models_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def make_window(tmp_path, models_dir):
-    stores = []
+    windows = []
 
     def _make(models: Path | None = None, data: Path | None = None):
         data = data or tmp_path / "profile"
         store = open_profile(data, backup_on_start=False).store
-        stores.append(store)
         config = load_config({"data_dir": data, "models_dir": models or models_dir}, env={},
                              site_file=tmp_path / "no-site.toml", user_file=tmp_path / "no-user.toml")
-        return FakeWindow(SimpleNamespace(config=config, store=store))
+        windows.append(FakeWindow.of(store, config))
+        return windows[-1]
 
     yield _make
-    from studyapp.ui import worker
-    worker.cancel_all(wait_ms=30_000)   # before the profile closes under a run that is still writing
-    for store in stores:
-        if store.conn is not None:
-            store.close(backup=False)
+    for window in windows:   # as the app quits: runs stop and say so before their profile closes
+        window.close()
 
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory) -> Path:
     """models/sft and models/reward made tiny (seconds), with the shipped series beside them."""
-    from studyapp.lab.reward import RewardConfig, train_reward
-    from tests.lab.rlhf_fixtures import make_tiny_sft
-
-    models = tmp_path_factory.mktemp("tiny-models")
-    make_tiny_sft(models / "sft")
-    train_reward(models / "sft", models / "reward", RewardConfig(epochs=1, samples_per_prompt=0, sessions=1))
+    models = make_tiny_models(tmp_path_factory.mktemp("tiny-models"))
     write_series(models / "runs" / "ppo.jsonl", 5, kl_growth=0.2)
     return models

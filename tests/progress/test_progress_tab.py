@@ -12,6 +12,7 @@ from studyapp.app import build_context, create_window
 from studyapp.store.quiz import QuizHistory
 from studyapp.store.teach import TeachAttempts
 from studyapp import results
+from studyapp.store import Settings
 
 
 def only_our_tabs(monkeypatch):
@@ -151,7 +152,7 @@ def test_export_carries_name_date_and_version_and_asks_the_name_once(window, qtb
     tab.ask_export("csv")
     tab.ask_export("csv")
     assert len(asked) == 1                                  # asked once, then kept in the profile
-    assert ctx.store.settings.get(results.LEARNER_KEY) == "Ada Lovelace"
+    assert Settings(ctx.store).get(results.LEARNER_KEY) == "Ada Lovelace"
     assert "studyapp-results-ada-lovelace-" in suggested[0] and suggested[0].endswith(".csv")
     assert "Ada Lovelace" in tab.name_button.text()
     with open(tmp_path / "out1.csv", newline="", encoding="utf-8") as handle:

@@ -1,6 +1,5 @@
 """The quiz tab driven the way a learner uses it: keys and clicks, both modes, history, cards."""
 import json
-from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import Qt, QUrl
@@ -9,6 +8,7 @@ from studyapp import config as cfg
 from studyapp.content.lessons import load_lessons
 from studyapp.store.quiz import QuizHistory
 from studyapp.ui.quiz_tab import QuizTab, create_tab
+from tests.support import FakeWindow
 
 
 @pytest.fixture(scope="module")
@@ -136,11 +136,9 @@ def test_leaving_keeps_an_unfinished_attempt_and_links_open_a_quiz(qtbot, tab, s
 
 
 def test_create_tab_reads_the_shipped_banks_and_routes_links(qtbot, store, lessons, tmp_path):
-    opened, said = [], []
     config = cfg.load_config({"data_dir": tmp_path / "p"}, env={}, site_file=tmp_path / "s.toml",
                              user_file=tmp_path / "u.toml")
-    window = SimpleNamespace(ctx=SimpleNamespace(store=store, lessons=lessons, config=config),
-                             open_link=opened.append, show_status=said.append)
+    window = FakeWindow.of(store, config, lessons)
     widget = create_tab(window)
     qtbot.addWidget(widget)
     qtbot.waitUntil(lambda: bool(widget.banks), timeout=5000)
@@ -148,7 +146,7 @@ def test_create_tab_reads_the_shipped_banks_and_routes_links(qtbot, store, lesso
     assert [b.lesson_id for b in widget.banks] == ["base-models", "instruction-tuning",
                                                    "preferences-and-rewards", "ppo-and-kl", "hhh"]
     widget.question_page.open_section.emit("studyapp://lessons?lesson=hhh#summary")
-    assert opened == ["studyapp://lessons?lesson=hhh#summary"]
+    assert window.links == ["studyapp://lessons?lesson=hhh#summary"]
 
 
 def test_broken_questions_are_listed_on_the_start_page(qtbot, store, lessons, bank_dir):

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from studyapp.store import backup as backups
-from studyapp.store import open_profile
+from studyapp.store import LessonProgress, Settings, open_profile
 from tests.support import REPO, FakeClock, kill_midway
 
 
@@ -30,7 +30,7 @@ def integrity(path: Path) -> list[str]:
 
 
 def _sections(store, lesson: str) -> set[str]:
-    return store.progress.sections_read(lesson)
+    return LessonProgress(store).sections_read(lesson)
 
 
 # ---- kill -9 during backups -----------------------------------------------------------------
@@ -38,12 +38,12 @@ def _sections(store, lesson: str) -> set[str]:
 BACKUP_CHILD = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from studyapp.store import open_profile
+    from studyapp.store import LessonProgress, Settings, open_profile
     store = open_profile(Path(sys.argv[1]), backup_on_start=False).store
     start = int(sys.argv[2])
     for i in range(start, start + 100000):
-        store.progress.mark_section_read("kill", f"s{i:07d}")
-        store.settings.set("padding", "x" * (i % 3000))
+        LessonProgress(store).mark_section_read("kill", f"s{i:07d}")
+        Settings(store).set("padding", "x" * (i % 3000))
         store.backup_now()
         print(i, flush=True)
 """)
@@ -81,7 +81,7 @@ IMPORT_CHILD = textwrap.dedent("""
     from pathlib import Path
     from studyapp.srs.cards import Cards
     from studyapp.srs.csvio import import_csv
-    from studyapp.store import open_profile
+    from studyapp.store import LessonProgress, Settings, open_profile
     store = open_profile(Path(sys.argv[1]), backup_on_start=False).store
     cards = Cards(store)
     folder, size = Path(sys.argv[2]), int(sys.argv[3])
@@ -132,7 +132,7 @@ def bit_flips(folder: Path, flips: int, seed: int = 3, rows: int = 1500) -> dict
         store = open_profile(data_dir, clock=clock).store
         with store.transaction():
             for i in range(rows):
-                store.progress.mark_section_read("base", f"s{i:05d}-" + "y" * 30)
+                LessonProgress(store).mark_section_read("base", f"s{i:05d}-" + "y" * 30)
         store.close()   # a verified backup of every row
         expected = {f"s{i:05d}-" + "y" * 30 for i in range(rows)}
         path = data_dir / "profile.sqlite3"
@@ -150,7 +150,7 @@ def bit_flips(folder: Path, flips: int, seed: int = 3, rows: int = 1500) -> dict
             if day == 0 and opened.messages:
                 outcomes["detected_at_open"] += 1
             try:
-                opened.store.progress.mark_section_read("daily", f"d{day}")
+                LessonProgress(opened.store).mark_section_read("daily", f"d{day}")
                 opened.store.backup_now()
             except Exception:   # noqa: BLE001 - damage found by the backup, or a write refused
                 refused = True
@@ -178,7 +178,7 @@ TWO_CHILD = textwrap.dedent("""
     from studyapp.srs.cards import Cards
     from studyapp.srs.review import Reviewer
     from studyapp.srs.scheduling import Options
-    from studyapp.store import StorageError, open_profile
+    from studyapp.store import LessonProgress, Settings, StorageError, open_profile
     store = open_profile(Path(sys.argv[1]), backup_on_start=False).store
     tag, until = sys.argv[2], time.monotonic() + float(sys.argv[3])
     reviewer = Reviewer(store, deck_id=tag,

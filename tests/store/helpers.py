@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from studyapp.store import open_profile
+from studyapp.store import LessonProgress, open_profile
 from tests.support import FakeClock
 
 
@@ -15,7 +15,7 @@ def fill_profile(data_dir: Path, clock: FakeClock, sections: int = 3000) -> None
     store = result.store
     with store.transaction():
         for i in range(sections):
-            store.progress.mark_section_read(f"lesson-{i % 7}", f"section-{i:05d}-" + "x" * 40)
+            LessonProgress(store).mark_section_read(f"lesson-{i % 7}", f"section-{i:05d}-" + "x" * 40)
     store.close(backup=False)
 
 

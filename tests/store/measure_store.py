@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from studyapp.store import open_profile
+from studyapp.store import LessonProgress, open_profile
 from studyapp.store.backup import problem_with
 
 
@@ -67,7 +67,7 @@ def main() -> None:
         store.conn.execute(f"PRAGMA synchronous={mode}")
         counter = iter(range(10**9))
         timed(f"one mark_section_read commit, synchronous={mode}",
-              lambda: store.progress.mark_section_read("m", f"{mode}{next(counter)}"), 50)
+              lambda: LessonProgress(store).mark_section_read("m", f"{mode}{next(counter)}"), 50)
     store.close(backup=False)
 
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from studyapp.store import migrations, open_profile
+from studyapp.store import LessonProgress, migrations, open_profile
 from studyapp.store.backup import list_backups, problem_with
 
 from .helpers import integrity
@@ -22,7 +22,7 @@ def test_rotation_keeps_the_newest_n(data_dir, clock):
     store = open_profile(data_dir, clock=clock, keep_backups=3).store
     made = []
     for i in range(6):
-        store.progress.mark_section_read("a", f"s{i}")
+        LessonProgress(store).mark_section_read("a", f"s{i}")
         clock.advance(minutes=31)
         made.append(store.maybe_backup())
     assert all(made)
@@ -40,10 +40,10 @@ def test_rotation_keeps_the_newest_n(data_dir, clock):
 def test_maybe_backup_respects_the_interval_and_needs_changes(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
     assert store.maybe_backup() is None  # nothing written yet
-    store.progress.mark_section_read("a", "1")
+    LessonProgress(store).mark_section_read("a", "1")
     first = store.maybe_backup()  # no backup exists yet: due at once
     assert first is not None
-    store.progress.mark_section_read("a", "2")
+    LessonProgress(store).mark_section_read("a", "2")
     clock.advance(minutes=29)
     assert store.maybe_backup() is None
     clock.advance(minutes=2)
@@ -56,20 +56,20 @@ def test_maybe_backup_respects_the_interval_and_needs_changes(data_dir, clock):
 
 def test_interval_is_remembered_across_restarts(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
-    store.progress.mark_section_read("a", "1")
+    LessonProgress(store).mark_section_read("a", "1")
     store.close()  # close backs up the unsaved change
     assert len(_backups(data_dir)) == 1
     clock.advance(minutes=10)
     store = open_profile(data_dir, clock=clock).store
     assert len(_backups(data_dir)) == 1  # unchanged since the close-time backup: no new one
-    store.progress.mark_section_read("a", "2")
+    LessonProgress(store).mark_section_read("a", "2")
     assert store.maybe_backup() is None  # only 10 minutes since the last one
     store.close(backup=False)
 
 
 def test_start_backup_when_profile_changed_since_last_backup(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
-    store.progress.mark_section_read("a", "1")
+    LessonProgress(store).mark_section_read("a", "1")
     store.close(backup=False)
     assert _backups(data_dir) == []
     store = open_profile(data_dir, clock=clock).store
@@ -80,9 +80,9 @@ def test_start_backup_when_profile_changed_since_last_backup(data_dir, clock):
 
 def test_backup_is_consistent_while_a_transaction_is_open(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
-    store.progress.mark_section_read("a", "committed")
+    LessonProgress(store).mark_section_read("a", "committed")
     with store.transaction():
-        store.progress.mark_section_read("a", "not yet committed")
+        LessonProgress(store).mark_section_read("a", "not yet committed")
         backup = store.backup_now()
     conn = sqlite3.connect(backup.path)
     rows = {r[0] for r in conn.execute("SELECT section_id FROM lesson_section_read")}
@@ -99,7 +99,7 @@ def test_a_partial_backup_left_by_a_crash_is_cleaned_and_ignored(data_dir, clock
     hours_ago = time.time() - 2 * 3600   # a name without a pid is a leftover after an hour
     os.utime(leftover, (hours_ago, hours_ago))
     assert _backups(data_dir) == []
-    store.progress.mark_section_read("a", "1")
+    LessonProgress(store).mark_section_read("a", "1")
     store.backup_now()
     assert not leftover.exists()
     store.close()
@@ -107,9 +107,9 @@ def test_a_partial_backup_left_by_a_crash_is_cleaned_and_ignored(data_dir, clock
 
 def test_deferred_start_backup_is_taken_by_the_first_maybe_backup(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
-    store.progress.mark_section_read("a", "1")
+    LessonProgress(store).mark_section_read("a", "1")
     store.backup_now()
-    store.progress.mark_section_read("a", "2")
+    LessonProgress(store).mark_section_read("a", "2")
     store.close(backup=False)
     clock.advance(minutes=1)
     store = open_profile(data_dir, clock=clock, backup_on_start=False).store
@@ -122,7 +122,7 @@ def test_deferred_start_backup_is_taken_by_the_first_maybe_backup(data_dir, cloc
 
 def test_migration_takes_a_backup_first(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
-    store.progress.mark_section_read("a", "1")
+    LessonProgress(store).mark_section_read("a", "1")
     store.close()
     [before] = _backups(data_dir)
     latest = migrations.LATEST_VERSION
@@ -148,9 +148,9 @@ def test_migration_takes_a_backup_first(data_dir, clock):
 
 def test_clock_set_back_does_not_stop_backups(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
-    store.progress.mark_section_read("a", "1")
+    LessonProgress(store).mark_section_read("a", "1")
     assert store.maybe_backup() is not None
     clock.advance(days=-2)
-    store.progress.mark_section_read("a", "2")
+    LessonProgress(store).mark_section_read("a", "2")
     assert store.maybe_backup() is not None
     store.close()

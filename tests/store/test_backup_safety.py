@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from studyapp.store import open_profile, profile
+from studyapp.store import LessonProgress, Settings, open_profile, profile
 from studyapp.store import backup as backups
 from studyapp.store.db import DAMAGE_MARKER
 from studyapp.store.errors import ProfileDamageFound, StorageError
@@ -41,7 +41,7 @@ def _sections(path) -> set[str]:
 def test_silent_damage_is_never_backed_up_over_a_good_copy_and_is_repaired(data_dir, clock,
                                                                           monkeypatch):
     store = open_profile(data_dir, clock=clock).store
-    store.progress.mark_section_read("a", "before")
+    LessonProgress(store).mark_section_read("a", "before")
     store.close()
     [good] = _backups(data_dir)
     path = data_dir / "profile.sqlite3"
@@ -53,7 +53,7 @@ def test_silent_damage_is_never_backed_up_over_a_good_copy_and_is_repaired(data_
     clock.advance(days=1)
     opened = open_profile(data_dir, clock=clock, backup_on_start=False)
     assert opened.messages == []
-    opened.store.progress.mark_section_read("a", "day-0")
+    LessonProgress(opened.store).mark_section_read("a", "day-0")
     for _ in range(3):   # ...but every backup checks fully and refuses to stand in for `good`
         clock.advance(hours=1)
         with pytest.raises(ProfileDamageFound, match="older backups were all kept"):
@@ -70,7 +70,7 @@ def test_silent_damage_is_never_backed_up_over_a_good_copy_and_is_repaired(data_
     opened = open_profile(data_dir, clock=clock)
     [message] = opened.messages
     assert "was damaged" in message and "nothing was lost" in message, message
-    assert opened.store.progress.sections_read("a") == {"before", "day-0"}
+    assert LessonProgress(opened.store).sections_read("a") == {"before", "day-0"}
     assert opened.store.db.execute("SELECT x FROM silent_t WHERE rowid = 7").fetchone()[0] == "changed"
     opened.store.close()
     assert integrity(path) == ["ok"] and not (data_dir / "backups" / DAMAGE_MARKER).exists()
@@ -79,19 +79,19 @@ def test_silent_damage_is_never_backed_up_over_a_good_copy_and_is_repaired(data_
 
 def test_small_profile_gets_the_full_check_at_start(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
-    store.progress.mark_section_read("a", "1")
+    LessonProgress(store).mark_section_read("a", "1")
     store.close()
     damage_index_silently(data_dir / "profile.sqlite3")
     opened = open_profile(data_dir, clock=clock)
     assert "nothing was lost" in opened.messages[0]
-    assert opened.store.progress.sections_read("a") == {"1"}
+    assert LessonProgress(opened.store).sections_read("a") == {"1"}
     opened.store.close()
 
 
 def test_every_backup_damaged_still_restores_the_readable_one_never_empty(data_dir, clock):
     store = open_profile(data_dir, clock=clock, keep_backups=2).store
     for i in range(2):
-        store.progress.mark_section_read("a", f"s{i}")
+        LessonProgress(store).mark_section_read("a", f"s{i}")
         clock.advance(minutes=31)
         store.backup_now()
     store.close(backup=False)
@@ -101,7 +101,7 @@ def test_every_backup_damaged_still_restores_the_readable_one_never_empty(data_d
     opened = open_profile(data_dir, clock=clock)
     assert "the newest readable one" in opened.messages[0]
     assert not opened.created
-    assert opened.store.progress.sections_read("a") == {"s0", "s1"}
+    assert LessonProgress(opened.store).sections_read("a") == {"s0", "s1"}
     opened.store.close()
     assert integrity(data_dir / "profile.sqlite3") == ["ok"]
 
@@ -110,7 +110,7 @@ def test_retention_keeps_daily_weekly_and_monthly_copies(data_dir, clock):
     store = open_profile(data_dir, clock=clock, keep_backups=3).store
     for day in range(120):
         for _ in range(2):
-            store.progress.mark_section_read("a", f"{day}-{clock.now.minute}")
+            LessonProgress(store).mark_section_read("a", f"{day}-{clock.now.minute}")
             clock.advance(minutes=31)
             store.backup_now()
         clock.advance(days=1, minutes=-62)
@@ -130,12 +130,12 @@ def test_clock_fast_then_corrected_keeps_the_new_backup_and_restores_it(data_dir
     store = open_profile(data_dir, clock=clock, keep_backups=2).store
     clock.advance(days=400)                         # the clock runs fast ...
     for i in range(3):
-        store.progress.mark_section_read("a", f"fast-{i}")
+        LessonProgress(store).mark_section_read("a", f"fast-{i}")
         clock.advance(minutes=31)
         store.backup_now()
     clock.advance(days=-400)                        # ... and is corrected
     for i in range(3):
-        store.progress.mark_section_read("a", f"now-{i}")
+        LessonProgress(store).mark_section_read("a", f"now-{i}")
         clock.advance(minutes=31)
         made = store.backup_now()
         assert made.path.exists()                   # not pruned by the call that wrote it
@@ -145,7 +145,7 @@ def test_clock_fast_then_corrected_keeps_the_new_backup_and_restores_it(data_dir
 
     (data_dir / "profile.sqlite3").write_bytes(b"junk" * 1000)
     opened = open_profile(data_dir, clock=clock)
-    assert opened.store.progress.sections_read("a") >= {"fast-2", "now-0", "now-1", "now-2"}
+    assert LessonProgress(opened.store).sections_read("a") >= {"fast-2", "now-0", "now-1", "now-2"}
     assert any("dated in the future" in m for m in opened.messages)
     opened.store.close()
 
@@ -183,7 +183,7 @@ def test_leftovers_of_dead_processes_go_and_live_ones_stay(data_dir, clock):
             stamp = time.time() - 2 * backups.STALE_AFTER_S if key == "legacy-old" else old
             os.utime(path, (stamp, stamp))
     store = open_profile(data_dir, clock=clock).store
-    store.progress.mark_section_read("a", "1")
+    LessonProgress(store).mark_section_read("a", "1")
     store.backup_now()
     store.close()
     left = {key for key, path in files.items() if path.exists()}
@@ -193,12 +193,12 @@ def test_leftovers_of_dead_processes_go_and_live_ones_stay(data_dir, clock):
 CONCURRENT = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from studyapp.store import open_profile
+    from studyapp.store import LessonProgress, Settings, open_profile
     store = open_profile(Path(sys.argv[1]), backup_on_start=False).store
     tag = sys.argv[2]
     failures = 0
     for i in range(int(sys.argv[3])):
-        store.progress.mark_section_read(tag, f"s{i}")
+        LessonProgress(store).mark_section_read(tag, f"s{i}")
         try:
             store.backup_now()
         except Exception as error:
@@ -227,7 +227,7 @@ def test_two_processes_backing_up_at_once_never_break_each_other(data_dir, clock
 DISK_FULL = textwrap.dedent("""
     import resource, signal, sys
     from pathlib import Path
-    from studyapp.store import open_profile
+    from studyapp.store import LessonProgress, Settings, open_profile
     from studyapp.store.errors import StorageError
     store = open_profile(Path(sys.argv[1]), backup_on_start=False).store
     # No file of this process may grow to the profile's size: the backup copy runs out of room
@@ -242,7 +242,7 @@ DISK_FULL = textwrap.dedent("""
         print("error:", error)
     saved = 0
     for i in range(300):
-        store.progress.mark_section_read("after", f"s{i}")
+        LessonProgress(store).mark_section_read("after", f"s{i}")
         saved += 1
     print("saved", saved)
     store.close(backup=False)
@@ -254,7 +254,7 @@ def test_backup_that_runs_out_of_space_removes_its_partial_file(data_dir, clock)
     from .helpers import fill_profile
     fill_profile(data_dir, clock, sections=2000)
     store = open_profile(data_dir, clock=clock).store
-    store.settings.set("ballast", "x" * 6_000_000)
+    Settings(store).set("ballast", "x" * 6_000_000)
     with store.transaction() as db:   # 6 MB of free pages inside the file for later writes
         db.execute("DELETE FROM settings WHERE key = 'ballast'")
     store.close()
@@ -269,7 +269,7 @@ def test_backup_that_runs_out_of_space_removes_its_partial_file(data_dir, clock)
     assert sorted(p.name for p in (data_dir / "backups").iterdir()) == sorted(
         b.path.name for b in before)
     opened = open_profile(data_dir, clock=clock)
-    assert len(opened.store.progress.sections_read("after")) == 300
+    assert len(LessonProgress(opened.store).sections_read("after")) == 300
     opened.store.close()
 
 
@@ -284,21 +284,21 @@ def test_a_write_blocked_by_another_programs_lock_is_a_storage_error(data_dir, c
     holder.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(StorageError) as raised:
-            store.progress.mark_section_read("a", "1")
+            LessonProgress(store).mark_section_read("a", "1")
         assert raised.value.path == data_dir / "profile.sqlite3"
         assert "another program" in str(raised.value) and "tries again" in str(raised.value)
         assert isinstance(raised.value, sqlite3.OperationalError)   # old handlers still catch it
     finally:
         holder.rollback()
         holder.close()
-    store.progress.mark_section_read("a", "1")   # the retry goes through
-    assert store.progress.sections_read("a") == {"1"}
+    LessonProgress(store).mark_section_read("a", "1")   # the retry goes through
+    assert LessonProgress(store).sections_read("a") == {"1"}
     store.close()
 
 
 def test_profile_opens_while_another_process_holds_the_write_lock(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
-    store.settings.set("theme", "dark")
+    Settings(store).set("theme", "dark")
     store.close()
     holder = sqlite3.connect(data_dir / "profile.sqlite3")
     holder.execute("BEGIN IMMEDIATE")   # as `studyapp cards import` does for its whole file
@@ -307,8 +307,8 @@ def test_profile_opens_while_another_process_holds_the_write_lock(data_dir, cloc
         opened = open_profile(data_dir, clock=clock, backup_on_start=False)
         [message] = opened.messages   # explained, not an error
         assert "Another program is writing to your profile" in message
-        assert opened.store.progress.lesson_progress() == {}
-        opened.store.settings.set("theme", "dark")   # unchanged: written without taking the lock
+        assert LessonProgress(opened.store).lesson_progress() == {}
+        Settings(opened.store).set("theme", "dark")   # unchanged: written without taking the lock
         opened.store.close(backup=False)
     finally:
         holder.rollback()
@@ -332,10 +332,10 @@ def test_damaged_profile_text_is_unchanged_for_visible_damage(data_dir, clock):
 def test_backup_interval_math_survives_a_future_dated_last_backup(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
     clock.advance(days=30)
-    store.progress.mark_section_read("a", "1")
+    LessonProgress(store).mark_section_read("a", "1")
     store.backup_now()
     clock.advance(days=-30)
-    store.progress.mark_section_read("a", "2")
+    LessonProgress(store).mark_section_read("a", "2")
     assert store.maybe_backup() is not None   # a future "last backup" does not block backups
     store.close(backup=False)
     assert _sections(_backups(data_dir)[0].path) == {"1", "2"}
@@ -343,14 +343,14 @@ def test_backup_interval_math_survives_a_future_dated_last_backup(data_dir, cloc
 
 def test_damage_found_by_the_start_up_backup_is_repaired_before_use(data_dir, clock, monkeypatch):
     store = open_profile(data_dir, clock=clock).store
-    store.progress.mark_section_read("a", "before")
+    LessonProgress(store).mark_section_read("a", "before")
     store.close(backup=False)                       # no backup yet: the next start makes one
     damage_index_silently(data_dir / "profile.sqlite3")
     monkeypatch.setattr(profile, "THOROUGH_OPEN_MAX_BYTES", 0)   # a quick check at start...
     opened = open_profile(data_dir, clock=clock)    # ...but the start-up backup checks fully
     [message] = opened.messages
     assert "nothing was lost" in message
-    assert opened.store.progress.sections_read("a") == {"before"}
+    assert LessonProgress(opened.store).sections_read("a") == {"before"}
     opened.store.close()
     assert integrity(data_dir / "profile.sqlite3") == ["ok"]
     assert all(backups.problem_with(b.path) is None for b in _backups(data_dir))

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from studyapp.store import open_profile
+from studyapp.store import LessonProgress, Settings, open_profile
 
 from tests.support import kill_midway
 
@@ -21,14 +21,14 @@ from .helpers import integrity
 CHILD = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from studyapp.store import open_profile
+    from studyapp.store import LessonProgress, Settings, open_profile
 
     store = open_profile(Path(sys.argv[1])).store
     start = int(sys.argv[2])
     for i in range(start, start + 100000):
         with store.transaction():
-            store.progress.mark_section_read("crash", f"s{i:07d}")
-            store.settings.set("padding", "x" * (i % 5000))  # vary the pages each commit touches
+            LessonProgress(store).mark_section_read("crash", f"s{i:07d}")
+            Settings(store).set("padding", "x" * (i % 5000))  # vary the pages each commit touches
         print(i, flush=True)
 """)
 
@@ -42,7 +42,7 @@ def test_sigkill_mid_write_loses_no_committed_write(data_dir):
 
         result = open_profile(data_dir)
         assert result.messages == [] and result.set_aside == []
-        stored = result.store.progress.sections_read("crash")
+        stored = LessonProgress(result.store).sections_read("crash")
         result.store.close(backup=False)
         missing = {f"s{i:07d}" for i in reported} - stored
         assert not missing, f"committed but lost after SIGKILL: {sorted(missing)[:5]}"

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from sqlite_utils import Database
 
-from studyapp.store import LATEST_VERSION, MIGRATIONS, Migration, ProfileTooNewError, open_profile
+from studyapp.store import LATEST_VERSION, LessonProgress, MIGRATIONS, Migration, ProfileTooNewError, Settings, open_profile
 from studyapp.store.migrations import APPLICATION_ID, check_sequence, migrate
 
 V1_TABLES = {"lesson_progress", "lesson_section_read", "settings"}
@@ -52,7 +52,7 @@ def test_each_version_migrates_to_latest(data_dir, clock, tmp_path):
         store = open_profile(folder, clock=clock).store
         assert V1_TABLES <= set(store.db.table_names())
         if stop:
-            assert store.settings.get("theme") == "dark"  # data survives the upgrade
+            assert Settings(store).get("theme") == "dark"  # data survives the upgrade
         store.close()
         assert _pragmas(folder / "profile.sqlite3") == (APPLICATION_ID, LATEST_VERSION)
 
@@ -82,7 +82,7 @@ def test_a_later_migration_applies_once_and_failure_rolls_back(data_dir, clock):
 
 def test_newer_profile_is_refused_and_left_byte_for_byte(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
-    store.progress.mark_section_read("a", "b")
+    LessonProgress(store).mark_section_read("a", "b")
     store.db.execute(f"PRAGMA user_version = {LATEST_VERSION + 5}")
     store.close(backup=False)
     path = data_dir / "profile.sqlite3"

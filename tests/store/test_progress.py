@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from studyapp.store import Progress, open_profile
+from studyapp.store import LessonProgress, Progress, Settings, open_profile
 
 
 def test_progress_persists_across_close_and_reopen(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
-    assert store.progress.mark_section_read("sft-basics", "why-sft") is True
-    assert store.progress.mark_section_read("sft-basics", "why-sft") is False
-    store.progress.mark_section_read("sft-basics", "data")
-    store.progress.set_position("sft-basics", "data", 0.4)
-    store.progress.set_completed("rlhf")
+    assert LessonProgress(store).mark_section_read("sft-basics", "why-sft") is True
+    assert LessonProgress(store).mark_section_read("sft-basics", "why-sft") is False
+    LessonProgress(store).mark_section_read("sft-basics", "data")
+    LessonProgress(store).set_position("sft-basics", "data", 0.4)
+    LessonProgress(store).set_completed("rlhf")
     store.close()
 
     store = open_profile(data_dir, clock=clock).store
-    assert store.progress.sections_read("sft-basics") == {"why-sft", "data"}
-    progress = store.progress.lesson_progress()
+    assert LessonProgress(store).sections_read("sft-basics") == {"why-sft", "data"}
+    progress = LessonProgress(store).lesson_progress()
     assert set(progress) == {"sft-basics", "rlhf"}
     assert progress["rlhf"].completed and progress["rlhf"].completed_at == clock.now
     assert not progress["sft-basics"].completed
@@ -28,44 +28,44 @@ def test_progress_persists_across_close_and_reopen(data_dir, clock):
 
 def test_completion_keeps_first_time_and_can_be_undone(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
-    store.progress.set_completed("ppo")
+    LessonProgress(store).set_completed("ppo")
     first = clock.now
     clock.advance(days=1)
-    store.progress.set_completed("ppo")
-    assert store.progress.get("ppo").completed_at == first
-    store.progress.set_completed("ppo", done=False)
-    assert not store.progress.get("ppo").completed
+    LessonProgress(store).set_completed("ppo")
+    assert LessonProgress(store).get("ppo").completed_at == first
+    LessonProgress(store).set_completed("ppo", done=False)
+    assert not LessonProgress(store).get("ppo").completed
     store.close()
 
 
 def test_unknown_lesson_has_empty_progress_and_forget_clears(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
-    assert store.progress.get("nope") == Progress("nope")
-    assert store.progress.sections_read("nope") == set()
-    store.progress.mark_section_read("kl", "a")
-    store.progress.forget("kl")
-    assert store.progress.sections_read("kl") == set()
-    assert store.progress.lesson_progress() == {}
+    assert LessonProgress(store).get("nope") == Progress("nope")
+    assert LessonProgress(store).sections_read("nope") == set()
+    LessonProgress(store).mark_section_read("kl", "a")
+    LessonProgress(store).forget("kl")
+    assert LessonProgress(store).sections_read("kl") == set()
+    assert LessonProgress(store).lesson_progress() == {}
     store.close()
 
 
 def test_settings_round_trip_json_values(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
     geometry = {"geometry": "AdnQywADAAAAAAB", "maximized": False, "splitter": [220, 900]}
-    store.settings.set("window", geometry)
-    store.settings.set_setting("last_tab", "lessons")
-    store.settings.set("zoom", 1.25)
+    Settings(store).set("window", geometry)
+    Settings(store).set_setting("last_tab", "lessons")
+    Settings(store).set("zoom", 1.25)
     store.close()
 
     store = open_profile(data_dir, clock=clock).store
-    assert store.settings.get("window") == geometry
-    assert store.settings.get_setting("last_tab") == "lessons"
-    assert store.settings.get("zoom") == 1.25
-    assert store.settings.get("theme", "light") == "light"
+    assert Settings(store).get("window") == geometry
+    assert Settings(store).get_setting("last_tab") == "lessons"
+    assert Settings(store).get("zoom") == 1.25
+    assert Settings(store).get("theme", "light") == "light"
     with pytest.raises(TypeError):
-        store.settings.set("bad", object())
-    store.settings.delete("zoom")
-    assert store.settings.all() == {"window": geometry, "last_tab": "lessons"}
+        Settings(store).set("bad", object())
+    Settings(store).delete("zoom")
+    assert Settings(store).all() == {"window": geometry, "last_tab": "lessons"}
     store.close()
 
 
@@ -73,11 +73,11 @@ def test_transaction_rolls_back_on_exception(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
     with pytest.raises(RuntimeError):
         with store.transaction():
-            store.progress.mark_section_read("a", "one")
-            store.settings.set("k", 1)
+            LessonProgress(store).mark_section_read("a", "one")
+            Settings(store).set("k", 1)
             raise RuntimeError("boom")
-    assert store.progress.sections_read("a") == set()
-    assert store.settings.get("k") is None
+    assert LessonProgress(store).sections_read("a") == set()
+    assert Settings(store).get("k") is None
     assert not store.conn.in_transaction
     store.close()
 
@@ -85,12 +85,12 @@ def test_transaction_rolls_back_on_exception(data_dir, clock):
 def test_nested_transaction_failure_undoes_only_the_inner_part(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
     with store.transaction():
-        store.progress.mark_section_read("a", "kept")
+        LessonProgress(store).mark_section_read("a", "kept")
         with pytest.raises(ValueError):
             with store.transaction():
-                store.progress.mark_section_read("a", "undone")
+                LessonProgress(store).mark_section_read("a", "undone")
                 raise ValueError
-    assert store.progress.sections_read("a") == {"kept"}
+    assert LessonProgress(store).sections_read("a") == {"kept"}
     store.close()
 
 

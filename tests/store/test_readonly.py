@@ -16,19 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from studyapp.store import open_profile
+from studyapp.store import LessonProgress, open_profile
 from tests.support import REPO
 
 CHILD = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from studyapp.store import StorageError, open_profile
+    from studyapp.store import LessonProgress, StorageError, open_profile
     opened = open_profile(Path(sys.argv[1]), backup_on_start=False)
     for message in opened.messages:
         print("MESSAGE", message)
-    print("READ", sorted(opened.store.progress.sections_read("a")))
+    print("READ", sorted(LessonProgress(opened.store).sections_read("a")))
     try:
-        opened.store.progress.mark_section_read("a", "new")
+        LessonProgress(opened.store).mark_section_read("a", "new")
         print("WROTE")
     except StorageError as error:
         print("REFUSED", error.cause)
@@ -40,7 +40,7 @@ def read_only_profile(clock):
     folder = Path(tempfile.mkdtemp(prefix="studyapp-ro-"))   # reachable by 'nobody', unlike tmp_path
     try:
         store = open_profile(folder, clock=clock).store
-        store.progress.mark_section_read("a", "kept")
+        LessonProgress(store).mark_section_read("a", "kept")
         store.close(backup=False)
         os.chmod(folder, 0o777)
         os.chmod(folder / "profile.sqlite3", 0o444)

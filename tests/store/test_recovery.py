@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from studyapp.store import StoreError, open_profile, profile
+from studyapp.store import LessonProgress, StoreError, open_profile, profile
 from studyapp.store.timeutil import for_people
 
 from .helpers import damage_middle, fill_profile, integrity
@@ -18,7 +18,7 @@ def _backup_then_more_work(data_dir, clock):
     store = open_profile(data_dir, clock=clock).store
     store.backup_now()
     clock.advance(hours=1)
-    store.progress.mark_section_read("after-backup", "lost")
+    LessonProgress(store).mark_section_read("after-backup", "lost")
     store.close(backup=False)
 
 
@@ -37,8 +37,8 @@ def test_damaged_middle_is_restored_from_backup_and_kept_aside(data_dir, clock):
     assert aside and aside[0].name in message
     assert aside[0].read_bytes() == damaged_bytes  # kept unchanged
     store = result.store
-    assert len(store.progress.sections_read("lesson-0")) > 100
-    assert store.progress.sections_read("after-backup") == set()
+    assert len(LessonProgress(store).sections_read("lesson-0")) > 100
+    assert LessonProgress(store).sections_read("after-backup") == set()
     store.close()
     assert integrity(path) == ["ok"]
 
@@ -50,7 +50,7 @@ def test_truncated_file_is_restored(data_dir, clock):
         handle.truncate(path.stat().st_size // 3)
     result = open_profile(data_dir, clock=clock)
     assert result.restored_from is not None and "restored" in result.messages[0]
-    assert len(result.store.progress.sections_read("lesson-1")) > 100
+    assert len(LessonProgress(result.store).sections_read("lesson-1")) > 100
     result.store.close()
 
 
@@ -63,7 +63,7 @@ def test_damaged_without_backup_is_set_aside_and_fresh_profile_started(data_dir,
     assert "No usable backup" in message and "new, empty profile" in message
     assert result.created and result.restored_from is None
     assert result.set_aside[0].exists() and result.set_aside[0].name in message
-    assert result.store.progress.lesson_progress() == {}
+    assert LessonProgress(result.store).lesson_progress() == {}
     result.store.close()
 
 
@@ -125,7 +125,7 @@ def test_missing_profile_with_backups_is_restored(data_dir, clock):
     (data_dir / "profile.sqlite3").unlink()
     result = open_profile(data_dir, clock=clock)
     assert "was missing" in result.messages[0] and result.restored_from is not None
-    assert len(result.store.progress.sections_read("lesson-2")) > 100
+    assert len(LessonProgress(result.store).sections_read("lesson-2")) > 100
     result.store.close()
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from studyapp.config import RESOURCES_DIR
 from studyapp.tutor import grader
-from studyapp.tutor.rubric import parse_rubric
+from studyapp.content.rubric import parse_rubric
 from tests.tutor.labelled import EXAMPLES, Example
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from studyapp.config import RESOURCES_DIR
-from studyapp.tutor.rubric import parse_rubric
+from studyapp.content.rubric import parse_rubric
 
 RUBRIC_PATH = RESOURCES_DIR / "rubrics" / "base-to-assistant.md"
 

@@ -8,7 +8,7 @@ import pytest
 
 from studyapp.config import RESOURCES_DIR
 from studyapp.content.lessons import load_lessons
-from studyapp.tutor.rubric import check_links, load_rubrics
+from studyapp.content.rubric import check_links, load_rubrics
 
 GOOD = """---
 title: Tiny rubric

@@ -1,0 +1,19 @@
+"""The architecture contracts in pyproject.toml ([tool.importlinter]) hold: the logic packages never
+import Qt, the lab never imports the UI, and no package or module imports one that imports it back.
+Run through import-linter's own command, as CI runs it, so that the suite fails when one breaks."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_import_contracts_are_kept():
+    command = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
+    assert command, "lint-imports is missing: install the test extras (pip install -e '.[test]')"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    out = subprocess.run([command, "--no-cache"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    assert out.stdout.count(" KEPT") == 3 and " BROKEN" not in out.stdout, out.stdout[-2000:]
