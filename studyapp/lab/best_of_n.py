@@ -199,7 +199,9 @@ def measure_policy(policy, ref, tokenizer, rm, rm_tokenizer, prompts: Sequence[P
     kl = sum(kls) / max(1, len(kls))
     return {"kl": kl, "sqrt_kl": math.sqrt(max(kl, 0.0)), "proxy": sum(proxy) / max(1, len(proxy)),
             "gold": sum(gold) / max(1, len(gold)), "samples": [{"prompt": p.text, "response": t}
-                                                              for p, t in list(zip(prompts, texts))[:4]]}
+                                                              for p, t in list(zip(prompts, texts))[:4]],
+            # Every reply with its own scores, for rates measured on the same replies (lab.methods).
+            "replies": texts, "replies_proxy": proxy, "replies_gold": gold, "replies_kl": kls}
 
 
 def _world():
