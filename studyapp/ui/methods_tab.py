@@ -37,7 +37,7 @@ INTRO = ("<b>Beyond PPO.</b> Four ways to push the SFT model toward what the pre
 STYLE = {   # method -> (colour, symbol); Tableau colours as the PPO charts use
     "best_of_n": ("#1f77b4", "o"), "dpo": ("#2ca02c", "s"), "grpo": ("#d62728", "t"), "ppo": ("#ff7f0e", "d"),
 }
-COLUMNS = ("Method", "sqrt KL", "Gold", "Proxy", "Harmful refused", "Harmless refused", "Facts right")
+COLUMNS = ("Method", "sqrt KL", "Gold", "Proxy", "Harmful\nrefused", "Harmless\nrefused", "Facts\nright")
 SAMPLE_COLUMNS = ("Prompt", "Reply", "Proxy", "Gold")
 LIVE_METHODS = (("best_of_n", "Best-of-n"), ("dpo", "DPO"), ("grpo", "GRPO"))
 
@@ -112,8 +112,14 @@ class MethodsChart(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        # The legend sits above the charts, not inside them, where it covered points.
+        self.legend = QLabel(_legend_html(), accessibleName="Legend of the charts")
+        outer.addWidget(self.legend)
+        layout = QHBoxLayout()
+        outer.addLayout(layout, 1)
         self.plots, self.series, self.rings = {}, {}, {}
         for key, title in (("gold", "Gold score (the rater)"), ("proxy", "Proxy score (the reward model)")):
             widget = pg.PlotWidget()
@@ -123,7 +129,6 @@ class MethodsChart(QWidget):
             plot.setLabel("bottom", "sqrt(KL to SFT)")
             plot.setMenuEnabled(False)
             plot.hideButtons()
-            plot.addLegend(offset=(-5, 5) if key == "proxy" else (5, 5), labelTextSize="8pt")
             self.plots[key] = widget
             self.series[key] = {}
             for method, (colour, symbol) in STYLE.items():
@@ -166,11 +171,26 @@ class MethodsChart(QWidget):
             self.apply_palette()
 
 
+SYMBOL_TEXT = {"o": "\u25cf", "s": "\u25a0", "t": "\u25bc", "d": "\u25c6"}
+
+
+def _legend_html() -> str:
+    entries = [f'<span style="color:{colour}">{SYMBOL_TEXT[symbol]}</span>&nbsp;{M.TITLES[method]}'
+               for method, (colour, symbol) in STYLE.items()]
+    entries.append('<span style="color:#9467bd">\u25ef</span>&nbsp;the newest point')
+    return "&nbsp;&nbsp;&nbsp;".join(entries)
+
+
+def legend_entries() -> list[str]:
+    """The method names the legend shows, in order."""
+    return [M.TITLES[m] for m in STYLE]
+
+
 def _finite(value) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
-def _table(columns, stretch: int) -> QTableWidget:
+def _table(columns, stretch: int | None) -> QTableWidget:
     table = QTableWidget(0, len(columns))
     table.setHorizontalHeaderLabels(columns)
     table.verticalHeader().hide()
@@ -181,7 +201,8 @@ def _table(columns, stretch: int) -> QTableWidget:
     table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeToContents)
-    header.setSectionResizeMode(stretch, QHeaderView.Stretch)
+    if stretch is not None:
+        header.setSectionResizeMode(stretch, QHeaderView.Stretch)
     return table
 
 
@@ -222,11 +243,15 @@ class MethodsTab(QWidget):
         side_widget.setMaximumWidth(260)
 
         self.chart = MethodsChart()
-        self.table = _table(COLUMNS, 0)
+        self.table = _table(COLUMNS, None)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Interactive)
+        self.table.setColumnWidth(0, 150)
         self.table.setAccessibleName("Every point: its method and its rates")
         self.table.itemSelectionChanged.connect(self._show_samples)
         self.samples_title = QLabel(wordWrap=True)
         self.samples = _table(SAMPLE_COLUMNS, 1)
+        self.samples.horizontalHeader().setSectionResizeMode(0, QHeaderView.Interactive)
+        self.samples.setColumnWidth(0, 130)
         self.samples.setAccessibleName("Replies of the selected point")
         samples_box = QWidget()
         samples_layout = QVBoxLayout(samples_box)

@@ -53,8 +53,9 @@ def test_shipped_results_are_drawn_one_series_per_method_with_rates_and_replies(
     assert tab.chart.drawn("proxy", "best_of_n") == ([0.0, 0.8], [-0.3, 0.5])
     assert tab.chart.drawn("gold", "dpo") == ([1.5], [0.3]) and tab.chart.drawn("proxy", "ppo") == ([1.2], [0.9])
     assert tab.chart.drawn("gold", "grpo") == ([2.0], [0.2])
-    legend = tab.chart.plots["gold"].getPlotItem().legend
-    assert [label.text for _, label in legend.items] == ["Best-of-n", "DPO", "GRPO", "PPO"]
+    legend = tab.chart.legend.text()
+    assert [legend.index(name) for name in ("Best-of-n", "DPO", "GRPO", "PPO", "newest")] == sorted(
+        legend.index(name) for name in ("Best-of-n", "DPO", "GRPO", "PPO", "newest"))
     assert tab.table.rowCount() == 5
     row = [tab.table.item(2, c).text() for c in range(tab.table.columnCount())]
     assert row == ["DPO beta 0.1", "1.50", "+0.30", "+0.20", "25%", "0%", "50%"]
