@@ -79,8 +79,8 @@ class Knobs(QGroupBox):
         self.steps = QSpinBox(minimum=1, maximum=200, value=40, toolTip="GRPO steps: sample, reward, learn")
         self.k = QSpinBox(minimum=2, maximum=16, value=8,
                           toolTip="Group size: replies per question, compared with each other")
-        for rows in ((("&n", self.n),), (("&beta", self.beta), ("&Epochs", self.epochs)),
-                     (("&Steps", self.steps), ("&Group size", self.k))):
+        for rows in ((("&n", self.n),), (("beta (&KL weight)", self.beta), ("Ep&ochs", self.epochs)),
+                     (("&Steps", self.steps), ("Group si&ze", self.k))):
             page = QWidget()
             page_form = QFormLayout(page)
             page_form.setContentsMargins(0, 0, 0, 0)
@@ -223,8 +223,9 @@ class MethodsTab(QWidget):
         intro = QLabel(INTRO, wordWrap=True)
         self.notice = QLabel(wordWrap=True, textInteractionFlags=Qt.TextSelectableByMouse)
         self.knobs = Knobs()
-        self.start_button = QPushButton("&Start", toolTip="Run the method now and add its point to the charts")
-        self.cancel_button = QPushButton("&Cancel", enabled=False)
+        # Mnemonics avoid the tab bar's (L C R P H Q F T G B) and the menus' (F E V H).
+        self.start_button = QPushButton("St&art", toolTip="Run the method now and add its point to the charts")
+        self.cancel_button = QPushButton("Ca&ncel", enabled=False)
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.status = QLabel(wordWrap=True)
