@@ -433,6 +433,10 @@ def _describe(p: dict) -> str:
     parts = [p.get("label", ""), f"KL: {p.get('kl_from', '')}"]
     if knobs:
         parts.append(knobs)
+    if _finite(p.get("implicit_accuracy_heldout")):
+        parts.append(f"its implicit reward ranks {p['implicit_accuracy_heldout']:.0%} of the held-out pairs right")
+    if _finite(p.get("fact_reward_end")):
+        parts.append(f"fact reward of its sampled replies at the end of training: {p['fact_reward_end']:.2f}")
     if p.get("seconds") is not None:
         parts.append(f"{p['seconds']:.0f} s on the machine that measured it")
     return "\n".join(parts)

@@ -25,7 +25,7 @@ def point(method, label, sqrt_kl, gold, proxy, **extra):
 
 
 SHIPPED = [point("best_of_n", "best-of-1", 0.0, -0.1, -0.3), point("best_of_n", "best-of-4", 0.8, 0.1, 0.5),
-           point("dpo", "DPO beta 0.1", 1.5, 0.3, 0.2), point("grpo", "GRPO k 8, 40 steps", 2.0, 0.2, 0.0),
+           point("dpo", "DPO beta 0.1", 1.5, 0.3, 0.2, implicit_accuracy_heldout=0.81), point("grpo", "GRPO k 8, 40 steps", 2.0, 0.2, 0.0),
            point("ppo", "PPO (rlhf, beta 0.05)", 1.2, 0.25, 0.9)]
 
 
@@ -59,6 +59,7 @@ def test_shipped_results_are_drawn_one_series_per_method_with_rates_and_replies(
     assert tab.table.rowCount() == 5
     row = [tab.table.item(2, c).text() for c in range(tab.table.columnCount())]
     assert row == ["DPO beta 0.1", "1.50", "+0.30", "+0.20", "25%", "0%", "50%"]
+    assert "81% of the held-out pairs" in tab.table.item(2, 0).toolTip()
     assert "112 prompts" in tab.notice.text() and "No shipped results" not in tab.notice.text()
     tab.table.selectRow(3)
     assert tab.samples.item(0, 1).text() == "reply of GRPO k 8, 40 steps" and "GRPO" in tab.samples_title.text()
