@@ -212,6 +212,8 @@ class MethodsTab(QWidget):
         self.window = window
         self.ctx = window.ctx
         self.models = Path(self.ctx.config.models_path)
+        # The learner's own runs: their models and their points (methods.json) live in the profile.
+        self.live_dir = Path(self.ctx.config.data_path) / "lab" / "methods"
         self.points: list[dict] = []
         self.newest: dict | None = None
         self.task: worker.Task | None = None
@@ -298,6 +300,12 @@ class MethodsTab(QWidget):
                     f"{ev.get('prompts', '?')} prompts of the held-out evaluation set (one sampled reply per "
                     "prompt; best-of-n keeps the reward model's favourite of n).")
         self.points = [dict(p, source="shipped") for p in (data or {}).get("points", []) if isinstance(p, dict)]
+        try:
+            mine = M.read_results(self.live_dir) or {}
+        except M.LabError:
+            mine = {}
+            self.status.setText("Your earlier points could not be read; new runs start a fresh list.")
+        self.points += [dict(p, source="yours") for p in mine.get("points", []) if isinstance(p, dict)]
         self._refresh()
 
     def add_points(self, new: list[dict]) -> None:
@@ -305,7 +313,16 @@ class MethodsTab(QWidget):
             self.points.append(dict(p, source="yours"))
         if new:
             self.newest = self.points[-1]
+            self._save_yours()
         self._refresh(select=self.newest)
+
+    def _save_yours(self) -> None:
+        yours = [{k: v for k, v in p.items() if k != "source"} for p in self.points if p.get("source") == "yours"]
+        try:
+            self.live_dir.mkdir(parents=True, exist_ok=True)
+            M.write_results(self.live_dir, {"version": 1, "points": yours})
+        except OSError as exc:
+            self.window.show_status(f"Your new point is shown but could not be kept: {exc.strerror or exc}")
 
     def _refresh(self, select: dict | None = None) -> None:
         self.chart.set_points(self.points, self.newest)
@@ -362,7 +379,7 @@ class MethodsTab(QWidget):
                           "(studyapp lab train) or point the app at a folder that has it.")
                 return
         method, knobs = self.knobs.choice()
-        out = Path(self.ctx.config.data_path) / "lab" / "methods"
+        out = self.live_dir
         try:
             self.task = worker.run_in_background(
                 M.run_one_in_process, method, sft, reward, out, knobs,

@@ -128,6 +128,10 @@ def test_a_live_best_of_n_run_lands_its_point_on_the_charts(qtbot, tmp_path, mod
     assert tab.start_button.isEnabled() and not tab.cancel_button.isEnabled()
     # The shipped results file is untouched; nothing was written into the models folder.
     assert len(M.read_results(models_with_results / "methods")["points"]) == 2
+    # The learner's points are kept in the profile: a tab opened later shows them again.
+    again, _ = open_tab(qtbot, models_with_results, tmp_path / "profile")
+    assert [p["label"] for p in again.points if p["source"] == "yours"] == [p["label"] for p in mine]
+    assert again.chart.drawn("gold", "best_of_n") == (x, y)
 
 
 def test_a_live_dpo_run_trains_into_the_profile_and_lands(qtbot, tmp_path, models_with_results):
