@@ -427,6 +427,9 @@ class MethodsTab(QWidget):
 
     def _on_failed(self, message: str, details: str) -> None:
         first = message.splitlines()[0] if message else "unknown error"
+        # The learner sees folder names, not this machine's paths (the details keep everything).
+        for folder in (self.models, self.live_dir):
+            first = first.replace(str(folder), folder.name)
         self.status.setText(f"The run stopped: {first}")
         self.window.report_error("The run failed", first, details)
 

@@ -171,3 +171,16 @@ def test_a_second_run_gets_the_busy_message(qtbot, tmp_path, models_with_results
     assert "still running" in other.status.text() and other.task is None
     tab.cancel()
     qtbot.waitUntil(lambda: tab.task is None, timeout=RUN_TIMEOUT_MS)
+
+
+def test_a_failing_run_is_reported_with_the_labs_own_words(qtbot, tmp_path, models_with_results):
+    (models_with_results / "reward" / "preferences.jsonl").unlink()   # DPO has no pairs to learn from
+    tab, window = open_tab(qtbot, models_with_results, tmp_path / "profile")
+    tab.open_link({"method": "dpo"})
+    tab.start_button.click()
+    qtbot.waitUntil(lambda: tab.task is None, timeout=RUN_TIMEOUT_MS)
+    [(title, message, details)] = window.errors
+    assert "preferences not found" in message and "studyapp lab train --stages reward" in message
+    assert "Traceback" in details and "The run stopped" in tab.status.text() and len(tab.points) == 2
+    assert str(tmp_path) not in tab.status.text() and str(tmp_path) not in message
+    assert tab.start_button.isEnabled()
