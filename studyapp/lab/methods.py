@@ -123,6 +123,8 @@ class _Bench:
         self.sft, self.tok = load_causal_lm(sft_dir, self.device)
         self.rm, self.rm_tok = load_reward_model(reward_dir, self.device)
         self.rater = Rater(self.world)
+        self._pairs = None
+        self._ref_logps: dict = {}   # the SFT model's log-probs of every pair, shared by the DPO betas
 
     def best_of_n(self, ns: Sequence[int], max_new_tokens: int = 20) -> list[dict]:
         """One point per n from one draw of max(ns) replies per prompt (the best of the first n of
@@ -156,15 +158,16 @@ class _Bench:
                           seconds=seconds, folder=name or Path(folder).name)
 
     def dpo(self, beta: float, out_dir: Path, *, epochs: int | None = None, progress=None, cancel=None) -> dict:
-        from .dpo import DPOConfig, train_dpo
+        from .dpo import DPOConfig, load_pairs, train_dpo
 
+        self._pairs = self._pairs or load_pairs(self.reward_dir)
         cfg = DPOConfig(beta=beta, seed=self.seed)
         if epochs is not None:
             cfg = replace(cfg, epochs=epochs)
         folder = out_dir / f"dpo_beta_{beta:g}"
         timer = Timer()
-        result = train_dpo(self.sft_dir, self.reward_dir, folder, cfg, progress=progress, cancel=cancel,
-                           world=self.world, evaluate=False)
+        result = train_dpo(self.sft_dir, self._pairs, folder, cfg, progress=progress, cancel=cancel,
+                           world=self.world, evaluate=False, ref_cache=self._ref_logps)
         seconds = timer.elapsed()
         # train_dpo writes <out>/runs/dpo.jsonl; one file per beta keeps every run's series.
         series = Path(result["series"])
