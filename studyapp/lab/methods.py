@@ -38,7 +38,6 @@ NS = (1, 2, 4, 8, 16, 32, 64)
 DPO_BETAS = (0.1, 0.5)
 PER_KIND = 16          # held-out prompts per kind (facts: twice as many), see eval_prompts
 RESULTS_FILE = "methods.json"
-METHODS = ("best_of_n", "dpo", "grpo", "ppo")
 TITLES = {"best_of_n": "Best-of-n", "dpo": "DPO", "grpo": "GRPO", "ppo": "PPO", "sft": "SFT"}
 N_SAMPLES = 4
 COMMAND = "python -m studyapp.lab.methods"

@@ -13,7 +13,7 @@ import pytest
 def build_tiny_models(folder: Path) -> Path:
     import torch
 
-    from studyapp.lab.modeling import load_causal_lm, save_checkpoint
+    from studyapp.lab.modeling import load_causal_lm
     from studyapp.lab.preferences import build_preferences, rlhf_prompts
     from studyapp.lab.rater import Rater
     from studyapp.lab.reward import build_reward_model, save_reward_model

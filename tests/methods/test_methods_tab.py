@@ -1,7 +1,6 @@
 """The Beyond-PPO tab driven headless: shipped results drawn one series per method with the table and
 the replies, a clear note (with the command) when there are none, and live runs on tiny models that
 land a new point on the charts, or cancel without one."""
-import json
 import shutil
 
 import pytest
