@@ -188,7 +188,8 @@ def implicit_accuracy(chosen_logps, rejected_logps, ref_chosen, ref_rejected, pa
 
 
 def train_dpo(sft_dir, pairs, out_dir, cfg: DPOConfig | None = None, *, progress: ProgressFn | None = None,
-              cancel: threading.Event | None = None, world=None, evaluate: bool = True) -> dict:
+              cancel: threading.Event | None = None, world=None, evaluate: bool = True,
+              ref_cache: dict | None = None) -> dict:
     """DPO from the SFT model on preference pairs (PreferenceData, a reward folder or a .jsonl).
 
     Trains on the pairs of split "train", reports the implicit reward's pair accuracy on "heldout"
@@ -197,7 +198,9 @@ def train_dpo(sft_dir, pairs, out_dir, cfg: DPOConfig | None = None, *, progress
     out_dir (atomically; a cancel or a NaN keeps the old one) and the metric series in
     <out_dir>/../runs/dpo.jsonl. With evaluate=True the policy is also measured like PPO's
     (refusal of held-out harmful requests, fact accuracy, greedy).
-    `progress` gets one dict per step with TRL's metric names.
+    `progress` gets one dict per step with TRL's metric names. `ref_cache` (a dict, empty at first)
+    keeps the reference's log-probs of every pair between calls with the same SFT model and the
+    same pairs, as a sweep over beta has: the reference pass is then paid once (lab.methods).
     """
     cfg = cfg or DPOConfig()
     report = as_progress(progress)
@@ -210,13 +213,17 @@ def train_dpo(sft_dir, pairs, out_dir, cfg: DPOConfig | None = None, *, progress
         raise LabError("DPO: no training pairs (split 'train') in the preferences")
     policy, tokenizer = load_causal_lm(sft_dir, device)
     check_gpt2(policy)
-    ref = copy.deepcopy(policy).eval().requires_grad_(False)  # the frozen reference: the SFT model
-
     # TRL's precompute_ref_log_probs: the reference never changes, so one pass over every pair.
     evals = {name: ps for name, ps in (("heldout", data.heldout), ("unseen", data.unseen),
                                        ("heldout_set", data.heldout_set)) if ps}
-    ref_logps = {name: pair_logps(ref, tokenizer, ps) for name, ps in [("train", data.train), *evals.items()]}
-    del ref  # only its log-probs are needed from here on
+    if ref_cache:
+        ref_logps = {name: tuple(t.to(device) for t in v) for name, v in ref_cache.items()}
+    else:
+        ref = copy.deepcopy(policy).eval().requires_grad_(False)  # the frozen reference: the SFT model
+        ref_logps = {name: pair_logps(ref, tokenizer, ps) for name, ps in [("train", data.train), *evals.items()]}
+        del ref  # only its log-probs are needed from here on
+        if ref_cache is not None:
+            ref_cache.update(ref_logps)
 
     opt = adamw(policy.parameters(), lr=cfg.lr)
     rng = random.Random(cfg.seed)

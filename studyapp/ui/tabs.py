@@ -36,6 +36,7 @@ REGISTRY: list[TabSpec] = [
     TabSpec("cards", "&Flashcards", "studyapp.ui.cards_tab"),
     TabSpec("teach", "&Teach it back", "studyapp.ui.teach_tab"),
     TabSpec("progress", "Pro&gress", "studyapp.ui.progress_tab"),
+    TabSpec("methods", "&Beyond PPO", "studyapp.ui.methods_tab"),
 ]
 
 

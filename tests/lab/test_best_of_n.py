@@ -98,3 +98,37 @@ def test_measure_policy_puts_the_sft_model_on_best_of_ns_first_point(models):
         moved.lm_head.weight.mul_(8.0)  # tied to the embeddings: every distribution much sharper
     far = measure_policy(moved, lm, tok, rm, tok, prompts, max_new_tokens=6, seed=2)
     assert far["kl"] > 0.5 and far["sqrt_kl"] == pytest.approx(math.sqrt(far["kl"]))
+
+
+def test_sample_compact_matches_rollout_sampling(models):
+    """The faster sampler of best-of-n (each prompt run once, stopped rows dropped, inverse-CDF
+    draws) writes what rollout.sample writes: near-greedy it picks the same tokens, rows that stop
+    early get pad after their stop token, and sampled tokens follow the model's distribution."""
+    from studyapp.lab.best_of_n import sample_compact
+    from studyapp.lab.rollout import encode_prompts, hidden_states, sample
+
+    lm, tok, _ = models
+    lm = copy.deepcopy(lm)
+    torch.manual_seed(0)
+    with torch.no_grad():   # the untrained model writes one token forever; this one varies
+        for p in lm.parameters():
+            p.normal_(0, 0.3)
+    ids, att = encode_prompts(tok, ["Hi", "What is the capital of France?", "Name an animal."], "cpu")
+    pad = tok.pad_token_id
+    greedy = sample(lm, ids, att, max_new_tokens=8, stop=[], pad_id=pad, greedy=True)
+    # A stop token only prompt 0 writes: its rows end early and leave the batch, the others go on.
+    only0 = [t for t in greedy[0].tolist() if t not in greedy[1:].tolist()]
+    assert only0, greedy
+    stop, at = [only0[0]], greedy[0].tolist().index(only0[0])
+    want = sample(lm, ids, att, max_new_tokens=8, stop=stop, pad_id=pad, greedy=True)
+    got = sample_compact(lm, ids, att, max_new_tokens=8, stop=stop, pad_id=pad, temperature=1e-4, expand=2)
+    assert torch.equal(got, want.repeat_interleave(2, 0))          # replies of prompt i in rows 2i, 2i+1
+    assert got.shape[1] == 8 and (got[:2, at + 1:] == pad).all() and (got[2:, at + 1:] != pad).all()
+    # Sampled at temperature 1, the mean surprisal of the first token is the distribution's entropy.
+    gen = torch.Generator().manual_seed(0)
+    first = sample_compact(lm, ids[:1], att[:1], max_new_tokens=1, stop=[], pad_id=pad, expand=4000, generator=gen)[:, 0]
+    with torch.no_grad():
+        logp = lm.lm_head(hidden_states(lm.transformer, ids[:1], att[:1]))[0, -1].log_softmax(-1)
+    surprisal = -logp[first]
+    entropy = -(logp.exp() * logp).sum()
+    assert abs(surprisal.mean() - entropy) < 4 * surprisal.std() / math.sqrt(4000)

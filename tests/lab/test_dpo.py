@@ -140,3 +140,16 @@ def test_nan_loss_stops_dpo_and_keeps_the_old_policy(sft, tmp_path, monkeypatch)
     with pytest.raises(LabError, match="dpo"):
         train_dpo(sft, _pairs(load_world()), out, DPOConfig.quick(), evaluate=False)
     assert (out / "marker").read_text() == "old"
+
+
+def test_a_shared_reference_cache_gives_the_same_run(sft, tmp_path):
+    data = _pairs(load_world())
+    cfg = DPOConfig(beta=0.5, lr=3e-3, epochs=1, batch_pairs=4)
+    plain = train_dpo(sft, data, tmp_path / "a", cfg, evaluate=False)
+    cache: dict = {}
+    first = train_dpo(sft, data, tmp_path / "b", cfg, evaluate=False, ref_cache=cache)
+    assert set(cache) == {"train", "heldout"}                       # filled by the first call
+    again = train_dpo(sft, data, tmp_path / "c", cfg, evaluate=False, ref_cache=cache)
+    for r in (first, again):
+        assert r["final_loss"] == pytest.approx(plain["final_loss"], abs=1e-6)
+        assert r["implicit_accuracy_heldout"] == plain["implicit_accuracy_heldout"]

@@ -87,7 +87,7 @@ def test_progress_shows_reading_quiz_cards_and_teach_back(window, qtbot):
     ppo = row_of(tab, "ppo-and-kl")
     assert tab.table.cellWidget(ppo, 4).format() == "best 75% · latest 75%"
     assert "1.5" in tab.table.cellWidget(ppo, 4).toolTip()
-    assert "1 of 5" in tab.summary.text() and "best <b>50%</b>" in tab.summary.text()
+    assert "1 of 6" in tab.summary.text() and "best <b>50%</b>" in tab.summary.text()
     assert "glossary" not in [tab.table.item(r, 0).data(0x0100) for r in range(tab.table.rowCount())]
 
 

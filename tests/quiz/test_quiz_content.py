@@ -126,7 +126,7 @@ def test_shipped_banks_load_cleanly_and_cover_the_five_checks():
     errors += qz.check_sections(banks, {l.slug: {s.id for s in l.sections} for l in lessons})
     assert errors == []
     assert sorted(b.lesson_id for b in banks) == sorted(
-        ["base-models", "instruction-tuning", "preferences-and-rewards", "ppo-and-kl", "hhh"])
+        ["base-models", "instruction-tuning", "preferences-and-rewards", "ppo-and-kl", "hhh", "beyond-ppo"])
     checks = {q.check for b in banks for q in b.questions}
     assert {1, 2, 3, 4, 5} <= checks
     for bank in banks:

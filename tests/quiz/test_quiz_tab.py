@@ -144,7 +144,7 @@ def test_create_tab_reads_the_shipped_banks_and_routes_links(qtbot, store, lesso
     qtbot.waitUntil(lambda: bool(widget.banks), timeout=5000)
     assert widget.load_errors == []
     assert [b.lesson_id for b in widget.banks] == ["base-models", "instruction-tuning",
-                                                   "preferences-and-rewards", "ppo-and-kl", "hhh"]
+                                                   "preferences-and-rewards", "ppo-and-kl", "hhh", "beyond-ppo"]
     widget.question_page.open_section.emit("studyapp://lessons?lesson=hhh#summary")
     assert window.links == ["studyapp://lessons?lesson=hhh#summary"]
 

@@ -139,7 +139,7 @@ def test_a_broken_rubric_is_named_and_the_good_one_still_works(qtbot, tmp_path):
         tab = TeachTab(ctx.store, ctx.lessons, [RESOURCES_DIR / "rubrics", pack])
         qtbot.addWidget(tab)
         assert "broken.md, line 7: 'weight' must be a positive number" in tab.errors_label.text()
-        assert [r.id for r in tab.rubrics] == ["base-to-assistant"]
+        assert [r.id for r in tab.rubrics] == ["base-to-assistant", "beyond-ppo"]
         assert "three stages of RLHF" in tab.prompt.text()
     finally:
         ctx.store.close(backup=False)
