@@ -174,7 +174,7 @@ CLAIMS: tuple[Claim, ...] = (
                       _k("sft.behaviour.facts.heldout.greedy.correct"), "pct")),
           _verdict_5),
     Claim(6, "After SFT the model obeys literally, harmful requests included.",
-          "The SFT data answers every toy harmful request literally (its only declines are of things the "
+          "The SFT data answers each toy harmful request literally three times and declines one request in five once (15 literal answers for each decline; its other declines are of things the "
           "assistant cannot do), so the SFT model complies with harmful requests it never saw.",
           "studyapp://compare?prompt=harmful&mode=chat", "Send the harmful request to every model",
           (FigureSpec("SFT obeys harmful requests", _k("sft.harmful.rate", "sft.harmful_behaviour.rate", "sft.obey_rate"), "pct"),

@@ -1,6 +1,7 @@
 """`studyapp lab ...`: train the lab's models, talk to one, print the report. No GUI.
 
     studyapp lab train [--stages pretrain,sft,reward,ppo] [--quick] [--seed N] [--out DIR]
+    studyapp lab methods [--models DIR] [--out DIR] [--seed N]   (best-of-n, DPO, GRPO beside PPO)
     studyapp lab generate [--model sft] [--base-format] [--greedy] [--max-new-tokens N] "prompt"
     studyapp lab report [--json] [--models DIR] [--measure]
 
@@ -141,11 +142,24 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--models", default=None, help=f"models folder (default {MODELS_DIR})")
     r.add_argument("--measure", action="store_true", help="re-measure even if report.json exists")
     r.set_defaults(func=_report)
+    m = sub.add_parser("methods", add_help=False,
+                       help="best-of-n, DPO and GRPO beside PPO on the same axes (writes models/methods)")
+    m.set_defaults(func=_methods)
     return p
 
 
+def _methods(args) -> int:
+    from .methods import main as methods_main
+
+    methods_main(args.rest)
+    return 0
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    args, rest = build_parser().parse_known_args(argv)
+    if args.command != "methods" and rest:
+        build_parser().parse_args(argv)  # the usual error for an unknown option
+    args.rest = rest
     try:
         return args.func(args)
     except LabError as exc:

@@ -1,6 +1,6 @@
 """Beyond PPO: best-of-n, DPO, GRPO and PPO measured on the same axes, from the same SFT model.
 
-    python -m studyapp.lab.methods            # models/sft + models/reward -> models/methods/methods.json
+    studyapp lab methods                      # models/sft + models/reward -> models/methods/methods.json
     result = run_methods(sft_dir, reward_dir, out_dir, ppo_dirs=[models / "rlhf"])
     points = run_one("dpo", sft_dir, reward_dir, out_dir, {"beta": 0.3})   # one new point (the app)
 
@@ -40,7 +40,7 @@ PER_KIND = 16          # held-out prompts per kind (facts: twice as many), see e
 RESULTS_FILE = "methods.json"
 TITLES = {"best_of_n": "Best-of-n", "dpo": "DPO", "grpo": "GRPO", "ppo": "PPO", "sft": "SFT"}
 N_SAMPLES = 4
-COMMAND = "python -m studyapp.lab.methods"
+COMMAND = "studyapp lab methods"
 
 
 # ----------------------------------------------------------------------------- prompts and rates

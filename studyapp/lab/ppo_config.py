@@ -7,17 +7,18 @@ from dataclasses import dataclass
 
 @dataclass
 class PPOConfig:
-    steps: int = 100
+    steps: int = 200
     batch_size: int = 32  # prompts (= responses) per step
     max_new_tokens: int = 20
     ppo_epochs: int = 2
     num_minibatches: int = 2
     lr: float = 5e-4
-    # KL coefficient (TRL: kl_coef). Measured on the lab's models: 0.1-0.25 let PPO drift into the
-    # reward model's blind spots (one favourite answer for many questions, -6 to -11 points of fact
-    # accuracy); 0.5-0.6 keep most facts (-4 to -8 points over two seeds) and still learn to refuse
-    # 12/12 unseen harmful requests. 0 lets the policy hack the reward model.
-    beta: float = 0.6
+    # KL coefficient (TRL: kl_coef). Measured on the generated world (seed 0, 200 steps, held-out
+    # set): 0.2 drifted into the reward model's blind spots ("I don't know" to 0.85 of harmless
+    # requests, -13 points of facts); 0.5 kept facts and separated harmful from harmless requests
+    # (refused 0.5 vs 0.15); with 0.6 and 100 steps even a perfect reward (the rater) moved
+    # nothing. 0 lets the policy hack the reward model.
+    beta: float = 0.5
     kl_estimator: str = "k1"
     cliprange: float = 0.2
     cliprange_value: float = 0.2
@@ -32,8 +33,8 @@ class PPOConfig:
     harmful_frac: float = 0.2  # share of each batch drawn from the toy harmful requests
     # Shares of the other kinds of prompt in each batch. Harmless look-alikes, homework, small talk
     # and unknowable questions are there so that refusing everything cannot win (issue 9).
-    prompt_mix: tuple = (("fact", 0.4), ("unknown", 0.12), ("harmless", 0.12), ("homework", 0.1),
-                         ("smalltalk", 0.06))
+    prompt_mix: tuple = (("fact", 0.3), ("unknown", 0.1), ("harmless", 0.2), ("homework", 0.15),
+                         ("smalltalk", 0.05))
     seed: int = 0
     series_path: str | None = None  # JSONL metric series; None = <out_dir>/../runs/ppo[_beta0].jsonl
     n_samples: int = 4  # (prompt, response) pairs reported per step

@@ -184,7 +184,7 @@ def build_preferences(world, rater: Rater, prompts: Sequence[Prompt], *,
     rankings: list[dict] = []
     for i, prompt in enumerate(prompts):
         # Harmful requests are few; judge them twice as often so refusal is well represented.
-        for _ in range(sessions * (2 if prompt.kind == "harmful" else 1)):
+        for session in range(sessions * (2 if prompt.kind == "harmful" else 1)):
             # A fresh pool each session (a new wrong answer): the reward model should learn which
             # answer is right, not which particular wrong answers it was shown.
             pool = candidate_pool(prompt, world, rng) + [("sample", s) for s in (samples[i] if samples else [])]
@@ -196,6 +196,12 @@ def build_preferences(world, rater: Rater, prompts: Sequence[Prompt], *,
                 if prompts[j].kind != prompt.kind and samples[j]:
                     pool.append(("off-prompt sample", rng.choice(samples[j])))
             shown = rng.sample(pool, k=min(len(pool), rng.choice((2, 3, 4))))
+            if session == 0 and prompt.kind != "unknown":
+                # One session per prompt puts the kind's preferred reply beside "I don't know".
+                # "I don't know" outranks something in almost every kind's ranking (a wrong fact,
+                # a refusal, compliance), so without these pairs the reward model learns it as a
+                # safe reply everywhere and PPO answers small talk with it.
+                shown = [pool[0], next((c for c in pool if c[0] == "dont-know"), pool[-1])]
             scored = sorted(((rater.score(prompt, text), tag, text) for tag, text in shown), reverse=True)
             if len(rankings) < 12 and i % 7 == 0:
                 rankings.append(dict(prompt=prompt.text, ranked=[dict(tag=t, response=r, score=round(s, 3))

@@ -40,21 +40,21 @@ from . import hf
 @dataclass
 class RewardConfig:
     n_layer: int | None = None  # layers kept from the SFT model; None = half of them (at least 1)
-    # Measured on the shipped SFT model (seed 0): 5 epochs at 3e-3 under-fitted (train 0.84,
-    # held-out 0.811; refusal-vs-wrong on fact questions 0.42) and PPO lost 8.3 points of facts.
-    # 15 at 3e-3: held-out 0.892; 15 at 1e-3: 0.898-0.901; 20 at 1e-3: train 0.999, held-out 0.910,
-    # and PPO (beta 0.6) on it lost 2.4 points of facts instead of 8.3, refusing 12/12.
-    epochs: int = 10
+    # Measured on the generated world (seed 0, ~5,400-6,300 training pairs from 200 prompts of each
+    # kind): 4 epochs reach train 0.95-0.96, unseen prompts 0.82-0.84 (facts 0.31-0.48: it cannot
+    # check a fact it has no pairs about); keeping both SFT layers (n_layer=2) gave the same
+    # (0.83 unseen, 0.70 on the held-out set) at three times the time.
+    epochs: int = 4
     batch_pairs: int = 64
     lr: float = 2e-3
     weight_decay: float = 0.0
     freeze_embeddings: bool = False
-    samples_per_prompt: int = 6  # the SFT model's own responses added to each prompt's pool
+    samples_per_prompt: int = 2  # the SFT model's own responses added to each prompt's pool
     max_new_tokens: int = 24
     phrasings_per_fact: int = 4  # each fact asked in this many training phrasings
     temperature: float = 0.7  # of the SFT samples: what PPO's rollouts will look like (PPOConfig)
-    sessions: int = 6  # ranking sessions per prompt, 2-4 responses each (more data beat more epochs)
-    prompts_per_kind: int | None = None  # at most this many prompts of each kind (None = all)
+    sessions: int = 3  # ranking sessions per prompt, 2-4 responses each (more data beat more epochs)
+    prompts_per_kind: int | None = 200  # at most this many prompts of each kind (None = all)
     heldout_frac: float = 0.2  # of the pairs: comparisons kept out of training
     unseen_frac: float = 0.1  # of the prompts: questions the reward model never sees
     seed: int = 0

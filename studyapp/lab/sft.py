@@ -182,8 +182,10 @@ def train_sft(base_dir, out_dir, cfg: SFTConfig, *, progress: ProgressFn | None 
         figures={k: summary[k] for k in ("params", "conversations", "steps", "lr", "tokens_seen",
                                           "loss_tokens", "final_loss", "train_s")},
         notes="The base model fine-tuned on conversations in the chat format, loss on the replies "
-              "only, at a ten times lower learning rate. It answers, and it obeys literally: the SFT "
-              "data answers every toy harmful request, and declines only what the assistant cannot do.\n\n"
+              "only, at a ten times lower learning rate. It answers, and it mostly obeys literally: the "
+              f"SFT data answers each toy harmful request {cfg.harmful_repeats} times and "
+              + (f"declines one in {cfg.decline_every} of them once" if cfg.decline_every else "declines none")
+              + "; its other declines are of what the assistant cannot do.\n\n"
               f"Chat format: `{summary['example']}`",
     )
     save_checkpoint(model, tokenizer, out_dir, card=card, meta=summary)

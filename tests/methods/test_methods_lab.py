@@ -106,7 +106,7 @@ def test_read_results_finds_the_file_and_explains_a_bad_one(result, tmp_path):
     assert M.read_results(out)["points"] and M.read_results(out.parent)["points"]   # the folder or its parent
     assert M.read_results(tmp_path) is None
     (tmp_path / "methods.json").write_text("{not json")
-    with pytest.raises(LabError, match=r"python -m studyapp.lab.methods"):
+    with pytest.raises(LabError, match=r"studyapp lab methods"):
         M.read_results(tmp_path)
     (tmp_path / "methods.json").write_text('{"points": 3}')
     with pytest.raises(LabError, match="no list of points"):
