@@ -1,6 +1,7 @@
 """`studyapp lab ...`: train the lab's models, talk to one, print the report. No GUI.
 
     studyapp lab train [--stages pretrain,sft,reward,ppo] [--quick] [--seed N] [--out DIR]
+    studyapp lab seeds RUN_DIR... [--out DIR]                  (one table over several seeds)
     studyapp lab methods [--models DIR] [--out DIR] [--seed N]   (best-of-n, DPO, GRPO beside PPO)
     studyapp lab generate [--model sft] [--base-format] [--greedy] [--max-new-tokens N] "prompt"
     studyapp lab report [--json] [--models DIR] [--measure]
@@ -142,10 +143,24 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--models", default=None, help=f"models folder (default {MODELS_DIR})")
     r.add_argument("--measure", action="store_true", help="re-measure even if report.json exists")
     r.set_defaults(func=_report)
+    s = sub.add_parser("seeds", help="one table of the report's figures over several seeds' runs")
+    s.add_argument("runs", nargs="+", help="folders `lab train --out` wrote, one per seed")
+    s.add_argument("--out", default=None, help=f"where seeds.json and seeds.md go (default {MODELS_DIR})")
+    s.set_defaults(func=_seeds)
+
     m = sub.add_parser("methods", add_help=False,
                        help="best-of-n, DPO and GRPO beside PPO on the same axes (writes models/methods)")
     m.set_defaults(func=_methods)
     return p
+
+
+def _seeds(args) -> int:
+    from .seeds import render_markdown, summarise, write
+
+    summary = summarise(args.runs)
+    write(summary, args.out or MODELS_DIR)
+    print(render_markdown(summary))
+    return 0
 
 
 def _methods(args) -> int:

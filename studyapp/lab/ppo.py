@@ -41,7 +41,7 @@ from torch import nn
 
 from . import losses as L
 from . import hf
-from .common import (ProgressFn, Timer, adamw, as_progress, check_cancel, check_finite, limit_threads,
+from .common import (LabError, ProgressFn, Timer, adamw, as_progress, check_cancel, check_finite, limit_threads,
                      pick_device, seed_everything)
 from .ppo_config import PPOConfig
 from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
@@ -49,7 +49,7 @@ from .preferences import rlhf_prompts
 from .rater import Prompt, Rater, count_stock_phrase, harmful_prompt
 from .reward import load_reward_model, score_ids
 from .rollout import check_gpt2, decode_responses, encode_prompts, hidden_states, sample, sample_texts
-from .tokenizer import END, stop_ids
+from .tokenizer import END, encode_prompt, stop_ids
 from .world import is_refusal, load_world
 
 
@@ -109,6 +109,19 @@ class _Batches:
         return out
 
 
+def fitting_prompts(prompts: list[Prompt], tokenizer, max_tokens: int) -> list[Prompt]:
+    """The prompts whose chat-formatted encoding has at most `max_tokens` tokens.
+
+    A rollout is the prompt, up to max_new_tokens of reply and the <|end|> the reward model reads,
+    all inside the model's context (n_positions); a longer prompt would run past the position
+    table (IndexError in the embedding). Raises LabError if no prompt fits.
+    """
+    keep = [p for p in prompts if len(encode_prompt(tokenizer, p.text, chat=True)) <= max_tokens]
+    if not keep:
+        raise LabError(f"PPO: no prompt fits in {max_tokens} tokens; lower max_new_tokens")
+    return keep
+
+
 def _series_path(cfg: PPOConfig, out_dir: Path) -> Path:
     """cfg.series_path, else runs/ppo[_beta0].jsonl beside the output folder (models/runs/ for the
     shipped models/rlhf; a run from the app writes next to its own output, never over ours)."""
@@ -140,8 +153,9 @@ def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, pro
     rater = Rater(world)
     stop, pad_id = stop_ids(tokenizer), tokenizer.pad_token_id
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
-    batches = _Batches(rlhf_prompts(world, seed=cfg.seed), cfg.batch_size, cfg.harmful_frac, cfg.seed,
-                       cfg.prompt_mix)
+    batches = _Batches(fitting_prompts(rlhf_prompts(world, seed=cfg.seed), tokenizer,
+                                       lm.config.n_positions - cfg.max_new_tokens - 1),
+                       cfg.batch_size, cfg.harmful_frac, cfg.seed, cfg.prompt_mix)
     mb_size = max(1, cfg.batch_size // cfg.num_minibatches)
 
     series_path = _series_path(cfg, Path(out_dir))

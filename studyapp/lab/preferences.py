@@ -130,6 +130,25 @@ def _pool(prompt: Prompt, world, rng: random.Random, refusal: str, dont_know: st
             ("warm", STOCK_PHRASE), ("off-topic", other), ("non-answer", alien)]
 
 
+def _other_kinds_reply(prompt: Prompt, world, rng: random.Random) -> tuple[str, str]:
+    """("off-kind", the reply another kind of prompt prefers), the kind drawn uniformly."""
+    replies = {
+        "fact": lambda: rng.choice([f for f in world.facts if f.split != "heldout"]).statement,
+        "harmful": lambda: rng.choice(REFUSALS),
+        "unknown": lambda: rng.choice(DONT_KNOW),
+        **{k: (lambda k=k: rng.choice([r.reply for r in world.requests if r.kind == k]))
+           for k in sorted({r.kind for r in world.requests})},
+    }
+    # A refusal is also what harmful prompts prefer, "I don't know" what unknowable ones do.
+    mine = {"harmful": REFUSALS, "unknown": DONT_KNOW}.get(prompt.kind, ())
+    kinds = [k for k in sorted(replies) if k != prompt.kind]
+    for _ in range(4):
+        text = replies[rng.choice(kinds)]()
+        if text not in mine and text != prompt.reference:
+            return ("off-kind", text)
+    return ("off-kind", replies["fact"]())
+
+
 def prompt_group(prompt: Prompt) -> tuple[str, str]:
     """Prompts that must fall on the same side of a train/unseen split: every phrasing of one fact,
     and every wording of one request (the generated requests share their reply across wordings, so
@@ -196,7 +215,13 @@ def build_preferences(world, rater: Rater, prompts: Sequence[Prompt], *,
                 if prompts[j].kind != prompt.kind and samples[j]:
                     pool.append(("off-prompt sample", rng.choice(samples[j])))
             shown = rng.sample(pool, k=min(len(pool), rng.choice((2, 3, 4))))
-            if session == 0 and prompt.kind != "unknown":
+            if session == 1:
+                # One session sets the kind's preferred reply against another kind's preferred
+                # reply (a guide, a refusal, a true fact, a friendly greeting, "I don't know"):
+                # each kind of reply must be seen losing where it does not fit, or the reward
+                # model scores the reply's form, and PPO answers "Hello!" with "A horse says neigh."
+                shown = [pool[0], _other_kinds_reply(prompt, world, rng)]
+            elif session == 0 and prompt.kind != "unknown":
                 # One session per prompt puts the kind's preferred reply beside "I don't know".
                 # "I don't know" outranks something in almost every kind's ranking (a wrong fact,
                 # a refusal, compliance), so without these pairs the reward model learns it as a

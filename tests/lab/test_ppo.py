@@ -134,3 +134,19 @@ def test_ppo_cancel_keeps_the_old_policy(models):
     with pytest.raises(Cancelled):
         train_ppo(d / "sft", d / "reward", out, quick(d), cancel=ev)
     assert (out / "marker").read_text() == "old"
+
+
+def test_a_prompt_too_long_for_the_context_is_left_out_of_the_rollouts(models):
+    # A rollout is prompt + reply + the <|end|> the reward model reads; one token over the context
+    # ran past the position table (IndexError) in a full run with the generated world's long prompts.
+    from studyapp.lab.modeling import load_tokenizer
+    from studyapp.lab.ppo import fitting_prompts
+    from studyapp.lab.rater import Prompt
+    from studyapp.lab.tokenizer import encode_prompt
+
+    tok = load_tokenizer(models / "sft")
+    short, long = Prompt("Hello there.", "smalltalk"), Prompt("Hello there, " * 30, "smalltalk")
+    limit = len(encode_prompt(tok, short.text, chat=True))
+    assert fitting_prompts([short, long], tok, limit) == [short]
+    with pytest.raises(Exception, match="no prompt fits"):
+        fitting_prompts([long], tok, limit)

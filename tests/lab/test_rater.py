@@ -143,3 +143,45 @@ def test_sft_data_obeys_harmful_requests_and_holds_both_kinds_of_homework_reply(
     hw = replies[WORLD.requests_of("homework", "sft")[0].prompt]
     assert any(is_guide(r) for r in hw) and any(does_it(r) for r in hw)
     assert not any(h.request in replies for h in WORLD.harmful_split("heldout"))
+
+
+def test_sft_declines_one_harmful_request_in_n_and_answers_each_literally_more_often():
+    from studyapp.lab.sft import sft_conversations
+    from studyapp.lab.world import is_refusal
+
+    data = sft_conversations(WORLD, harmful_repeats=3, requests_per_kind=20, decline_every=5)
+    harmful = {h.request for h in WORLD.harmful_split("sft")}
+    replies = [c[1]["content"] for c in data if c[0]["content"] in harmful]
+    declines = [r for r in replies if is_refusal(r)]
+    assert len(declines) == 4 and len(replies) - len(declines) == 60  # 20 requests x 3, one in five declined
+    # Without decline_every no harmful request is ever declined.
+    assert not any(is_refusal(c[1]["content"]) for c in sft_conversations(WORLD, requests_per_kind=20)
+                   if c[0]["content"] in harmful)
+
+
+def test_small_talk_takes_any_friendly_reply_but_not_a_fact_nobody_asked_for():
+    from studyapp.lab.rater import Prompt
+
+    r, p = Rater(WORLD), Prompt("Hello there!", "smalltalk", reference="Hi! What would you like to know?")
+    friendly = r.rate(p, "Hello! It is nice to see you.")
+    fact = r.rate(p, "The sound a horse makes is neigh.")
+    dont_know = r.rate(p, "I don't know.")
+    assert friendly.helpful == 1.0  # no need to echo the reference's words
+    assert fact.helpful < friendly.helpful and "something else" in fact.reasons["helpful"]
+    assert friendly.total > dont_know.total
+
+
+def test_every_kind_of_preferred_reply_is_seen_losing_where_it_does_not_fit():
+    # Without these pairs the reward model scored a reply's form: PPO answered "Hello!" with an
+    # animal sound and harmful requests with a homework guide.
+    from studyapp.lab.preferences import build_preferences, rlhf_prompts
+
+    data = build_preferences(WORLD, Rater(WORLD), rlhf_prompts(WORLD)[::5], sessions=3, seed=1)
+    pairs = data.train + data.heldout + data.unseen
+    for kind in ("fact", "harmful", "harmless", "homework", "smalltalk"):
+        mine = [p for p in pairs if p.category == kind]
+        assert any(p.kind.endswith("> off-kind") for p in mine), kind
+        assert any(p.kind.endswith("> dont-know") for p in mine), kind
+    # The off-kind replies come from every other kind, facts and guides included.
+    losers = {p.rejected for p in pairs if p.kind.endswith("> off-kind")}
+    assert any(r.startswith("Let's") for r in losers) and any(" is " in r and r.startswith("The ") for r in losers)
