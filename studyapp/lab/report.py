@@ -175,7 +175,7 @@ def measure_ppo(models: Path) -> dict:
 
 def _measure_hhh() -> dict:
     """Claim 14 on the written scenarios: where the rater's winner changes with the HHH weights."""
-    from .interactive import hhh_conflicts
+    from .hhh import hhh_conflicts
 
     return hhh_conflicts()
 

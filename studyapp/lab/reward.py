@@ -176,6 +176,54 @@ def pair_accuracy(rm, tokenizer, pairs: Sequence[Pair]) -> dict:
             "by_category": pair_accuracy_by_kind(pairs, ok, key="category")}
 
 
+def fit_bradley_terry(rm, tokenizer, pairs: Sequence[Pair], opt, *, epochs: int, batch_pairs: int,
+                      rng: random.Random, progress: ProgressFn | None = None,
+                      cancel: threading.Event | None = None) -> list[dict]:
+    """Train `rm` in place on `pairs` with the Bradley-Terry loss, -log sigmoid(r_chosen - r_rejected)
+    (Bradley & Terry 1952; Ouyang et al. 2022, eq. 1), `epochs` shuffled passes of `batch_pairs`.
+
+    Each step reports {"stage": "reward", "step", "total", "epoch", "loss", "accuracy", "margin"}
+    (accuracy: share of the batch with r_chosen > r_rejected; margin: mean r_chosen - r_rejected)
+    and the list of {"step", "loss", "accuracy"} is returned. Raises Cancelled between steps when
+    `cancel` is set, and LabError on a non-finite loss.
+    """
+    report = as_progress(progress)
+    steps_per_epoch = (len(pairs) + batch_pairs - 1) // batch_pairs
+    total, step, history = epochs * steps_per_epoch, 0, []
+    for epoch in range(epochs):
+        order = list(pairs)
+        rng.shuffle(order)
+        for i in range(0, len(order), batch_pairs):
+            check_cancel(cancel)
+            rm.train()
+            rc, rr = pair_rewards(rm, tokenizer, order[i:i + batch_pairs], batch_pairs=batch_pairs, grad=True)
+            loss = L.bradley_terry_loss(rc, rr)
+            value = check_finite(loss, "reward", step)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(rm.parameters(), 1.0)
+            opt.step()
+            step += 1
+            acc = (rc > rr).float().mean().item()
+            history.append({"step": step, "loss": value, "accuracy": acc})
+            report({"stage": "reward", "step": step, "total": total, "epoch": epoch, "loss": value,
+                    "accuracy": acc, "margin": (rc - rr).mean().item()})
+    rm.eval()
+    return history
+
+
+def rescale_rewards(rm, tokenizer, pairs: Sequence[Pair]) -> float:
+    """Divide the scalar head so the rewards of `pairs`' responses have standard deviation 1; return
+    the spread divided by. Only differences of rewards mean anything (claim 9), and their spread sets
+    how hard PPO pulls against beta * KL: a fixed spread makes one beta mean the same thing whatever
+    the training run did."""
+    rc, rr = pair_rewards(rm, tokenizer, list(pairs))
+    spread = torch.cat([rc, rr]).std().item() if len(rc) else 1.0
+    with torch.no_grad():
+        rm.score.weight.div_(max(spread, 1e-6))
+    return spread
+
+
 def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress: ProgressFn | None = None,
                  cancel: threading.Event | None = None, world=None) -> dict:
     """Collect preferences from the SFT model and the rater, train the reward model, save it."""
@@ -209,37 +257,10 @@ def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress:
         rm.transformer.wte.requires_grad_(False)
         rm.transformer.wpe.requires_grad_(False)
     opt = torch.optim.AdamW([p for p in rm.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay)
-    rng = random.Random(cfg.seed)
-    steps_per_epoch = (len(data.train) + cfg.batch_pairs - 1) // cfg.batch_pairs
-    total, step, history = cfg.epochs * steps_per_epoch, 0, []
-    for epoch in range(cfg.epochs):
-        order = list(data.train)
-        rng.shuffle(order)
-        for i in range(0, len(order), cfg.batch_pairs):
-            check_cancel(cancel)
-            batch = order[i:i + cfg.batch_pairs]
-            rm.train()
-            r = score_ids(rm, *_pair_batch(tokenizer, batch, rm.config.n_positions, device))
-            rc, rr = r[:len(batch)], r[len(batch):]
-            loss = L.bradley_terry_loss(rc, rr)
-            value = check_finite(loss, "reward", step)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(rm.parameters(), 1.0)
-            opt.step()
-            step += 1
-            acc = (rc > rr).float().mean().item()
-            history.append({"step": step, "loss": value, "accuracy": acc})
-            report({"stage": "reward", "step": step, "total": total, "epoch": epoch, "loss": value,
-                    "accuracy": acc, "margin": (rc - rr).mean().item()})
-
-    # --- scale: rewards with standard deviation 1 over the training responses. Only differences of
-    # rewards mean anything (claim 9), and their spread sets how hard PPO pulls against beta * KL;
-    # a fixed spread makes one beta mean the same thing whatever the training run did.
-    rc, rr = pair_rewards(rm, tokenizer, data.train, device)
-    spread = torch.cat([rc, rr]).std().item()
-    with torch.no_grad():
-        rm.score.weight.div_(max(spread, 1e-6))
+    history = fit_bradley_terry(rm, tokenizer, data.train, opt, epochs=cfg.epochs, batch_pairs=cfg.batch_pairs,
+                                rng=random.Random(cfg.seed), progress=report, cancel=cancel)
+    step = len(history)
+    spread = rescale_rewards(rm, tokenizer, data.train)
 
     # --- evaluation and saving
     held = pair_accuracy(rm, tokenizer, data.heldout)
@@ -273,7 +294,7 @@ def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress:
                       extra_files={"preferences.jsonl": data.to_jsonl(),
                                  "rankings.json": json.dumps(data.rankings, indent=1)})
     result["seconds"] = round(timer.elapsed(), 2)
-    report({"stage": "reward", "step": step, "total": total, "done": True, **result})
+    report({"stage": "reward", "step": step, "total": step, "done": True, **result})
     return result
 
 

@@ -5,9 +5,8 @@ Bradley-Terry probability, and fine-tuning the reward model on the learner's pai
     reward_scores(reward_dir, prompts, responses)               -> the reward model's numbers
     finetune_reward(reward_dir, pairs, out_dir)                 -> accuracy before/after, BT probs
 
-The fine-tuning loop is the lab's Bradley-Terry step (reward.py: pair_rewards, the loss, clipping
-at 1, rewards rescaled to standard deviation 1 at the end) run on other data. reward.py writes
-that step inline in train_reward, so it is written again here; see finetune_reward.
+The fine-tuning loop is the lab's one Bradley-Terry loop (reward.fit_bradley_terry, then
+reward.rescale_rewards to standard deviation 1) run on other data.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import engine
-from .common import LabError, Timer, as_progress, check_cancel, check_finite, limit_threads
+from .common import LabError, Timer, as_progress, check_cancel, limit_threads
 from .preferences import Pair
 from .ranking import LEARNER, rater_agreement
 from .world import load_world
@@ -109,17 +108,12 @@ def finetune_reward(reward_dir, learner_pairs: Sequence[Pair], out_dir, cfg: Fin
     Accuracy is measured on the shipped held-out comparisons (pairs never trained on) and, when the
     folder has them, on its "unseen" pairs (prompts never trained on at all).
 
-    The loop below repeats reward.train_reward's Bradley-Terry step and final rescaling, because
-    train_reward writes them inline. For one loop, reward.py would need two public functions that
-    both callers use: `fit_bradley_terry(rm, tokenizer, pairs, *, epochs, lr, batch_pairs, rng,
-    progress, cancel) -> list[float]` (the step, its progress rows and cancel checks) and
-    `rescale_rewards(rm, tokenizer, pairs) -> float` (the division to standard deviation 1).
+    The loop is train_reward's own: reward.fit_bradley_terry, then reward.rescale_rewards.
     """
     import torch
 
-    from . import losses as L
     from .modeling import count_params, model_card, save_checkpoint
-    from .reward import build_reward_model, load_reward_model, pair_rewards
+    from .reward import build_reward_model, fit_bradley_terry, load_reward_model, rescale_rewards
 
     cfg = cfg or FinetuneConfig()
     report = as_progress(progress)
@@ -149,33 +143,14 @@ def finetune_reward(reward_dir, learner_pairs: Sequence[Pair], out_dir, cfg: Fin
     if not train:
         raise LabError("there are no pairs to train on")
     opt = torch.optim.AdamW(rm.parameters(), lr=(1e-3 if cfg.fresh else cfg.lr))
-    steps_per_epoch = math.ceil(len(train) / cfg.batch_pairs)
-    total, step, history = cfg.epochs * steps_per_epoch, 0, []
-    report({"stage": "reward", "step": 0, "total": total, "held_before": held_before})
-    for _ in range(cfg.epochs):
-        rng.shuffle(train)
-        for i in range(0, len(train), cfg.batch_pairs):
-            check_cancel(cancel)
-            rm.train()
-            rc, rr = pair_rewards(rm, tokenizer, train[i:i + cfg.batch_pairs], grad=True)
-            loss = L.bradley_terry_loss(rc, rr)
-            value = check_finite(loss, "reward model", step)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(rm.parameters(), 1.0)
-            opt.step()
-            step += 1
-            history.append(value)
-            report({"stage": "reward", "step": step, "total": total, "loss": value,
-                    "accuracy": (rc > rr).float().mean().item()})
-
+    report({"stage": "reward", "step": 0, "total": cfg.epochs * math.ceil(len(train) / cfg.batch_pairs),
+            "held_before": held_before})
+    steps = fit_bradley_terry(rm, tokenizer, train, opt, epochs=cfg.epochs, batch_pairs=cfg.batch_pairs,
+                              rng=rng, progress=report, cancel=cancel)
+    step, history = len(steps), [h["loss"] for h in steps]
     # Rewards with standard deviation 1 over the training answers, as the lab's train_reward leaves
-    # them: only differences count for the ranking, but their spread sets how hard PPO pulls against
-    # beta * KL, so a learner's model must mean the same beta as the shipped one.
-    rm.eval()
-    with torch.no_grad():
-        rc, rr = pair_rewards(rm, tokenizer, train)
-        rm.score.weight.div_(max(torch.cat([rc, rr]).std().item(), 1e-6))
+    # them, so a learner's model means the same beta as the shipped one.
+    rescale_rewards(rm, tokenizer, train)
     held_after, _ = _evaluate(rm, tokenizer, data["heldout"])
     unseen_after, _ = _evaluate(rm, tokenizer, data.get("unseen", []))
     mine_after, p_after = _evaluate(rm, tokenizer, learner_pairs)

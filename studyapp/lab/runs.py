@@ -26,6 +26,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from .common import Cancelled
 from .ppo_config import PPOConfig
 
 
@@ -327,12 +328,11 @@ def _child(args: tuple, events, stop) -> None:
     try:
         result = _train(*args, progress=lambda metrics: events.put(("progress", metrics)), cancel=stop)
         events.put(("result", result))
+    except Cancelled:
+        events.put(("cancelled", None))
     except Exception as exc:  # noqa: BLE001 - every outcome must reach the app
-        if type(exc).__name__ == "Cancelled":
-            events.put(("cancelled", None))
-        else:
-            events.put(("error", (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
-                                  traceback.format_exc())))
+        events.put(("error", (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+                              traceback.format_exc())))
 
 
 class TrainingProcessError(RuntimeError):
