@@ -75,7 +75,7 @@ class Knobs(QGroupBox):
                           toolTip="Replies sampled per prompt; the reward model's favourite is kept")
         self.beta = QDoubleSpinBox(decimals=2, minimum=0.01, maximum=2.0, singleStep=0.05, value=0.1,
                                    toolTip="DPO's only knob: how strongly the policy is held near the SFT model")
-        self.epochs = QSpinBox(minimum=1, maximum=5, value=3, toolTip="Passes over the preference pairs")
+        self.epochs = QSpinBox(minimum=1, maximum=5, value=1, toolTip="Passes over the preference pairs")
         self.steps = QSpinBox(minimum=1, maximum=200, value=40, toolTip="GRPO steps: sample, reward, learn")
         self.k = QSpinBox(minimum=2, maximum=16, value=8,
                           toolTip="Group size: replies per question, compared with each other")
