@@ -1,6 +1,7 @@
-"""Test helpers shared across areas: a clock the test moves, a child process killed midway, the one
-stand-in for the main window a tab talks to (FakeWindow), and the one tiny-model builder
-(make_tiny_sft). Test folders use these rather than their own copies."""
+"""Test helpers shared across areas: a clock the test moves, a child process killed midway, a config
+that reads no file of this machine (make_config), the one stand-in for the main window a tab talks
+to (FakeWindow), and the one set of tiny-model builders (tiny_tokenizer, make_tiny_sft,
+make_tiny_reward, make_tiny_models, tiny_gpt2). Test folders use these rather than their own copies."""
 from __future__ import annotations
 
 import os
@@ -47,6 +48,16 @@ def kill_midway(script: str, args: list[str], kill_after: int) -> list[int]:
     return reported
 
 
+def make_config(tmp_path: Path, **flags):
+    """The app's config from these flags only: no environment, no site or user config file of the
+    machine running the tests (their paths under tmp_path do not exist). data_dir defaults to
+    tmp_path/profile."""
+    from studyapp import config as cfg
+
+    flags.setdefault("data_dir", tmp_path / "profile")
+    return cfg.load_config(flags, env={}, site_file=tmp_path / "no-site.toml", user_file=tmp_path / "no-user.toml")
+
+
 class FakeWindow:
     """What a tab may ask of the main window (MainWindow's show_status, report_error, track_task,
     open_link and ctx), recording what the tab tells the learner instead of showing it.
@@ -58,7 +69,7 @@ class FakeWindow:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self.statuses: list[str] = []
-        self.errors: list[tuple[str, str]] = []   # (title, message)
+        self.errors: list[tuple[str, str, str]] = []   # (title, message, details)
         self.links: list[str] = []
         self.tracked: list[str] = []
 
@@ -66,11 +77,17 @@ class FakeWindow:
     def of(cls, store, config, lessons=()) -> "FakeWindow":
         return cls(SimpleNamespace(store=store, config=config, lessons=list(lessons)))
 
+    @classmethod
+    def on_models(cls, models: Path, data: Path) -> "FakeWindow":
+        """A window for the tabs that only read the models and profile folders from the config
+        (RLHF, HHH, Beyond PPO): no profile is opened, ctx.store is None."""
+        return cls.of(None, make_config(Path(data).parent, data_dir=data, models_dir=models))
+
     def show_status(self, message: str, ms: int = 0) -> None:
         self.statuses.append(message)
 
     def report_error(self, title: str, message: str, details: str = "") -> None:
-        self.errors.append((title, message))
+        self.errors.append((title, message, details))
 
     def track_task(self, task, label: str) -> None:
         self.tracked.append(label)
@@ -84,15 +101,14 @@ class FakeWindow:
         that would not stop (none, or the test has found a bug)."""
         from studyapp.ui import worker
         stuck = worker.shutdown(wait_ms=300_000)
-        if not self.ctx.store.closed:
+        if self.ctx.store is not None and not self.ctx.store.closed:
             self.ctx.store.close(backup=False)
         return stuck
 
 
-def make_tiny_sft(folder: Path, *, n_embd: int = 32, n_layer: int = 2, seed: int = 0) -> Path:
-    """A tiny stand-in for the SFT model (seconds to build): a BPE tokenizer trained on the world's
-    own sentences and a randomly initialised 2-layer GPT-2, saved as a checkpoint folder."""
-    from studyapp.lab.modeling import ModelConfig, build_model, save_checkpoint
+def tiny_tokenizer(*, chat: bool = False):
+    """A 400-token byte-level BPE trained on the world's own sentences: facts, harmful requests with
+    their literal answers, the refusals and the stock phrase; chat=True adds the chat exchanges."""
     from studyapp.lab.preferences import REFUSALS
     from studyapp.lab.rater import STOCK_PHRASE
     from studyapp.lab.tokenizer import train_tokenizer
@@ -101,11 +117,54 @@ def make_tiny_sft(folder: Path, *, n_embd: int = 32, n_layer: int = 2, seed: int
     world = load_world()
     texts = [f.question + " " + f.statement for f in world.facts]
     texts += [h.request + " " + h.literal_answer for h in world.harmful]
+    if chat:
+        texts += [c.prompt + " " + c.response for c in world.chat]
     texts += list(REFUSALS) + [STOCK_PHRASE] * 5
-    tok = train_tokenizer(texts * 3, vocab_size=400)
+    return train_tokenizer(texts * 3, vocab_size=400)
+
+
+def make_tiny_sft(folder: Path, *, n_embd: int = 32, n_layer: int = 2, seed: int = 0, tokenizer=None,
+                  stage: str = "sft") -> Path:
+    """A tiny stand-in for the SFT model (seconds to build): a randomly initialised 2-layer GPT-2
+    (64 positions) with `tokenizer` (default: a fresh tiny_tokenizer()), saved as a checkpoint
+    folder whose lab.json names `stage`. The same seed and tokenizer give the same weights, so
+    base, SFT and RLHF stand-ins can be one model under three names."""
+    from studyapp.lab.modeling import ModelConfig, build_model, save_checkpoint
+
+    tok = tokenizer if tokenizer is not None else tiny_tokenizer()
     model = build_model(ModelConfig(n_layer=n_layer, n_embd=n_embd, n_head=2, n_positions=64,
                                     vocab_size=len(tok)), tok, seed=seed)
-    save_checkpoint(model, tok, folder, card="# tiny test SFT model\n", meta={"stage": "sft", "test": True})
+    save_checkpoint(model, tok, folder, card=f"# tiny test {stage} model\n", meta={"stage": stage, "test": True})
+    return folder
+
+
+def make_tiny_reward(folder: Path, sft: Path, *, score_seed: int | None = None) -> Path:
+    """An untrained reward model on the tiny SFT folder `sft` (its embeddings and first layer),
+    saved as the lab saves one, with the lab's preference pairs for 60 prompts (2 sessions) beside
+    it as preferences.jsonl. The score head is as built; with score_seed it is drawn from N(0, 1)
+    so replies get clearly different scores (best-of-n has a favourite)."""
+    import random
+
+    import torch
+
+    from studyapp.lab.modeling import load_causal_lm
+    from studyapp.lab.preferences import build_preferences, rlhf_prompts
+    from studyapp.lab.rater import Rater
+    from studyapp.lab.reward import build_reward_model, save_reward_model
+    from studyapp.lab.world import load_world
+
+    world = load_world()
+    model, tok = load_causal_lm(sft, "cpu")
+    prompts = rlhf_prompts(world)
+    random.Random(0).shuffle(prompts)
+    data = build_preferences(world, Rater(world), prompts[:60], sessions=2, seed=0)
+    rm = build_reward_model(model)
+    if score_seed is not None:
+        torch.manual_seed(score_seed)
+        with torch.no_grad():
+            rm.score.weight.normal_(0, 1.0)
+    save_reward_model(rm, tok, folder, card="# tiny reward model\n", meta={"stage": "reward", "test": True},
+                      extra_files={"preferences.jsonl": data.to_jsonl()})
     return folder
 
 
@@ -117,3 +176,15 @@ def make_tiny_models(models: Path) -> Path:
     make_tiny_sft(models / "sft")
     train_reward(models / "sft", models / "reward", RewardConfig(epochs=1, samples_per_prompt=0, sessions=1))
     return models
+
+
+def tiny_gpt2():
+    """An in-memory 2-layer, 16-wide GPT-2 with a 50-token vocabulary and no tokenizer, seeded, for
+    tests that feed token ids straight to the network."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    cfg = GPT2Config(vocab_size=50, n_positions=32, n_embd=16, n_layer=2, n_head=2)
+    cfg._attn_implementation = "eager"
+    torch.manual_seed(0)
+    return GPT2LMHeadModel(cfg).eval()

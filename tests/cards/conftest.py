@@ -1,4 +1,4 @@
-"""Fixtures for the flashcard tests: a profile on a clock the test moves, with the course deck."""
+"""Fixtures for the flashcard tests: a profile on a clock the test moves, with the shipped decks."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,6 +36,12 @@ def course_decks(known):
     decks, errors = load_decks(REPO / "resources" / "decks", known=known)
     assert errors == []
     return decks
+
+
+@pytest.fixture(scope="session")
+def shipped(course_decks) -> int:
+    """How many cards the shipped decks hold, as the deck loader reads them (test_decks pins it)."""
+    return sum(len(deck.cards) for deck in course_decks)
 
 
 @pytest.fixture

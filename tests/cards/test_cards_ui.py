@@ -26,8 +26,8 @@ def log_count(store) -> int:
     return store.db.execute("SELECT count(*) FROM review_log").fetchone()[0]
 
 
-def test_shipped_deck_is_in_the_profile_and_the_first_card_shows(tab):
-    assert tab.cards.count() == 30
+def test_shipped_deck_is_in_the_profile_and_the_first_card_shows(tab, shipped):
+    assert tab.cards.count() == shipped
     assert tab.review.card is not None and "base model" in tab.review.question.text()
     assert tab.review.answer.isHidden()
 
@@ -73,27 +73,29 @@ def test_daily_new_limit_ends_the_session(tab, qtbot, store):
     assert "All done" in tab.review.question.text() and "limit of 2 new" in tab.review.answer.text()
 
 
-def test_delete_with_undo(tab, store):
+def test_delete_with_undo(tab, store, shipped):
     card = tab.review.card
     tab.delete_card(card.id)
-    assert tab.cards.count() == 29 and tab.review.card.id != card.id
+    assert tab.cards.count() == shipped - 1 and tab.review.card.id != card.id
     assert tab.undo_bar.isVisible()
     tab.undo_delete()
-    assert tab.cards.count() == 30 and not tab.undo_bar.isVisible()
+    assert tab.cards.count() == shipped and not tab.undo_bar.isVisible()
 
 
-def test_browse_and_statistics_fill_from_workers(tab, qtbot, store):
+def test_browse_and_statistics_fill_from_workers(tab, qtbot, store, shipped, course_decks):
     tab.show_view("browse")
-    qtbot.waitUntil(lambda: tab.browse.model.rowCount() == 30, timeout=5000)
+    qtbot.waitUntil(lambda: tab.browse.model.rowCount() == shipped, timeout=5000)
+    matching = [c for d in course_decks for c in d.cards if "bradley" in (c.front + c.back).lower()]
+    assert 0 < len(matching) < shipped                # the search must narrow the list
     tab.browse.search.setText("Bradley")
-    qtbot.waitUntil(lambda: tab.browse.model.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: tab.browse.model.rowCount() == len(matching), timeout=5000)
 
     qtbot.keyClick(tab.review, Qt.Key_Space)       # one review so the plots have a bar
     qtbot.keyClick(tab.review, Qt.Key_3)
     with qtbot.waitSignal(_stats_ready(tab), timeout=10000):
         tab.show_view("stats")
     stats = tab.stats_page.stats
-    assert stats.learned[-1] == 1 and stats.counts["total"] == 30
+    assert stats.learned[-1] == 1 and stats.counts["total"] == shipped
     assert tab.stats_page.tiles["today"][0].text() == "1"
 
 

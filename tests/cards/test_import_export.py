@@ -40,41 +40,41 @@ def test_import_rejects_unknown_columns_and_bad_encoding(cards, tmp_path):
     assert import_csv(cards, path).errors[0][0] == 3
 
 
-def test_csv_round_trip(cards, tmp_path, known, store):
+def test_csv_round_trip(cards, tmp_path, known, store, shipped):
     own = cards.add("What is `beta`?", 'The KL weight, "quoted", with, commas\nand a second line.',
                     lesson_id="ppo-and-kl", section_id="the-kl-penalty-stay-near-the-sft-model")
     out = tmp_path / "cards.csv"
-    assert export_csv(cards, out) == 31
+    assert export_csv(cards, out) == shipped + 1
     before = cards.search("", limit=100)
     for row in before:
         cards.delete(row["id"])
     assert cards.count() == 0
     report = import_csv(cards, out, known)
-    assert report.ok and len(report.added) == 31
+    assert report.ok and len(report.added) == shipped + 1
     key = lambda r: (r["front"], r["back"], r["deck_id"], r["lesson_id"], r["section_id"])
     assert sorted(map(key, cards.search("", limit=100))) == sorted(map(key, before))
     assert cards.get(own).back.endswith("second line.")
 
 
-def test_apkg_export_holds_every_note_with_stable_ids(cards, tmp_path):
+def test_apkg_export_holds_every_note_with_stable_ids(cards, tmp_path, shipped):
     cards.add("My own <card>", "**Bold** answer")
     out = tmp_path / "cards.apkg"
-    assert export_apkg(cards, out) == 31
+    assert export_apkg(cards, out) == shipped + 1
     with zipfile.ZipFile(out) as package:
         assert "collection.anki2" in package.namelist()
         package.extract("collection.anki2", tmp_path)
     db = sqlite3.connect(tmp_path / "collection.anki2")
     try:
         notes = db.execute("SELECT guid, mid, flds, tags FROM notes").fetchall()
-        assert len(notes) == 31 and {n[1] for n in notes} == {MODEL_ID}
+        assert len(notes) == shipped + 1 and {n[1] for n in notes} == {MODEL_ID}
         fields = [n[2].split("\x1f") for n in notes]
         assert ["My own &lt;card&gt;", "<strong>Bold</strong> answer", ""] in fields
         assert any("next token" in f[1].lower() or "next-token" in f[1].lower() for f in fields)
-        assert db.execute("SELECT count(*) FROM cards").fetchone()[0] == 31
+        assert db.execute("SELECT count(*) FROM cards").fetchone()[0] == shipped + 1
         guids = {n[0] for n in notes}
     finally:
         db.close()
-    assert len(guids) == 31
+    assert len(guids) == shipped + 1
     assert deck_number("course") == deck_number("course") != deck_number("my-cards")
     # A second export gives the same note ids, so Anki updates instead of duplicating.
     export_apkg(cards, tmp_path / "again.apkg")
@@ -88,7 +88,7 @@ def test_apkg_export_holds_every_note_with_stable_ids(cards, tmp_path):
         db.close()
 
 
-def test_cli_import_and_export(tmp_path, monkeypatch, capsys):
+def test_cli_import_and_export(tmp_path, monkeypatch, capsys, shipped):
     from studyapp.cli import main
     monkeypatch.setenv("STUDYAPP_HOME", str(tmp_path / "home"))
     bad = tmp_path / "bad.csv"
@@ -103,6 +103,6 @@ def test_cli_import_and_export(tmp_path, monkeypatch, capsys):
     text = out.read_text(encoding="utf-8")
     assert "Q1,A1,extra" in text and "Q2,A2,my-cards" in text
     import csv
-    assert len(list(csv.reader(text.splitlines(keepends=True)))) == 1 + 30 + 2
+    assert len(list(csv.reader(text.splitlines(keepends=True)))) == 1 + shipped + 2
     assert main(["cards", "export", "--format", "apkg", "--out", str(tmp_path / "all.apkg")]) == 0
     assert zipfile.is_zipfile(tmp_path / "all.apkg")

@@ -3,38 +3,19 @@ from pathlib import Path
 
 import pytest
 
-from studyapp import config as cfg
 from studyapp.app import build_context, create_window
 from studyapp.ui import worker
-
-
-def make_tiny_model(folder: Path, seed: int) -> Path:
-    """A 2-layer, 32-wide GPT-2 with a BPE tokenizer trained on the world's questions: untrained,
-    so it writes nonsense, but it streams, has distributions and loads like a shipped model."""
-    from studyapp.lab.modeling import ModelConfig, build_model, save_checkpoint
-    from studyapp.lab.tokenizer import train_tokenizer
-    from studyapp.lab.world import load_world
-
-    world = load_world()
-    texts = [f.question + " " + f.statement for f in world.facts] + [h.request for h in world.harmful]
-    tok = train_tokenizer(texts * 3, vocab_size=400)
-    model = build_model(ModelConfig(n_layer=2, n_embd=32, n_head=2, n_positions=64, vocab_size=len(tok)),
-                        tok, seed=seed)
-    save_checkpoint(model, tok, folder, card="# tiny test model\n", meta={"stage": "test"})
-    return folder
+from tests.support import make_config, make_tiny_sft
 
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory) -> Path:
+    """base, sft and rlhf: tests/support.py's tiny SFT stand-in with seeds 0, 1 and 2, untrained, so
+    each writes its own nonsense, but it streams, has distributions and loads like a shipped model."""
     root = tmp_path_factory.mktemp("models")
     for seed, name in enumerate(("base", "sft", "rlhf")):
-        make_tiny_model(root / name, seed)
+        make_tiny_sft(root / name, seed=seed, stage=name)
     return root
-
-
-def make_config(tmp_path: Path, **flags) -> cfg.Config:
-    flags.setdefault("data_dir", tmp_path / "profile")
-    return cfg.load_config(flags, env={}, site_file=tmp_path / "no-site.toml", user_file=tmp_path / "no-user.toml")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from rlhf_fixtures import make_tiny_sft
+from tests.support import make_tiny_sft
 from studyapp.lab.best_of_n import best_of_n, kl_best_of_n, measure_policy, sample_n, score_replies, sweep
 from studyapp.lab.modeling import load_causal_lm
 from studyapp.lab.rater import Rater, fact_prompt, harmful_prompt

@@ -62,7 +62,7 @@ def test_typed_special_tokens_are_text_not_control_tokens(tiny_tokenizer):
 
 def test_reward_folder_scores_the_same_through_plain_transformers(tmp_path):
     from studyapp.lab import reward as R
-    from tests.lab.rlhf_fixtures import make_tiny_sft
+    from tests.support import make_tiny_sft
 
     sft_dir = make_tiny_sft(tmp_path / "sft")
     sft, tok = load_model(sft_dir, "cpu")

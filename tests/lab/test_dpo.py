@@ -9,7 +9,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from rlhf_fixtures import make_tiny_sft
+from tests.support import make_tiny_sft
 from studyapp.lab.common import Cancelled
 from studyapp.lab.dpo import DPOConfig, dpo_loss, sequence_logps, train_dpo
 from studyapp.lab.modeling import load_causal_lm

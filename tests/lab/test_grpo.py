@@ -8,7 +8,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from rlhf_fixtures import make_tiny_sft
+from tests.support import make_tiny_sft
 from studyapp.lab.common import LabError
 from studyapp.lab.grpo import GRPOConfig, fact_reward, group_advantages, grpo_loss, k3_kl, train_grpo
 from studyapp.lab.rater import Rater, fact_prompt

@@ -6,24 +6,17 @@ import threading
 
 import pytest
 import torch
-from transformers import AutoModelForCausalLM, GPT2Config, GPT2LMHeadModel
+from transformers import AutoModelForCausalLM
 
-from rlhf_fixtures import make_tiny_sft
 from studyapp.lab.common import Cancelled
 from studyapp.lab.ppo import PolicyWithValue, PPOConfig, hacking_summary, train_ppo
 from studyapp.lab.reward import RewardConfig, train_reward
 from studyapp.lab.rollout import hidden_states, sample
+from tests.support import make_tiny_sft, tiny_gpt2
 
 TRL_NAMES = ("objective/kl", "objective/scores", "objective/rlhf_reward", "objective/non_score_reward",
              "objective/entropy", "policy/clipfrac_avg", "policy/approxkl_avg", "loss/policy_avg",
              "loss/value_avg", "val/ratio", "val/clipfrac_avg")
-
-
-def tiny_gpt2():
-    cfg = GPT2Config(vocab_size=50, n_positions=32, n_embd=16, n_layer=2, n_head=2)
-    cfg._attn_implementation = "eager"
-    torch.manual_seed(0)
-    return GPT2LMHeadModel(cfg).eval()
 
 
 def test_fast_forward_matches_hugging_face_with_left_padding_and_cache():

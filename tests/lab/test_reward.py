@@ -8,7 +8,7 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from rlhf_fixtures import make_tiny_sft
+from tests.support import make_tiny_sft
 from studyapp.lab.common import Cancelled, LabError
 from studyapp.lab.modeling import count_params, load_causal_lm
 from studyapp.lab.reward import RewardConfig, build_reward_model, evaluate, score, score_ids, train_reward

@@ -9,8 +9,7 @@ from PySide6.QtCore import Qt
 from studyapp.lab import methods as M
 from studyapp.ui import worker
 from studyapp.ui.methods_tab import MethodsTab
-
-from .conftest import FakeWindow
+from tests.support import FakeWindow
 
 # A bound for conditions, not a wait: the run's process first loads torch, seconds on a busy machine.
 RUN_TIMEOUT_MS = 300_000
@@ -35,7 +34,7 @@ def stop_tasks():
 
 
 def open_tab(qtbot, models, data):
-    window = FakeWindow(models, data)
+    window = FakeWindow.on_models(models, data)
     tab = MethodsTab(window)
     qtbot.addWidget(tab)
     tab.resize(1300, 680)
