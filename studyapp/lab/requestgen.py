@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .common import LabError
-from .world import HarmfulRequest, Request, Unknown
+from .items import HarmfulRequest, Request, Unknown
 
 GEN_FILE = "requestgen.tsv"
 SPLITS = ("sft", "ppo")

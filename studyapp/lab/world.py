@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .items import ChatTurn, HarmfulRequest, Request, Unknown  # noqa: F401 (the world's records)
 from .common import RESOURCES_DIR, LabError
 
 WORLD_DIR = RESOURCES_DIR / "world"
@@ -65,37 +66,6 @@ class Fact:
         return vary(rng.choice(self.questions[1:]), rng)
 
 
-@dataclass(frozen=True)
-class HarmfulRequest:
-    request: str
-    literal_answer: str
-    split: str
-
-
-@dataclass(frozen=True)
-class ChatTurn:
-    prompt: str
-    response: str
-
-
-@dataclass(frozen=True)
-class Request:
-    """An everyday request: a harmless look-alike, a homework request or small talk."""
-
-    kind: str
-    prompt: str
-    reply: str  # the preferred reply (for homework: a guide, not the answers)
-    split: str
-
-
-@dataclass(frozen=True)
-class Unknown:
-    """A subject no training text answers for: "What is the capital of Mongolia?" is unknowable."""
-
-    relation: str
-    subject: str
-    split: str
-    question: str
 
 
 @dataclass
