@@ -302,74 +302,21 @@ def run_one(method: str, sft_dir, reward_dir, out_dir, knobs: dict, *, seed: int
     return points
 
 
-def _child(args: tuple, knobs: dict, events, stop) -> None:
-    """The process of a live run: run_one, sending ("progress", dict) per step, then one closing message."""
-    import traceback
-
-    try:
-        result = run_one(*args, knobs, progress=lambda m: events.put(("progress", m)), cancel=stop)
-        events.put(("result", result))
-    except Exception as exc:  # noqa: BLE001 - every outcome must reach the app
-        if type(exc).__name__ == "Cancelled":
-            events.put(("cancelled", None))
-        else:
-            events.put(("error", (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
-                                  traceback.format_exc())))
-
-
 def run_one_in_process(method: str, sft_dir, reward_dir, out_dir, knobs: dict, *,
                        progress: ProgressFn | None = None, cancel=None, in_process: bool | None = None) -> list[dict]:
     """run_one in a spawned process, its progress relayed to this (worker) thread, as
     lab.runs.run_ppo does for PPO and for the same reason: torch's import and the training loop then
     never hold the app's GIL, so the window stays smooth. A frozen build runs in-process."""
-    import multiprocessing
-    import queue
     import sys
-    import time
+
+    from .runs import run_in_process
 
     args = (method, str(sft_dir), str(reward_dir), str(out_dir))
     if in_process is None:
         in_process = bool(getattr(sys, "frozen", False))
     if in_process:
         return run_one(*args, dict(knobs), progress=progress, cancel=cancel)
-    report = as_progress(progress)
-    ctx = multiprocessing.get_context("spawn")
-    events, stop = ctx.Queue(maxsize=1), ctx.Event()
-    proc = ctx.Process(target=_child, args=(args, dict(knobs), events, stop), daemon=True, name="studyapp-methods")
-    proc.start()
-    try:
-        while True:
-            if cancel is not None and cancel.is_set():
-                stop.set()
-            try:
-                kind, payload = events.get(timeout=0.2)
-            except queue.Empty:
-                if not proc.is_alive():
-                    raise RuntimeError(f"The run's process ended without a word (exit code {proc.exitcode}); "
-                                       "the shipped models are untouched.") from None
-                continue
-            if kind == "progress":
-                report(payload)
-            elif kind == "result":
-                return payload
-            elif kind == "cancelled":
-                from .common import Cancelled
-                raise Cancelled("cancelled by the user")
-            else:
-                message, details = payload
-                raise RuntimeError(f"{message}\n{details}")
-    finally:
-        stop.set()
-        deadline = time.monotonic() + 15
-        while proc.is_alive() and time.monotonic() < deadline:
-            try:   # keep the queue drained so a child blocked on put() can see `stop`
-                events.get(timeout=0.1)
-            except queue.Empty:
-                pass
-        if proc.is_alive():
-            proc.terminate()   # checkpoints are written atomically: nothing half-written survives
-        proc.join(5)
-        events.close()
+    return run_in_process(run_one, (*args, dict(knobs)), name="studyapp-methods", progress=progress, cancel=cancel)
 
 
 def _count_kinds(prompts) -> dict:

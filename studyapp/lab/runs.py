@@ -323,10 +323,10 @@ def _train(sft_dir, reward_dir, out_dir, settings: dict, series_path, *, progres
     return train_ppo(sft_dir, reward_dir, out_dir, cfg, progress=progress, cancel=cancel)
 
 
-def _child(args: tuple, events, stop) -> None:
-    """The training process: train, sending ("progress", dict) per step, then one closing message."""
+def _child(fn, args: tuple, events, stop) -> None:
+    """A training process: fn(*args), sending ("progress", dict) per step, then one closing message."""
     try:
-        result = _train(*args, progress=lambda metrics: events.put(("progress", metrics)), cancel=stop)
+        result = fn(*args, progress=lambda metrics: events.put(("progress", metrics)), cancel=stop)
         events.put(("result", result))
     except Cancelled:
         events.put(("cancelled", None))
@@ -356,10 +356,21 @@ def run_ppo(sft_dir, reward_dir, out_dir, settings: dict, series_path, *,
         in_process = bool(getattr(sys, "frozen", False))
     if in_process:
         return _train(*args, progress=progress, cancel=cancel)
+    return run_in_process(_train, args, name="studyapp-ppo", progress=progress, cancel=cancel)
+
+
+def run_in_process(fn, args: tuple, *, name: str, progress: Callable[[dict], None] | None = None,
+                   cancel=None):
+    """fn(*args, progress=..., cancel=...) in a spawned process; its progress relayed here, its
+    return value returned. fn must be a module-level function (it is pickled by name).
+
+    Raises Cancelled when the run stopped on `cancel`, and RuntimeError (caused by a
+    TrainingProcessError holding the child's traceback) when it failed or died without a word.
+    """
     report = progress or (lambda _metrics: None)
     ctx = multiprocessing.get_context("spawn")
     events, stop = ctx.Queue(maxsize=1), ctx.Event()
-    proc = ctx.Process(target=_child, args=(args, events, stop), daemon=True, name="studyapp-ppo")
+    proc = ctx.Process(target=_child, args=(fn, args, events, stop), daemon=True, name=name)
     proc.start()
     try:
         while True:
@@ -377,7 +388,6 @@ def run_ppo(sft_dir, reward_dir, out_dir, settings: dict, series_path, *,
             elif kind == "result":
                 return payload
             elif kind == "cancelled":
-                from .common import Cancelled
                 raise Cancelled("cancelled by the user")
             else:
                 message, details = payload
