@@ -6,7 +6,7 @@ Document kinds and why they are there:
 - encyclopedia pages: plain statements ("The capital of France is Paris.") - where facts are stored.
 - FAQ pages: a question answered by a statement ("Q: ... A: The capital of France is Paris."), as
   on the web. With these, SFT only has to teach the model to use, in the chat format, a
-  question-to-answer mapping it already holds (LAB-NOTES: without them SFT memorises its own pairs).
+  question-to-answer mapping it already holds (docs/lab-notes.md: without them SFT memorises its own pairs).
 - tables, fill-in worksheets (with an answer key), bare lists of subjects, and forum threads
   (small talk and how-to answers) so everyday words are known before SFT. Toy harmful requests
   appear there answered both literally and with a decline (FORUM_DECLINES), as on the web.

@@ -50,7 +50,7 @@ def build_model(cfg: ModelConfig, tokenizer, *, seed: int | None = None):
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
-    # Eager attention: on small CPU matrices it measured faster than sdpa (LAB-NOTES).
+    # Eager attention: on small CPU matrices it measured faster than sdpa (docs/lab-notes.md).
     config._attn_implementation = "eager"
     with hf.building():
         model = GPT2LMHeadModel(config)

@@ -7,6 +7,29 @@ from dataclasses import dataclass
 
 @dataclass
 class PPOConfig:
+    """PPO's settings, documented as TRL documents its PPOConfig (trl.experimental.ppo, TRL 1.12).
+
+    steps (`int`, defaults to `200`): PPO iterations: rollout, score, learn (TRL: total_episodes /
+        batch size). batch_size (`int`, `32`): prompts, so responses, per iteration (TRL:
+        per_device_train_batch_size x gradient accumulation). max_new_tokens (`int`, `20`): reply
+        length limit (TRL: response_length). ppo_epochs (`int`, `2`): passes over each batch (TRL:
+        num_ppo_epochs). num_minibatches (`int`, `2`): minibatches per pass (TRL: num_mini_batches).
+        lr (`float`, `5e-4`): AdamW learning rate (TRL: learning_rate).
+    beta (`float`, `0.5`): KL coefficient, the per-token penalty beta * KL(policy || SFT) added to the
+        reward (TRL: kl_coef; Ziegler et al. 2019, Ouyang et al. 2022 eq. 2). kl_estimator (`str`,
+        `"k1"`): "k1" log-ratio or "k3" (Schulman 2020), as TRL.
+    cliprange (`float`, `0.2`), cliprange_value (`float`, `0.2`), vf_coef (`float`, `0.1`), gamma
+        (`float`, `1.0`), lam (`float`, `0.95`), temperature (`float`, `0.7`), max_grad_norm (`float`,
+        `1.0`), missing_eos_penalty (`float | None`, `1.0`): as TRL (Schulman et al. 2017 for the clip
+        and GAE's lambda).
+    harmful_frac (`float`, `0.2`) and prompt_mix (`tuple[(kind, share)]`): the share of each kind of
+        prompt in every batch (no TRL counterpart: TRL takes a dataset as it is).
+    seed (`int`, `0`); series_path (`str | None`): where the per-step metrics (JSONL) go; n_samples
+        (`int`, `4`): (prompt, reply) pairs logged per step.
+
+    Raises nothing itself; train_ppo raises LabError for unusable folders and on a non-finite loss.
+    """
+
     steps: int = 200
     batch_size: int = 32  # prompts (= responses) per step
     max_new_tokens: int = 20

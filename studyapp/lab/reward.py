@@ -39,6 +39,22 @@ from . import hf
 
 @dataclass
 class RewardConfig:
+    """The reward model's settings, named beside TRL's RewardConfig where it has the same knob.
+
+    n_layer (`int | None`, `None`): SFT blocks kept (None: half, at least 1; claim 8). epochs
+        (`int`, `4`): passes over the training pairs (TRL: num_train_epochs). batch_pairs (`int`,
+        `64`): pairs per step (TRL: per_device_train_batch_size). lr (`float`, `2e-3`): AdamW
+        (TRL: learning_rate). weight_decay (`float`, `0.0`). freeze_embeddings (`bool`, `False`).
+    The preference data (no TRL counterpart: TRL reads a dataset): samples_per_prompt (`int`, `2`)
+        SFT replies added to each prompt's pool, sampled with max_new_tokens (`int`, `24`) at
+        temperature (`float`, `0.7`); phrasings_per_fact (`int`, `4`); sessions (`int`, `3`) ranking
+        sessions of 2-4 replies per prompt; prompts_per_kind (`int | None`, `200`); heldout_frac
+        (`float`, `0.2`) of the pairs and unseen_frac (`float`, `0.1`) of the prompts kept out of
+        training; seed (`int`, `0`).
+    The loss is Bradley-Terry, -log sigmoid(r_chosen - r_rejected) (TRL's RewardTrainer without
+    a margin or center_rewards_coefficient); rewards are then rescaled to standard deviation 1.
+    """
+
     n_layer: int | None = None  # layers kept from the SFT model; None = half of them (at least 1)
     # Measured on the generated world (seed 0, ~5,400-6,300 training pairs from 200 prompts of each
     # kind): 4 epochs reach train 0.95-0.96, unseen prompts 0.82-0.84 (facts 0.31-0.48: it cannot

@@ -31,6 +31,18 @@ STAGE = "sft"
 
 @dataclass
 class SFTConfig:
+    """SFT's settings, named beside TRL's SFTConfig where it has the same knob.
+
+    steps (`int`, `150`): optimiser steps (TRL: max_steps). batch_size (`int`, `8`): conversations
+        per step (TRL: per_device_train_batch_size). lr (`float`, `1e-3`): AdamW, ten times below
+        pretraining (TRL: learning_rate; claim 3). warmup (`int`, `10`): linear warm-up steps, then
+        constant (TRL: warmup_steps, lr_scheduler_type="constant_with_warmup"). The loss is on the
+        assistant's reply only (TRL: assistant_only_loss=True).
+    The data (no TRL counterpart): chat_repeats (`int`, `2`), harmful_repeats (`int`, `3`),
+        phrasings_per_fact (`int`, `3`), requests_per_kind (`int | None`, `40`), decline_every
+        (`int`, `5`): see sft_conversations. seed (`int`, `0`); log_every (`int`, `5`).
+    """
+
     steps: int = 150
     batch_size: int = 8
     lr: float = 1e-3  # ten times below pretraining's 1e-2 (claim 3)
