@@ -29,11 +29,11 @@ class ColumnSpec:
 
 SPECS = (
     ColumnSpec("base", "Base model", "Only trained to continue web text (quiz sheets, encyclopedia "
-               "pages, tables). It has never seen a conversation."),
+               "pages, tables, forum threads). It has never seen the chat format."),
     ColumnSpec("sft", "SFT model", "The base model fine-tuned on instruction → answer pairs. It "
-               "learned to answer, and to obey every request."),
+               "learned to answer, and to obey nearly every request, harmful ones included."),
     ColumnSpec("rlhf", "RLHF model", "The SFT model optimised with PPO against a reward model "
-               "trained on people's rankings, kept near SFT by a KL penalty."),
+               "trained on the lab's rater's rankings (its stand-in for people), kept near SFT by a KL penalty."),
 )
 
 
