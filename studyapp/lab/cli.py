@@ -148,9 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default=None, help=f"where seeds.json and seeds.md go (default {MODELS_DIR})")
     s.set_defaults(func=_seeds)
 
-    m = sub.add_parser("methods", add_help=False,
-                       help="best-of-n, DPO and GRPO beside PPO on the same axes (writes models/methods)")
-    m.set_defaults(func=_methods)
+    sub.add_parser("methods", add_help=False,
+                help="best-of-n, DPO and GRPO beside PPO on the same axes (writes models/methods)")
+    # Listed for --help only: main() hands `methods ...` to the runner before parsing.
     return p
 
 
@@ -163,20 +163,23 @@ def _seeds(args) -> int:
     return 0
 
 
-def _methods(args) -> int:
+def _methods(argv: list[str]) -> int:
     from .methods import main as methods_main
 
-    methods_main(args.rest)
+    methods_main(argv)
     return 0
 
 
 def main(argv=None) -> int:
-    args, rest = build_parser().parse_known_args(argv)
-    if args.command != "methods" and rest:
-        build_parser().parse_args(argv)  # the usual error for an unknown option
-    args.rest = rest
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["methods"]:
+        # The runner parses its own options (its module is also run as a script).
+        run = lambda: _methods(argv[1:])  # noqa: E731
+    else:
+        args = build_parser().parse_args(argv)
+        run = lambda: args.func(args)  # noqa: E731
     try:
-        return args.func(args)
+        return run()
     except LabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
