@@ -3,6 +3,7 @@
     studyapp lab train [--stages pretrain,sft,reward,ppo] [--quick] [--seed N] [--out DIR]
     studyapp lab seeds RUN_DIR... [--out DIR]                  (one table over several seeds)
     studyapp lab methods [--models DIR] [--out DIR] [--seed N]   (best-of-n, DPO, GRPO beside PPO)
+    studyapp lab experiments [NAME...] [--models DIR] [--seeds 0 1 2]  (the claims' experiments)
     studyapp lab generate [--model sft] [--base-format] [--greedy] [--max-new-tokens N] "prompt"
     studyapp lab report [--json] [--models DIR] [--measure]
 
@@ -150,7 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("methods", add_help=False,
                 help="best-of-n, DPO and GRPO beside PPO on the same axes (writes models/methods)")
-    # Listed for --help only: main() hands `methods ...` to the runner before parsing.
+    sub.add_parser("experiments", add_help=False,
+                help="the claims' experiments over several seeds (writes models/experiments)")
+    # Listed for --help only: main() hands `methods ...` and `experiments ...` to their runners
+    # before parsing.
     return p
 
 
@@ -170,11 +174,20 @@ def _methods(argv: list[str]) -> int:
     return 0
 
 
+def _experiments(argv: list[str]) -> int:
+    from .experiments import main as experiments_main
+
+    experiments_main(argv)
+    return 0
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["methods"]:
         # The runner parses its own options (its module is also run as a script).
         run = lambda: _methods(argv[1:])  # noqa: E731
+    elif argv[:1] == ["experiments"]:
+        run = lambda: _experiments(argv[1:])  # noqa: E731
     else:
         args = build_parser().parse_args(argv)
         run = lambda: args.func(args)  # noqa: E731
