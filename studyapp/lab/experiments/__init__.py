@@ -15,14 +15,19 @@ of the modules named in EXPERIMENTS, returning a JSON-able result of this shape:
 
     {"name": str, "claims": [int], "title": str,
      "figures": {figure_name: {"mean": float, "min": float, "max": float, "per_seed": [float]}},
-     "series": {...}   # what a plot needs (free shape, documented by the module)
+     "plots": [{"title": str, "x_label": str, "y_label": str, "log_x": bool,
+                "lines": [{"label": str, "x": [float], "y": [float],            # y: mean over seeds
+                           "y_min": [float], "y_max": [float]}]}],             # optional range band
+     "series": {...}   # anything else a view needs (free shape, documented by the module)
+     "samples": [{"label": str, "prompt": str, "reply": str}],                 # optional, a few
      "verdict": str,   # one or two sentences: what the figures show, agreeing or not with the course
      "seeds": [int], "seconds": float}
 
 `run` adds "seconds", writes `out_dir/<name>.json` atomically, and `main` writes
 `out_dir/experiments.md` (every experiment's figures as a table). A figure's name is its one name
 everywhere: the claims tab reads it by that name and a test checks every figure the tab shows
-exists in the shipped results.
+exists in the shipped results. The claims tab draws every entry of "plots" the same way (mean
+line, min-max band), so a module only decides what to plot.
 """
 
 from __future__ import annotations
