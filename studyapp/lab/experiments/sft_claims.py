@@ -241,10 +241,10 @@ def weight_change(models_dir: Path, seeds: Sequence[int], progress: Callable) ->
     ticks = [[i, p] for i, p in enumerate(parts)]
     plots = [
         {"title": "Relative weight change, base -> SFT", "x_label": "part of the model (input side on the left)",
-         "y_label": "||W_sft - W_base|| / ||W_base||", "log_x": False, "x_ticks": ticks,
+         "y_label": "relative change", "log_x": False, "x_ticks": ticks,
          "lines": [_line("relative change", xs, figs, [f"relative weight change base -> SFT: {p}" for p in parts])]},
         {"title": "Transplant: the base's weights put back into one part", "x_label": "part put back",
-         "y_label": "seen facts answered in chat", "log_x": False, "x_ticks": ticks,
+         "y_label": "seen facts answered", "log_x": False, "x_ticks": ticks,
          "lines": [_line("with this part put back", xs, figs, [f"seen facts answered in chat: base {p} put back" for p in parts]),
                    _line("SFT model, nothing put back", xs, {"s": figs["seen facts answered in chat: SFT model"]}, ["s"] * len(parts))]},
     ]
