@@ -124,7 +124,6 @@ def test_an_experiment_shows_its_figures_plots_and_verdict_under_each_claim_it_n
 
 
 def test_the_shipped_claims_show_only_figures_of_the_shipped_results(open_window):
-    import studyapp.lab.claims as C
     from studyapp.lab.report import load_report
 
     window = open_window(models=REPO / "models")

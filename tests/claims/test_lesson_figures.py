@@ -36,6 +36,12 @@ QUOTED = [
     (LESSON, "sft_learning_rate", "pretrain-only fact stems kept (raw text), SFT at LR 1e-3", "pct"),
     (LESSON, "sft_learning_rate", "pretrain-only fact stems kept (raw text), SFT at LR 1e-4", "pct"),
     (LESSON, "sft_learning_rate", "pretrain-only fact stems completed by the base model (no SFT)", "pct"),
+    (LESSON, "sft_new_facts", "held-out facts answered, trained question, added x0", "pct"),
+    (LESSON, "sft_new_facts", "held-out facts answered, trained question, added x1", "pct"),
+    (LESSON, "sft_new_facts", "held-out facts answered, trained question, added x10", "pct"),
+    (LESSON, "sft_new_facts", "held-out facts answered, reworded, added x10", "pct"),
+    (LESSON, "sft_new_facts", "pretrain-only facts answered, reworded, added x0", "pct"),
+    (LESSON, "sft_new_facts", "pretrain-only facts answered, reworded, added x10", "pct"),
 ]
 
 
@@ -57,6 +63,11 @@ def test_quoted_figure_matches_the_shipped_experiment(path, name, figure, kind):
     result = json.loads((EXPERIMENTS / f"{name}.json").read_text())
     assert len(result["seeds"]) >= 3
     assert written(result["figures"][figure], kind) in squash(path.read_text(encoding="utf-8")), figure
+
+
+def test_the_lessons_chance_level_is_the_experiments():
+    chance = json.loads((EXPERIMENTS / "sft_new_facts.json").read_text())["series"]["chance"]
+    assert f"a uniform guess gets {round(100 * chance)}%" in squash(LESSON.read_text(encoding="utf-8"))
 
 
 def test_the_lesson_quotes_no_other_relative_change():
