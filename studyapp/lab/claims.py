@@ -381,9 +381,11 @@ def range_text(mean: Any, low: Any, high: Any) -> str:
     m, lo, hi = _num(mean), _num(low), _num(high)
     if m is None:
         return "not measured"
+    small = all(abs(x) < 10 for x in (m, lo, hi) if x is not None)
+    text = (lambda x: f"{x:.3f}") if small else _short   # rates and changes: three decimals, aligned
     if lo is None or hi is None or lo == hi:
-        return _short(m)
-    return f"{_short(m)} ({_short(lo)}–{_short(hi)})"
+        return text(m)
+    return f"{text(m)} ({text(lo)}–{text(hi)})"
 
 
 def _experiment(name: str, res: dict) -> Experiment:

@@ -111,8 +111,8 @@ def test_an_experiment_replaces_the_report_figures_of_every_claim_it_names(tmp_p
         assert results[n].status == "experiment" and results[n].figures == []
     assert [e.name for e in results[12].experiments] == ["fake_sweep", "other"]
     fake = results[11].experiments[0]
-    assert [(f.name, f.text) for f in fake.figures] == [("gold score at beta 0", "0.5 (0.4–0.6)"),
-                                                         ("proxy score at beta 0", "1.5")]
+    assert [(f.name, f.text) for f in fake.figures] == [("gold score at beta 0", "0.500 (0.400–0.600)"),
+                                                         ("proxy score at beta 0", "1.500")]
     assert fake.verdict.startswith("The gold score falls") and fake.seeds == [0, 1, 2] and len(fake.plots) == 1
     assert "over 3 seeds" in results[11].note
     assert results[8].status == "shown" and results[8].experiments == []   # not named: report figures stay
@@ -179,3 +179,11 @@ def test_every_figure_shown_for_the_shipped_models_is_in_the_shipped_results():
             for key in fig.source.split("."):
                 value = value[key]
             assert value == fig.value and fig.source.split(".")[-1] not in NOT_FIGURES, fig.label
+
+
+@pytest.mark.parametrize("mean, low, high, text", [
+    (0.0093, 0.0, 0.0278, "0.009 (0.000–0.028)"), (0.5, 0.5, 0.5, "0.500"), (86.29, 40.0, 120.5, "86.3 (40–120)"),
+    (None, None, None, "not measured"), (0.2, None, None, "0.200"),
+])
+def test_a_figure_over_seeds_reads_as_mean_and_range(mean, low, high, text):
+    assert C.range_text(mean, low, high) == text

@@ -112,7 +112,7 @@ def test_an_experiment_shows_its_figures_plots_and_verdict_under_each_claim_it_n
         card = tab.cards[n]
         assert [box.experiment.name for box in card.experiments] == ["fake_sweep"]
         box = card.experiments[0]
-        assert "0.5 (0.4–0.6)" in box.figures.text() and "gold score at beta 0" in box.figures.text()
+        assert "0.500 (0.400–0.600)" in box.figures.text() and "gold score at beta 0" in box.figures.text()
         texts = [label.text() for label in card.findChildren(type(tab.header))]
         assert "The gold score falls as the proxy rises." in texts
         assert not any("KL at the end" in t for t in texts)   # the experiment replaces the report's figures
