@@ -196,7 +196,13 @@ class ClaimsTab(QWidget):
             card.set_highlighted(n == number)
         card = self.cards[number]
         # After the tab is shown and laid out, or the scroll position is computed on stale sizes.
-        QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(card, 0, 40))
+        QTimer.singleShot(0, lambda: self._scroll_to(card))
+
+    def _scroll_to(self, card: ClaimCard) -> None:
+        """The card's top at the top of the view: a card with plots is taller than the window, and
+        showing its middle would hide the claim it is about."""
+        top = card.mapTo(self.scroll.widget(), card.rect().topLeft()).y()
+        self.scroll.verticalScrollBar().setValue(max(0, top - 8))
 
 
 def create_tab(window) -> QWidget:
