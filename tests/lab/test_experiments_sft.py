@@ -11,10 +11,10 @@ from tests.support import make_tiny_sft
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory):
-    from tests.support import tiny_tokenizer
+def models(tmp_path_factory, tiny_tokenizer):
+    """A models folder whose base/ is a tiny random chat-ready GPT-2 (tests/lab/conftest.py's tokenizer)."""
     root = tmp_path_factory.mktemp("models")
-    make_tiny_sft(root / "base", tokenizer=tiny_tokenizer(chat=True), stage="base")
+    make_tiny_sft(root / "base", tokenizer=tiny_tokenizer, stage="base")
     return root
 
 
