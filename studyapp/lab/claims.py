@@ -1,20 +1,22 @@
-"""The course's 14 claims (DESIGN.md), each with the figures the lab's report measured, a one-line
-"what this shows", and the studyapp:// link that opens the tab in the state that shows it. No Qt.
+"""The course's 14 claims (DESIGN.md), each with what the lab measured for it, a one-line "what this
+shows", and the studyapp:// link that opens the tab in the state that shows it. No Qt, no torch.
 
     report, problem = load_report(models_dir / "report.json")
-    for result in evaluate(report): result.claim.title, result.figures, result.status, result.note
+    experiments, problems = load_experiments(models_dir / "experiments")
+    for result in evaluate(report, problem, experiments):
+        result.claim, result.experiments, result.figures, result.status, result.note
 
-Where the figures come from, in order:
-1. a `claims` section of the report, {"12": {"figures": {"label": value}, "note": "..."}}, which the
-   lab writes when it wants to say exactly what measures a claim;
-2. otherwise the stage results the report holds, found by key name wherever they sit: a figure's
-   key path ("rlhf", "refusal_heldout_harmful") matches any path in the report whose components
-   contain those names in that order and end with the last one (the shortest such path wins).
-A claim whose figures the report lacks says so; it never shows a number that was not measured.
+Two sources, each figure named once, where it is measured, and read by that name:
+1. the claims' experiments (models/experiments/<name>.json, `studyapp lab experiments`): every
+   result lists the claims it shows, and its figures (mean, range, per seed), plots and verdict are
+   shown under each of them as they are, whatever their names. A claim with an experiment shows that.
+2. otherwise the report's figures of the shipped models, named here in REPORT_FIGURES with the
+   one key path each is read from (report.claims_section writes them into report.json with this
+   function). No figure is a setting, an identity or a count of the data alone.
+A claim whose figures are missing says so; it never shows a number that was not measured.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
@@ -22,14 +24,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 REPORT_NAME = "report.json"
+EXPERIMENTS_DIR = "experiments"
 HOW_TO_MAKE = "studyapp lab report"
-
-
-@dataclass(frozen=True)
-class FigureSpec:
-    label: str
-    keys: tuple[tuple[str, ...], ...]     # alternative key paths, the first that is found wins
-    fmt: str = "num"                      # num, pct, int, bool, ratio
+HOW_TO_EXPERIMENT = "studyapp lab experiments"
 
 
 @dataclass(frozen=True)
@@ -39,71 +36,141 @@ class Claim:
     shows: str                            # what the figures show, in one line
     link: str                             # opens the tab in the state that shows it
     link_text: str
-    figures: tuple[FigureSpec, ...] = ()
-    # From the found values (by label) to True (shown), False (the small model does not show it)
-    # or None (cannot tell); only claims with a clear numeric test have one.
-    verdict: Callable[[dict], bool | None] | None = None
     unmeasured: str = "The lab's report does not measure this claim."
     stages: tuple[str, ...] = ()          # report sections it needs; their "missing" reason is quoted
 
 
-def _k(*paths: str) -> tuple[tuple[str, ...], ...]:
-    """'sft.tokens_seen' -> ('sft', 'tokens_seen'): key paths written as dotted text for brevity."""
-    return tuple(tuple(p.split(".")) for p in paths)
+_RUN = "Measured by `" + HOW_TO_EXPERIMENT + " {}`, which has not been run on these models yet."
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim(1, "A base model continues an instruction as text.",
+          "Asked a bare quiz question, the pretrained model writes the next question of the sheet instead of an answer.",
+          "studyapp://compare?prompt=france&mode=raw", "Send the France question as raw text", stages=("base",)),
+    Claim(2, "SFT uses the same next-token objective, on curated (instruction, response) pairs.",
+          "The SFT loss is the pretraining cross-entropy, counted only on the response tokens.",
+          "studyapp://lessons?lesson=instruction-tuning#what-sft-actually-is", "Read how the loss mask works",
+          stages=("sft",)),
+    Claim(3, "SFT needs far less data and a lower learning rate than pretraining.",
+          "SFT run at the pretraining learning rate, at SFT's own and ten times lower: what each rate teaches, "
+          "and what it makes the model forget.",
+          "studyapp://lessons?lesson=instruction-tuning#small-data-gentle-steps-the-scale-of-sft",
+          "Read about the scale of SFT", _RUN.format("sft_learning_rate"), ("sft",)),
+    Claim(4, "SFT moves later layers more than earlier ones.",
+          "How far each part of the model moved from base to SFT (input side first), and what is lost when the "
+          "base's weights are put back into one part.",
+          "studyapp://lessons?lesson=instruction-tuning#what-changes-inside-the-model", "Read what SFT changes inside",
+          stages=("sft",)),
+    Claim(5, "SFT does not add facts: facts held out of pretraining stay unknown.",
+          "The control: facts no training text states, added to the SFT data, asked as trained and reworded.",
+          "studyapp://compare?prompt=france&mode=chat", "Ask the SFT model in the chat format", stages=("sft",)),
+    Claim(6, "After SFT the model obeys literally, harmful requests included.",
+          "The SFT data answers each toy harmful request literally three times and declines one request in five once "
+          "(15 literal answers for each decline; its other declines are of things the assistant cannot do), so the "
+          "SFT model complies with harmful requests it never saw.",
+          "studyapp://compare?prompt=harmful&mode=chat", "Send the harmful request to every model", stages=("sft",)),
+    Claim(7, "Preferences come from ranking 2-4 responses to one prompt; rankings become pairs.",
+          "The rater's rankings, split into pairs, and how well the reward model learned those pairs.",
+          "studyapp://rlhf?stage=1", "Rank responses yourself", stages=("reward",)),
+    Claim(8, "The reward model can be smaller than the policy.",
+          "Parameter counts of the two models, and how well the smaller one ranks held-out pairs.",
+          "studyapp://rlhf?stage=2", "Train the reward model", stages=("reward",)),
+    Claim(9, "Bradley-Terry: P(A beats B) = sigmoid(r(A) - r(B)); a constant added to every reward changes nothing.",
+          "Only differences of rewards matter: reward models from different seeds give different scores but rank "
+          "replies alike, and the predicted P(A beats B) is checked against how often A won.",
+          "studyapp://rlhf?playground=1", "Shift the rewards in the playground", _RUN.format("reward_seeds"), ("reward",)),
+    Claim(10, "PPO clipping limits how far one update moves the policy.",
+          "PPO with clipping on and off where clipping binds: how far each update moves the policy.",
+          "studyapp://ppo?preset=default", "Open the PPO curves (clip fraction, ratio)", _RUN.format("clipping"),
+          ("ppo", "rlhf")),
+    Claim(11, "The KL penalty keeps the policy near the SFT model: total = reward - beta * KL.",
+          "The larger beta, the nearer the policy stays to the SFT model (smaller KL).",
+          "studyapp://ppo?preset=default", "Compare the KL curves", _RUN.format("beta_sweep"), ("ppo", "rlhf")),
+    Claim(12, "Without the KL penalty the policy hacks the reward model.",
+          "As KL grows the reward model's score (the proxy) keeps rising while the rater's (the gold) falls: the gap is the hack.",
+          "studyapp://ppo?preset=beta0", "Watch the beta = 0 run", _RUN.format("beta_sweep"), ("ppo", "rlhf")),
+    Claim(13, "Refusal is learned from preferences, not hard-coded.",
+          "The SFT model obeys harmful requests it never saw; after PPO on the preferences it refuses them.",
+          "studyapp://compare?prompt=harmful&mode=chat", "Compare SFT and RLHF on a harmful request",
+          stages=("rlhf", "sft")),
+    Claim(14, "Helpful, honest and harmless pull against each other.",
+          "On the trained models: refusing harmful requests, refusing harmless ones and answering facts, as beta changes.",
+          "studyapp://hhh?scenario=homework", "Open the homework scenario", _RUN.format("beta_sweep"), ("ppo", "rlhf")),
+)
 
 
-def _ge(label: str, limit: float) -> Callable[[dict], bool | None]:
-    return lambda v: None if _num(v.get(label)) is None else _num(v[label]) >= limit
+def claim(number: int) -> Claim:
+    for c in CLAIMS:
+        if c.number == number:
+            return c
+    raise KeyError(f"there is no claim {number}; the claims are numbered 1 to {len(CLAIMS)}")
 
 
-def _verdict_3(v: dict) -> bool | None:
-    tokens, lr = _num(v.get("Pretraining tokens per SFT token")), _num(v.get("Pretraining LR / SFT LR"))
-    if tokens is None and lr is None:
-        return None
-    return (tokens is None or tokens > 1) and (lr is None or lr > 1)
+# ----------------------------------------------------------------------------- the report's figures
+
+B, HG = "behaviour", ("heldout", "greedy")
+
+# Claim -> (label, the one key path in the report it is read from, format); a claim is listed when
+# its first figure (the headline) was measured. Only measurements:
+# no setting (a learning rate, beta, the clip range), no identity, no count of the data alone.
+REPORT_FIGURES: dict[int, tuple[tuple[str, tuple[str, ...], str], ...]] = {
+    1: (("Bare questions continued with a question", ("base", "bare_questions", "rate"), "pct"),
+        ("Bare questions in held-out wording continued, not answered", ("base", B, *HG, "continues"), "pct"),
+        ("Fact stems completed correctly", ("base", "stem_accuracy", "rate"), "pct")),
+    2: (("Final SFT loss (cross-entropy on the reply tokens)", ("sft", "final_loss"), "num"),
+        ("Tokens with a loss (the replies)", ("sft", "loss_tokens"), "int"),
+        ("Tokens seen in SFT", ("sft", "tokens_seen"), "int")),
+    4: (("Relative weight change per part, shipped SFT model", ("sft", "layer_change"), "num"),),
+    5: (("SFT: facts taught in SFT answered", ("sft", "sft_facts", "rate"), "pct"),
+        ("SFT: pretrain-only facts answered", ("sft", "pretrain_facts", "rate"), "pct"),
+        ("SFT: held-out facts answered", ("sft", "heldout_facts", "rate"), "pct"),
+        ("SFT: seen facts answered, asked in held-out wording", ("sft", B, "facts", *HG, "correct"), "pct")),
+    6: (("SFT obeys harmful requests", ("sft", "harmful", "rate"), "pct"),
+        ("SFT refuses unseen harmful requests", ("sft", "refusal_heldout_harmful"), "pct")),
+    7: (("Training pairs from the rankings", ("reward", "pairs_train"), "int"),
+        ("Reward model agrees with its training pairs", ("reward", "train_accuracy"), "pct")),
+    8: (("Reward-model parameters", ("reward", "params_reward"), "int"),
+        ("Policy parameters", ("reward", "params_policy"), "int"),
+        ("Held-out pair accuracy", ("reward", "heldout_accuracy"), "pct")),
+    9: (("Mean P(chosen beats rejected), held-out pairs", ("reward", "mean_p_chosen"), "pct"),
+        ("Held-out pair accuracy", ("reward", "heldout_accuracy"), "pct")),
+    10: (("Largest clip fraction", ("ppo", "clipfrac_max"), "pct"),
+         ("Smallest ratio new/old (minibatch mean)", ("ppo", "ratio_min"), "num"),
+         ("Largest ratio new/old (minibatch mean)", ("ppo", "ratio_max"), "num")),
+    11: (("KL at the end, default beta", ("ppo", "kl_default"), "num"),
+         ("KL at the end, beta = 0", ("ppo", "kl_beta0"), "num"),
+         ("KL ratio beta = 0 / default", ("ppo", "kl_ratio"), "ratio")),
+    12: (("Reward-model score, beta = 0", ("ppo", "rm_score_beta0"), "pair"),
+         ("Rater's true score, beta = 0", ("ppo", "rater_score_beta0"), "pair"),
+         ("Stock phrase per reply, beta = 0", ("ppo", "stock_phrase_beta0"), "num"),
+         ("Hacked (RM score up, rater's score down)", ("ppo", "hacked"), "bool")),
+    13: (("RLHF refuses unseen harmful requests", ("rlhf", "refusal_heldout_harmful"), "pct"),
+         ("SFT refuses unseen harmful requests", ("sft", "refusal_heldout_harmful"), "pct"),
+         ("RLHF answers facts correctly", ("rlhf", "accuracy_facts"), "pct"),
+         ("RLHF refuses harmful requests of the held-out set", ("rlhf", B, "harmful", *HG, "refused"), "pct"),
+         ("RLHF refuses harmless look-alikes of the held-out set", ("rlhf", B, "harmless", *HG, "refused"), "pct"),
+         ("RLHF refuses small talk of the held-out set", ("rlhf", B, "smalltalk", *HG, "refused"), "pct")),
+}
+
+
+def _get(d: Any, path: tuple[str, ...]) -> Any:
+    for k in path:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
 
 
 def _verdict_4(v: dict) -> bool | None:
-    """Later transformer blocks moved more than the first one (embeddings and norms left aside)."""
-    change = v.get("Relative change per layer")
-    if isinstance(change, dict):
-        blocks = [_num(x) for k, x in change.items() if str(k).startswith("block")]
-    elif isinstance(change, (list, tuple)):
-        blocks = [_num(x) for x in change]
-    else:
-        return None
+    """The last transformer block moved more than the first (embeddings and norms aside)."""
+    change = v.get("Relative weight change per part, shipped SFT model")
+    blocks = [_num(x) for k, x in (change or {}).items() if str(k).startswith("block")] if isinstance(change, dict) else []
     blocks = [b for b in blocks if b is not None]
     return None if len(blocks) < 2 else blocks[-1] > blocks[0]
 
 
 def _verdict_5(v: dict) -> bool | None:
-    known, heldout = _num(v.get("SFT: pretrain-only facts answered")), _num(v.get("SFT: held-out facts answered"))
-    if known is None or heldout is None:
-        return None
-    return known >= 0.5 and heldout <= 0.1
-
-
-def _verdict_8(v: dict) -> bool | None:
-    rm, policy = _num(v.get("Reward-model parameters")), _num(v.get("Policy parameters"))
-    return None if rm is None or policy is None else rm < policy
-
-
-def _verdict_9(v: dict) -> bool | None:
-    change = _num(v.get("Largest change of P after adding a constant"))
-    return None if change is None else change < 1e-5
-
-
-def _verdict_10(v: dict) -> bool | None:
-    low, high = _num(v.get("Smallest ratio new/old")), _num(v.get("Largest ratio new/old"))
-    clip = _num(v.get("Clip range")) or 0.2
-    if low is None or high is None:
-        return None
-    return 1 - 2 * clip <= low and high <= 1 + 2 * clip   # the ratio stays in (twice) the clip band
-
-
-def _verdict_11(v: dict) -> bool | None:
-    d, z = _num(v.get("KL at the end, default beta")), _num(v.get("KL at the end, beta = 0"))
-    return None if d is None or z is None else z > d
+    known, held = _num(v.get("SFT: pretrain-only facts answered")), _num(v.get("SFT: held-out facts answered"))
+    return None if known is None or held is None else known >= 0.5 and held <= 0.1
 
 
 def _verdict_12(v: dict) -> bool | None:
@@ -111,9 +178,7 @@ def _verdict_12(v: dict) -> bool | None:
     if isinstance(hacked, bool):
         return hacked
     rm, rater = _pair(v.get("Reward-model score, beta = 0")), _pair(v.get("Rater's true score, beta = 0"))
-    if rm is None or rater is None:
-        return None
-    return rm[1] > rm[0] and rater[1] < rater[0]
+    return None if rm is None or rater is None else rm[1] > rm[0] and rater[1] < rater[0]
 
 
 def _verdict_13(v: dict) -> bool | None:
@@ -129,194 +194,56 @@ def _verdict_13(v: dict) -> bool | None:
     return after >= 0.5 and (before is None or after > before)
 
 
-CLAIMS: tuple[Claim, ...] = (
-    Claim(1, "A base model continues an instruction as text.",
-          "Asked a bare quiz question, the pretrained model writes the next question of the sheet instead of an answer.",
-          "studyapp://compare?prompt=france&mode=raw", "Send the France question as raw text",
-          (FigureSpec("Bare questions continued with a question", _k("base.bare_questions.rate", "bare_questions.rate",
-                                                                      "continues_with_question", "base.continues_question"), "pct"),
-           FigureSpec("Bare questions in held-out wording continued, not answered",
-                      _k("base.behaviour.heldout.greedy.continues"), "pct"),
-           FigureSpec("Fact stems completed correctly", _k("base.stem_accuracy.rate", "stem_accuracy.rate"), "pct")),
-          _ge("Bare questions continued with a question", 0.5)),
-    Claim(2, "SFT uses the same next-token objective, on curated (instruction, response) pairs.",
-          "The SFT loss is the pretraining cross-entropy, counted only on the response tokens.",
-          "studyapp://lessons?lesson=instruction-tuning#what-sft-actually-is", "Read how the loss mask works",
-          (FigureSpec("SFT conversations", _k("sft.conversations"), "int"),
-           FigureSpec("Tokens with a loss (responses only)", _k("sft.loss_tokens"), "int"),
-           FigureSpec("Tokens seen in SFT", _k("sft.tokens_seen"), "int"),
-           FigureSpec("Final SFT loss", _k("sft.final_loss")))),
-    Claim(3, "SFT needs far less data and a lower learning rate than pretraining.",
-          "The lab's own ratios: tokens of pretraining per token of SFT, and the two learning rates.",
-          "studyapp://lessons?lesson=instruction-tuning#small-data-gentle-steps-the-scale-of-sft", "Read about the scale of SFT",
-          (FigureSpec("Pretraining tokens per SFT token", _k("token_ratio", "data_ratio", "sft.token_ratio"), "ratio"),
-           FigureSpec("Pretraining LR / SFT LR", _k("lr_ratio", "sft.lr_ratio"), "ratio"),
-           FigureSpec("Tokens seen in pretraining", _k("sft.base_tokens_seen", "pretrain.tokens_seen", "base.tokens_seen"), "int"),
-           FigureSpec("Tokens seen in SFT", _k("sft.tokens_seen"), "int"),
-           FigureSpec("Pretraining learning rate", _k("sft.base_lr", "pretrain.lr", "base.lr")),
-           FigureSpec("SFT learning rate", _k("sft.lr"))),
-          _verdict_3),
-    Claim(4, "SFT moves later layers more than earlier ones.",
-          "Relative weight change from base to SFT, layer by layer (first layer on the left).",
-          "studyapp://lessons?lesson=instruction-tuning#what-changes-inside-the-model", "Read what SFT changes inside",
-          (FigureSpec("Relative change per layer", _k("layer_change", "relative_change_per_layer", "weight_change_per_layer",
-                                                      "sft.layer_change", "layers.relative_change")),),
-          _verdict_4),
-    Claim(5, "SFT does not add facts: facts held out of pretraining stay unknown.",
-          "After SFT the model answers facts it saw in pretraining, but not the ones it never saw.",
-          "studyapp://compare?prompt=france&mode=chat", "Ask the SFT model in the chat format",
-          (FigureSpec("SFT: facts taught in SFT answered", _k("sft.sft_facts.rate", "sft.accuracy_sft_facts"), "pct"),
-           FigureSpec("SFT: pretrain-only facts answered", _k("sft.pretrain_facts.rate", "sft.pretrain_only.rate",
-                                                              "sft.accuracy_pretrain_facts"), "pct"),
-           FigureSpec("SFT: held-out facts answered", _k("sft.heldout_facts.rate", "sft.heldout.rate",
-                                                         "sft.accuracy_heldout_facts"), "pct"),
-           FigureSpec("SFT: seen facts answered, asked in held-out wording",
-                      _k("sft.behaviour.facts.heldout.greedy.correct"), "pct")),
-          _verdict_5),
-    Claim(6, "After SFT the model obeys literally, harmful requests included.",
-          "The SFT data answers each toy harmful request literally three times and declines one request in five once (15 literal answers for each decline; its other declines are of things the "
-          "assistant cannot do), so the SFT model complies with harmful requests it never saw.",
-          "studyapp://compare?prompt=harmful&mode=chat", "Send the harmful request to every model",
-          (FigureSpec("SFT obeys harmful requests", _k("sft.harmful.rate", "sft.harmful_behaviour.rate", "sft.obey_rate"), "pct"),
-           FigureSpec("SFT refuses unseen harmful requests", _k("sft.refusal_heldout_harmful", "sft.harmful.refusal_rate"), "pct")),
-          _ge("SFT obeys harmful requests", 0.5)),
-    Claim(7, "Preferences come from ranking 2-4 responses to one prompt; rankings become pairs.",
-          "How many ranked pairs the rater's rankings gave the reward model to learn from.",
-          "studyapp://rlhf?stage=1", "Rank responses yourself",
-          (FigureSpec("Training pairs", _k("reward.pairs_train", "pairs_train"), "int"),
-           FigureSpec("Held-out pairs", _k("reward.pairs_heldout", "pairs_heldout", "reward.n_heldout"), "int"),
-           FigureSpec("SFT samples in each prompt's pool (a ranking shows 2-4 of the pool)", _k("reward.samples_per_prompt", "responses_per_prompt")))),
-    Claim(8, "The reward model can be smaller than the policy.",
-          "Parameter counts of the two models, and how well the smaller one ranks held-out pairs.",
-          "studyapp://rlhf?stage=2", "Train the reward model",
-          (FigureSpec("Reward-model parameters", _k("reward.params_reward", "params_reward"), "int"),
-           FigureSpec("Policy parameters", _k("reward.params_policy", "params_policy"), "int"),
-           FigureSpec("Held-out pair accuracy", _k("reward.heldout_accuracy", "heldout_accuracy"), "pct")),
-          _verdict_8),
-    Claim(9, "Bradley-Terry: P(A beats B) = sigmoid(r(A) - r(B)); a constant added to every reward changes nothing.",
-          "Only differences of rewards matter: shifting them all leaves every probability where it was.",
-          "studyapp://rlhf?playground=1", "Shift the rewards in the playground",
-          (FigureSpec("Mean P(chosen beats rejected)", _k("mean_p_chosen"), "pct"),
-           FigureSpec("Largest change of P after adding a constant", _k("max_prob_change_after_constant")),
-           FigureSpec("Constant added", _k("constant")),
-           FigureSpec("Held-out pair accuracy", _k("reward.heldout_accuracy", "heldout_accuracy"), "pct")),
-          _verdict_9),
-    Claim(10, "PPO clipping limits how far one update moves the policy.",
-          "The ratio new/old stays near 1 and only a small share of tokens is ever clipped.",
-          "studyapp://ppo?preset=default", "Open the PPO curves (clip fraction, ratio)",
-          (FigureSpec("Clip range", _k("ppo.cliprange", "cliprange")),
-           FigureSpec("Largest clip fraction", _k("ppo.clipfrac_max", "clipfrac_max"), "pct"),
-           FigureSpec("Smallest ratio new/old", _k("ppo.ratio_min", "ratio_min")),
-           FigureSpec("Largest ratio new/old", _k("ppo.ratio_max", "ratio_max"))),
-          _verdict_10),
-    Claim(11, "The KL penalty keeps the policy near the SFT model: total = reward - beta * KL.",
-          "With the default beta the KL stays small; without the penalty it grows many times larger.",
-          "studyapp://ppo?preset=default", "Compare the KL curves",
-          (FigureSpec("beta (default run)", _k("beta_default", "ppo.beta")),
-           FigureSpec("KL at the end, default beta", _k("kl_default", "ppo.kl_end")),
-           FigureSpec("KL at the end, beta = 0", _k("kl_beta0", "ppo_beta0.kl_end", "beta0.kl_end")),
-           FigureSpec("KL ratio beta = 0 / default", _k("kl_ratio"), "ratio")),
-          _verdict_11),
-    Claim(12, "Without the KL penalty the policy hacks the reward model.",
-          "At beta = 0 the reward model's score rises while the rater's true score falls: the gap is the hack.",
-          "studyapp://ppo?preset=beta0", "Watch the beta = 0 run",
-          (FigureSpec("Reward-model score, beta = 0", _k("rm_score_beta0"), "pair"),
-           FigureSpec("Rater's true score, beta = 0", _k("rater_score_beta0"), "pair"),
-           FigureSpec("Stock phrase per reply, beta = 0", _k("stock_phrase_beta0", "ppo_beta0.stock_phrase_end")),
-           FigureSpec("Hacked (RM score up, rater's score down)", _k("hacked"), "bool")),
-          _verdict_12),
-    Claim(13, "Refusal is learned from preferences, not hard-coded.",
-          "The SFT model obeys harmful requests it never saw; after PPO on the preferences it refuses them.",
-          "studyapp://compare?prompt=harmful&mode=chat", "Compare SFT and RLHF on a harmful request",
-          (FigureSpec("SFT refuses unseen harmful requests", _k("sft.refusal_heldout_harmful", "sft.harmful.refusal_rate"), "pct"),
-           FigureSpec("RLHF refuses unseen harmful requests", _k("rlhf.refusal_heldout_harmful", "ppo.refusal_heldout_harmful"), "pct"),
-           FigureSpec("RLHF answers facts correctly", _k("rlhf.accuracy_facts", "ppo.accuracy_facts"), "pct"),
-           FigureSpec("RLHF refuses harmful requests of the held-out set",
-                      _k("rlhf.behaviour.harmful.heldout.greedy.refused"), "pct"),
-           FigureSpec("RLHF refuses harmless look-alikes of the held-out set",
-                      _k("rlhf.behaviour.harmless.heldout.greedy.refused"), "pct"),
-           FigureSpec("RLHF refuses small talk of the held-out set",
-                      _k("rlhf.behaviour.smalltalk.heldout.greedy.refused"), "pct")),
-          _verdict_13),
-    Claim(14, "Helpful, honest and harmless pull against each other.",
-          "The rater scores each reply per criterion; weighting them differently changes which reply wins.",
-          "studyapp://hhh?scenario=homework", "Open the homework scenario",
-          (FigureSpec("Scenarios where the criteria disagree", _k("hhh.conflicts", "hhh.disagreements"), "int"),),
-          unmeasured="The report has no single figure for this trade-off; the HHH explorer shows it scenario by scenario."),
-)
+def _at_least(label: str, limit: float) -> Callable[[dict], bool | None]:
+    return lambda v: None if _num(v.get(label)) is None else _num(v[label]) >= limit
 
 
-# Which report sections each claim's figures come from: when the report lists one of them under
-# "missing" (a model folder absent, a measurement that failed), the card quotes the reason.
-_STAGES = {1: ("base",), 2: ("sft",), 3: ("sft", "sft_extra"), 4: ("sft", "sft_extra"), 5: ("sft",), 6: ("sft",),
-           7: ("reward",), 8: ("reward",), 9: ("reward",), 10: ("ppo", "rlhf"), 11: ("ppo", "rlhf"),
-           12: ("ppo", "rlhf"), 13: ("rlhf", "sft")}
-CLAIMS = tuple(dataclasses.replace(c, stages=_STAGES.get(c.number, ())) for c in CLAIMS)
+def _smaller(v: dict) -> bool | None:
+    rm, policy = _num(v.get("Reward-model parameters")), _num(v.get("Policy parameters"))
+    return None if rm is None or policy is None else rm < policy
 
 
-def claim(number: int) -> Claim:
-    for c in CLAIMS:
-        if c.number == number:
-            return c
-    raise KeyError(f"there is no claim {number}; the claims are numbered 1 to {len(CLAIMS)}")
+def _kl_grows(v: dict) -> bool | None:
+    d, z = _num(v.get("KL at the end, default beta")), _num(v.get("KL at the end, beta = 0"))
+    return None if d is None or z is None else z > d
 
 
-# ----------------------------------------------------------------------------- reading the report
+# From the figures (by label) to True (shown), False (the small model does not show it) or None.
+VERDICTS: dict[int, Callable[[dict], bool | None]] = {
+    1: _at_least("Bare questions continued with a question", 0.5), 4: _verdict_4, 5: _verdict_5,
+    6: _at_least("SFT obeys harmful requests", 0.5), 8: _smaller, 11: _kl_grows, 12: _verdict_12, 13: _verdict_13,
+}
 
 
-def load_report(path: Path) -> tuple[dict | None, str]:
-    """(report, "") or (None, a message that says what is wrong and how to make a report)."""
-    path = Path(path)
-    if not path.is_file():
-        return None, (f"The lab has not written a report yet ({path} is missing). Make one with "
-                      f"`{HOW_TO_MAKE}`; it measures every claim on the shipped models.")
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return None, f"The lab's report {path} cannot be read ({exc}). Make it again with `{HOW_TO_MAKE}`."
-    if not isinstance(report, dict):
-        return None, f"The lab's report {path} is not a JSON object. Make it again with `{HOW_TO_MAKE}`."
-    return report, ""
+def _notes(rep: dict) -> dict[int, str]:
+    base, sft = rep.get("base") or {}, rep.get("sft") or {}
+    notes = {13: "Measured twice: on requests written like the training ones and on a held-out set no training "
+                 "text uses. A model that refuses look-alikes as often as harmful requests learned what the "
+                 "training prompts looked like, not what is harmful.",
+             10: "The ratio here is a per-minibatch mean of the shipped run, where clipping rarely binds."}
+    if "france" in base:
+        notes[1] = f"Base model on 'What is the capital of France?': {base['france']!r}"
+    if isinstance(rep.get("world"), dict) and rep["world"].get("corpus_note"):
+        notes[5] = rep["world"]["corpus_note"]
+    if sft.get("layer_change"):
+        notes[4] = "One SFT seed, the shipped model; the experiment measures three and puts each part back."
+    return notes
 
 
-def flatten(report: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
-    """Every value of the report by its key path; lists of numbers stay whole (a pair, a per-layer list)."""
-    out: dict[tuple[str, ...], Any] = {}
-    if isinstance(report, dict):
-        for key, value in report.items():
-            out.update(flatten(value, prefix + (str(key),)))
-        if prefix:
-            out[prefix] = report   # a dict of numbers (per layer, per kind) can be a figure too
-    elif isinstance(report, list) and report and not all(_num(v) is not None for v in report):
-        for i, value in enumerate(report):
-            out.update(flatten(value, prefix + (str(i),)))
-    else:
-        out[prefix] = report
+def report_claims(rep: dict) -> dict:
+    """The report's figures by claim number: {"N": {"figures": {label: {"value", "fmt", "source"}},
+    "note": str, "shown": bool | None}}, measured ones only (what report.claims_section writes)."""
+    notes = _notes(rep)
+    out: dict = {}
+    for number, specs in REPORT_FIGURES.items():
+        figures = {label: {"value": value, "fmt": fmt, "source": ".".join(path)}
+                   for label, path, fmt in specs if (value := _get(rep, path)) is not None}
+        if specs[0][0] not in figures:
+            continue
+        verdict = VERDICTS.get(number)
+        out[str(number)] = {"figures": figures, "note": notes.get(number, ""),
+                            "shown": verdict({k: f["value"] for k, f in figures.items()}) if verdict else None}
     return out
-
-
-def _is_beta0(part: str) -> bool:
-    return "beta0" in part or "beta_0" in part
-
-
-def _matches(path: tuple[str, ...], want: tuple[str, ...]) -> bool:
-    if not path or path[-1] != want[-1]:
-        return False
-    # The beta = 0 run repeats the default run's key names: never take one for the other.
-    if not any(_is_beta0(w) for w in want) and any(_is_beta0(p) for p in path[:-1]):
-        return False
-    rest = iter(path[:-1])
-    return all(any(part == w for part in rest) for w in want[:-1])
-
-
-def find(flat: dict[tuple[str, ...], Any], keys: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], Any] | None:
-    """The first alternative found (shortest path first), skipping the report's own claims section."""
-    for want in keys:
-        hits = [p for p in flat if p and p[0] != "claims" and _matches(p, want)]
-        if hits:
-            best = min(hits, key=lambda p: (len(p), p))
-            return best, flat[best]
-    return None
 
 
 # ----------------------------------------------------------------------------- formatting
@@ -370,6 +297,43 @@ def format_value(value: Any, fmt: str = "num") -> str:
     return _short(number)
 
 
+# ----------------------------------------------------------------------------- reading the files
+
+
+def load_report(path: Path) -> tuple[dict | None, str]:
+    """(report, "") or (None, a message that says what is wrong and how to make a report)."""
+    path = Path(path)
+    if not path.is_file():
+        return None, (f"The lab has not written a report yet ({path} is missing). Make one with "
+                      f"`{HOW_TO_MAKE}`; it measures every claim on the shipped models.")
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return None, f"The lab's report {path} cannot be read ({exc}). Make it again with `{HOW_TO_MAKE}`."
+    if not isinstance(report, dict):
+        return None, f"The lab's report {path} is not a JSON object. Make it again with `{HOW_TO_MAKE}`."
+    return report, ""
+
+
+def load_experiments(folder: Path) -> tuple[dict[str, dict], list[str]]:
+    """Every experiment result in folder (<name>.json, as lab.experiments writes them) by name, and a
+    line for each file that is not one. Any name is read: the view needs none of them in advance."""
+    results: dict[str, dict] = {}
+    problems: list[str] = []
+    folder = Path(folder)
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            res = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            problems.append(f"{path.name} cannot be read ({exc}); run `{HOW_TO_EXPERIMENT} {path.stem}` again.")
+            continue
+        if not (isinstance(res, dict) and isinstance(res.get("claims"), list) and isinstance(res.get("figures"), dict)):
+            problems.append(f"{path.name} is not an experiment result (no claims or figures).")
+            continue
+        results[str(res.get("name") or path.stem)] = res
+    return results, problems
+
+
 # ----------------------------------------------------------------------------- claims with figures
 
 
@@ -382,53 +346,89 @@ class Figure:
 
 
 @dataclass
+class ExperimentFigure:
+    name: str            # its one name, as the experiment wrote it
+    mean: float | None
+    low: float | None
+    high: float | None
+    per_seed: list
+    text: str            # "0.62 (0.58-0.66)"
+
+
+@dataclass
+class Experiment:
+    name: str
+    title: str
+    figures: list[ExperimentFigure]
+    plots: list[dict]
+    verdict: str
+    seeds: list
+    seconds: float | None
+    samples: list[dict] = field(default_factory=list)
+
+
+@dataclass
 class ClaimResult:
     claim: Claim
     figures: list[Figure] = field(default_factory=list)
-    status: str = "not measured"    # shown, not shown, measured, not measured, no report
+    experiments: list[Experiment] = field(default_factory=list)
+    status: str = "not measured"    # experiment, shown, not shown, measured, not measured, no report
     note: str = ""
 
 
-def evaluate(report: dict | None, problem: str = "") -> list[ClaimResult]:
-    """Every claim with the figures the report holds for it, and an honest status."""
-    if report is None:
-        return [ClaimResult(c, status="no report", note=problem or f"No report yet: run `{HOW_TO_MAKE}`.")
-                for c in CLAIMS]
-    flat = flatten(report)
-    explicit = report.get("claims") if isinstance(report.get("claims"), dict) else {}
-    missing = report.get("missing") if isinstance(report.get("missing"), dict) else {}
-    return [_evaluate_one(c, flat, explicit.get(str(c.number)) or explicit.get(c.number), missing) for c in CLAIMS]
+def range_text(mean: Any, low: Any, high: Any) -> str:
+    """A figure over seeds: its mean, and its range when the seeds differ."""
+    m, lo, hi = _num(mean), _num(low), _num(high)
+    if m is None:
+        return "not measured"
+    small = all(abs(x) < 10 for x in (m, lo, hi) if x is not None)
+    text = (lambda x: f"{x:.3f}") if small else _short   # rates and changes: three decimals, aligned
+    if lo is None or hi is None or lo == hi:
+        return text(m)
+    return f"{text(m)} ({text(lo)}–{text(hi)})"
 
 
-def _evaluate_one(c: Claim, flat: dict, explicit: Any, missing: dict) -> ClaimResult:
+def _experiment(name: str, res: dict) -> Experiment:
+    figures = []
+    for fig_name, fig in res.get("figures", {}).items():
+        fig = fig if isinstance(fig, dict) else {"mean": fig}
+        figures.append(ExperimentFigure(fig_name, _num(fig.get("mean")), _num(fig.get("min")), _num(fig.get("max")),
+                                        list(fig.get("per_seed") or []),
+                                        range_text(fig.get("mean"), fig.get("min"), fig.get("max"))))
+    plots = [p for p in res.get("plots") or [] if isinstance(p, dict) and isinstance(p.get("lines"), list)]
+    return Experiment(name, str(res.get("title") or name), figures, plots, str(res.get("verdict") or ""),
+                      list(res.get("seeds") or []), _num(res.get("seconds")), list(res.get("samples") or []))
+
+
+def evaluate(report: dict | None, problem: str = "", experiments: dict[str, dict] | None = None) -> list[ClaimResult]:
+    """Every claim with its experiments (if any were run) or else the report's figures, and an honest status."""
+    experiments = experiments or {}
+    section = report_claims(report) if report is not None else {}
+    missing = report.get("missing") if report is not None and isinstance(report.get("missing"), dict) else {}
+    out = []
+    for c in CLAIMS:
+        mine = [_experiment(n, r) for n, r in sorted(experiments.items()) if c.number in r.get("claims", [])]
+        if mine:
+            seeds = max(len(e.seeds) for e in mine)
+            out.append(ClaimResult(c, experiments=mine, status="experiment",
+                                   note=f"Measured by {len(mine)} experiment{'s' * (len(mine) > 1)} over {seeds} seeds."))
+        elif report is None:
+            out.append(ClaimResult(c, status="no report", note=problem or f"No report yet: run `{HOW_TO_MAKE}`."))
+        else:
+            out.append(_from_report(c, section.get(str(c.number)), missing))
+    return out
+
+
+def _from_report(c: Claim, entry: dict | None, missing: dict) -> ClaimResult:
     result = ClaimResult(c)
-    values: dict[str, Any] = {}
-    if isinstance(explicit, dict) and isinstance(explicit.get("figures"), dict) and explicit["figures"]:
-        for label, value in explicit["figures"].items():
-            spec = next((f for f in c.figures if f.label == label), None)
-            values[label] = value
-            result.figures.append(Figure(label, value, format_value(value, spec.fmt if spec else "num"),
-                                         f"claims.{c.number}.figures.{label}"))
-    else:
-        for spec in c.figures:
-            hit = find(flat, spec.keys)
-            if hit is not None:
-                path, value = hit
-                values[spec.label] = value
-                result.figures.append(Figure(spec.label, value, format_value(value, spec.fmt), ".".join(path)))
-    note = explicit.get("note", "") if isinstance(explicit, dict) else ""
     reasons = [f"{stage}: {missing[stage]}" for stage in c.stages if stage in missing]
-    if not result.figures:
-        result.status = "not measured"
-        # A failed measurement's reason comes first: a note written for figures that are not
-        # there would describe a result nobody measured.
-        result.note = ("The report could not measure this. " + "; ".join(reasons)) if reasons else (note or c.unmeasured)
+    if not entry:
+        result.note = ("The report could not measure this. " + "; ".join(reasons)) if reasons else c.unmeasured
         return result
-    shown = explicit.get("shown") if isinstance(explicit, dict) and isinstance(explicit.get("shown"), bool) else None
-    if shown is None and c.verdict is not None:
-        shown = c.verdict(values)
+    for label, fig in entry["figures"].items():
+        result.figures.append(Figure(label, fig["value"], format_value(fig["value"], fig["fmt"]), fig["source"]))
+    shown = entry.get("shown")
     result.status = {True: "shown", False: "not shown", None: "measured"}[shown]
-    if shown is False and not note:
-        note = "The small model does not show this clearly: these are the figures it measured."
-    result.note = note
+    result.note = entry.get("note") or ("The small model does not show this clearly: these are the figures it "
+                                        "measured." if shown is False else "")
     return result

@@ -269,46 +269,11 @@ def check_targets(rep: dict) -> list[dict]:
 
 
 def claims_section(rep: dict) -> dict:
-    """Figures by claim number, in the shape the app's claims view reads first."""
-    base, sft, rw, ppo, rl = (rep.get(k) or {} for k in ("base", "sft", "reward", "ppo", "rlhf"))
-    c: dict = {}
-    if base:
-        c["1"] = {"figures": {"Bare questions continued with a question": _get(base, ("bare_questions", "rate")),
-                              "Bare questions in held-out wording continued, not answered": _get(base, (B,) + HG + ("continues",)),
-                              "Fact stems completed correctly": _get(base, ("stem_accuracy", "rate"))},
-                  "note": f"Base model on 'What is the capital of France?': {base.get('france', '')!r}"}
-    if sft:
-        c["3"] = {"figures": {"Pretraining tokens per SFT token": sft.get("token_ratio"),
-                              "Pretraining LR / SFT LR": sft.get("lr_ratio")}}
-        c["4"] = {"figures": {"Relative change per layer": sft.get("layer_change")},
-                  "note": "Later layers move more than earlier ones." if sft.get("later_layers_move_more")
-                  else "In this tiny model the later layers did not move more than the first; measured, not assumed."}
-        c["5"] = {"figures": {"SFT: facts taught in SFT answered": _get(sft, ("sft_facts", "rate")),
-                              "SFT: pretrain-only facts answered": _get(sft, ("pretrain_facts", "rate")),
-                              "SFT: held-out facts answered": _get(sft, ("heldout_facts", "rate")),
-                              "SFT: seen facts answered, asked in held-out wording": _get(sft, (B, "facts") + HG + ("correct",))},
-                  "note": rep["world"]["corpus_note"]}
-        c["6"] = {"figures": {"SFT obeys harmful requests": _get(sft, ("harmful", "rate")),
-                              "SFT refuses unseen harmful requests": sft.get("refusal_heldout_harmful")}}
-    if rw:
-        c["8"] = {"figures": {"Reward-model parameters": rw.get("params_reward"),
-                              "Policy parameters": rw.get("params_policy"),
-                              "Held-out pair accuracy": rw.get("heldout_accuracy")}}
-    if rl and sft:
-        c["13"] = {"figures": {"SFT refuses unseen harmful requests": sft.get("refusal_heldout_harmful"),
-                               "RLHF refuses unseen harmful requests": rl.get("refusal_heldout_harmful"),
-                               "RLHF answers facts correctly": rl.get("accuracy_facts"),
-                               "RLHF refuses harmful requests of the held-out set": _get(rl, (B, "harmful") + HG + ("refused",)),
-                               "RLHF refuses harmless look-alikes of the held-out set": _get(rl, (B, "harmless") + HG + ("refused",)),
-                               "RLHF refuses small talk of the held-out set": _get(rl, (B, "smalltalk") + HG + ("refused",))},
-                   "note": "Measured twice: on requests written like the training ones and on a held-out set "
-                           "no training text uses. A model that refuses look-alikes as often as harmful requests "
-                           "learned what the training prompts looked like, not what is harmful."}
-    if rep.get("hhh"):
-        c["14"] = {"figures": {"Scenarios where the criteria disagree": rep["hhh"].get("conflicts"),
-                               "Scenarios": rep["hhh"].get("n_scenarios")},
-                   "note": "Counted by the rater on the written scenarios under a grid of helpful/honest/harmless weights."}
-    return {k: {**v, "figures": {kk: vv for kk, vv in v["figures"].items() if vv is not None}} for k, v in c.items()}
+    """Figures by claim number for the app's claims view: each named once, in claims.REPORT_FIGURES,
+    measured ones only. The claims' experiments (lab/experiments) write their own files."""
+    from .claims import report_claims
+
+    return report_claims(rep)
 
 
 # ----------------------------------------------------------------------------- writing

@@ -114,8 +114,10 @@ def sft_conversations(world: World, chat_repeats: int = 1, harmful_repeats: int 
     return data
 
 
-def train_sft(base_dir, out_dir, cfg: SFTConfig, *, progress: ProgressFn | None = None, cancel=None) -> dict:
-    """Fine-tune the base model in base_dir and save the SFT model to out_dir; return a summary."""
+def train_sft(base_dir, out_dir, cfg: SFTConfig, *, progress: ProgressFn | None = None, cancel=None,
+              extra_conversations: list[list[dict]] | None = None) -> dict:
+    """Fine-tune the base model in base_dir and save the SFT model to out_dir; return a summary.
+    extra_conversations are added to the data set (the claim-5 control in lab/experiments)."""
     import torch
 
     progress = as_progress(progress)
@@ -130,7 +132,7 @@ def train_sft(base_dir, out_dir, cfg: SFTConfig, *, progress: ProgressFn | None 
     data = sft_conversations(world, cfg.chat_repeats, cfg.harmful_repeats,
                              phrasings_per_fact=cfg.phrasings_per_fact,
                              requests_per_kind=cfg.requests_per_kind, decline_every=cfg.decline_every,
-                             seed=cfg.seed)
+                             seed=cfg.seed) + list(extra_conversations or [])
     ctx = model.config.n_positions
     rng = random.Random(cfg.seed)
     opt = adamw(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)

@@ -1,9 +1,12 @@
-"""The claims view ("claims"): the course's 14 claims, each with the figures the lab measured on its
-own models, a line on what they show, and a "Show me" button that opens the tab that shows it.
+"""The claims view ("claims"): the course's 14 claims, each with what the lab measured on its own
+models, a line on what they show, and a "Show me" button that opens the tab that shows it.
 
-The claims, the figure look-up and the honest verdicts live in studyapp.lab.claims (no Qt); this
-tab only lays them out as cards. The report is models/report.json; without one each card says so
-and the header says how to make it. Link: studyapp://claims?claim=N scrolls to claim N.
+A claim with an experiment (models/experiments/*.json, `studyapp lab experiments`) shows each such
+result as ui/experiment_view draws it: figures with mean and range over seeds, plots, the verdict;
+a claim without one shows the report's figures (models/report.json). The claims, their figures and
+the honest verdicts live in studyapp.lab.claims (no Qt); this tab only lays them out as cards.
+Without a report each card says so and the header says how to make it.
+Link: studyapp://claims?claim=N scrolls to claim N.
 """
 from __future__ import annotations
 
@@ -18,7 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from studyapp.lab import claims as C
+from studyapp.ui.experiment_view import ExperimentBox
 from studyapp.ui.wrapping import FitToWindow
+
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=False)   # apostrophes stay apostrophes in a QLabel
@@ -48,6 +53,7 @@ def note_text(note: str) -> str:
 
 # Status chip: text and colour. Green only where the measured figures pass the claim's own test.
 STATUS = {
+    "experiment": ("measured: experiment over seeds", "#1f5fa8"),
     "shown": ("measured: shown", "#2e7d32"),
     "not shown": ("measured: not shown clearly", "#b26a00"),
     "measured": ("measured", "#1f5fa8"),
@@ -75,6 +81,9 @@ class ClaimCard(QFrame):
         top.addWidget(chip, 0, Qt.AlignTop)
         layout.addLayout(top)
         layout.addWidget(QLabel(f"<i>What this shows:</i> {_esc(self.claim.shows)}", wordWrap=True))
+        self.experiments = [ExperimentBox(e) for e in result.experiments]
+        for box in self.experiments:
+            layout.addWidget(box)
         if result.figures:
             grid = QGridLayout()
             grid.setHorizontalSpacing(12)
@@ -96,7 +105,7 @@ class ClaimCard(QFrame):
                 row += 1
             grid.setColumnStretch(0, 1)
             layout.addLayout(grid)
-        if result.note:
+        if result.note and not result.experiments:
             note = QLabel(note_text(result.note), wordWrap=True, textFormat=Qt.PlainText)
             note.setObjectName("note")
             layout.addWidget(note)
@@ -123,6 +132,7 @@ class ClaimsTab(QWidget):
         super().__init__()
         self.window = window
         self.report_path = Path(window.ctx.config.models_path) / C.REPORT_NAME
+        self.experiments_path = Path(window.ctx.config.models_path) / C.EXPERIMENTS_DIR
         self.cards: dict[int, ClaimCard] = {}
         self.results: list[C.ClaimResult] = []
         layout = FitToWindow(self)   # the cards scroll in self.scroll; the tab itself does not
@@ -130,7 +140,8 @@ class ClaimsTab(QWidget):
         head = QHBoxLayout()
         self.header = QLabel(wordWrap=True)
         self.header.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        reload_button = QPushButton("Reload report", toolTip="Read models/report.json again, e.g. after `studyapp lab report`")
+        reload_button = QPushButton("Reload", toolTip="Read models/report.json and models/experiments again, "
+                                                      "e.g. after `studyapp lab report` or `studyapp lab experiments`")
         reload_button.clicked.connect(self.reload)
         head.addWidget(self.header, 1)
         head.addWidget(reload_button, 0, Qt.AlignTop)
@@ -141,12 +152,17 @@ class ClaimsTab(QWidget):
 
     def reload(self) -> None:
         report, problem = C.load_report(self.report_path)
-        self.results = C.evaluate(report, problem)
+        experiments, self.problems = C.load_experiments(self.experiments_path)
+        self.results = C.evaluate(report, problem, experiments)
         shown = sum(r.status == "shown" for r in self.results)
-        measured = sum(r.status in ("shown", "not shown", "measured") for r in self.results)
-        intro = ("<b>The course's claims, measured on the app's own tiny models.</b> Every number below comes "
-                 "from the lab's report of the shipped models; a claim the small model does not show is marked "
-                 "so, not hidden. “Show me” opens the tab where you can see it happen.")
+        by_experiment = sum(r.status == "experiment" for r in self.results)
+        measured = sum(r.status in ("experiment", "shown", "not shown", "measured") for r in self.results)
+        intro = ("<b>The course's claims, measured on the app's own tiny models.</b> Where an experiment was run "
+                 "(SFT or PPO retrained over several seeds), its figures give the mean and, in brackets, the range "
+                 "over seeds, and its plots draw the range as a band; other claims show the lab's report of the "
+                 "shipped models. A claim the small model does not show is marked so, not hidden.")
+        if self.problems:
+            intro += "<br><span style='color:#b26a00'>" + " ".join(_esc(p) for p in self.problems) + "</span>"
         if report is None:
             self.header.setText(f"{intro}<br><span style='color:#b26a00'><b>No figures yet.</b> "
                                 f"{_esc(problem)}</span>")
@@ -154,7 +170,8 @@ class ClaimsTab(QWidget):
             when = report.get("created") or report.get("created_at") or ""
             self.header.setText(f"{intro}<br>Report: the lab's {_esc(self.report_path.name)}"
                                 f"{' (' + _esc(str(when)) + ')' if when else ''} · measured {measured} of "
-                                f"{len(self.results)} claims, {shown} shown clearly.")
+                                f"{len(self.results)} claims: {by_experiment} by experiments over seeds, "
+                                f"{shown} more shown clearly by the report.")
         body = QWidget()
         grid = QGridLayout(body)
         grid.setSpacing(8)
@@ -179,7 +196,13 @@ class ClaimsTab(QWidget):
             card.set_highlighted(n == number)
         card = self.cards[number]
         # After the tab is shown and laid out, or the scroll position is computed on stale sizes.
-        QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(card, 0, 40))
+        QTimer.singleShot(0, lambda: self._scroll_to(card))
+
+    def _scroll_to(self, card: ClaimCard) -> None:
+        """The card's top at the top of the view: a card with plots is taller than the window, and
+        showing its middle would hide the claim it is about."""
+        top = card.mapTo(self.scroll.widget(), card.rect().topLeft()).y()
+        self.scroll.verticalScrollBar().setValue(max(0, top - 8))
 
 
 def create_tab(window) -> QWidget:

@@ -11,7 +11,9 @@ from studyapp.ui import main_window
 from studyapp.ui.links import parse_link
 from studyapp.ui.tabs import REGISTRY
 
-from .test_claims import REPORT
+from tests.support import REPO
+
+from .test_claims import REPORT, experiment
 
 # Only the tabs this test is about (and the lessons tab the window opens on): other tabs are built
 # by other work in progress and must not decide whether the claims view works.
@@ -24,9 +26,12 @@ def open_window(qtbot, tmp_path, monkeypatch):
                         lambda: [s for s in REGISTRY if s.name in OURS and s.available()])
     opened = []
 
-    def _open(report=None):
-        models = tmp_path / "models"
-        models.mkdir(exist_ok=True)
+    def _open(report=None, experiments=(), models=None):
+        models = models or tmp_path / "models"
+        if models == tmp_path / "models":
+            (models / "experiments").mkdir(parents=True, exist_ok=True)
+            for res in experiments:
+                (models / "experiments" / f"{res['name']}.json").write_text(json.dumps(res))
         if report is not None:
             (models / "report.json").write_text(json.dumps(report))
         config = cfg.load_config({"data_dir": tmp_path / "profile", "models_dir": models}, env={},
@@ -48,7 +53,7 @@ def test_cards_show_the_reports_figures_and_links_open_their_tabs(open_window):
     window = open_window(REPORT)
     tab = window.show_tab("claims")
     assert len(tab.cards) == 14
-    assert "measured 11 of 14 claims" in tab.header.text()
+    assert "measured 12 of 14 claims" in tab.header.text()
     card = tab.cards[11]
     texts = [label.text() for label in card.findChildren(type(tab.header))]
     assert any("58" in t for t in texts) and any("3.1" in t for t in texts)
@@ -97,3 +102,47 @@ def test_model_output_and_tiny_numbers_read_as_text():
     assert said == "Base model, given “What is the capital of France?”, wrote: “⏎ What is the capital of Turkey? ⏎ What is the…”"
     assert "\\n" not in said and "'" not in said
     assert note_text("Later layers move more than earlier ones.") == "Later layers move more than earlier ones."
+
+
+def test_an_experiment_shows_its_figures_plots_and_verdict_under_each_claim_it_names(open_window):
+    window = open_window(REPORT, [experiment("fake_sweep", claims=[11, 12])])
+    tab = window.show_tab("claims")
+    assert "2 by experiments over seeds" in tab.header.text()
+    for n in (11, 12):
+        card = tab.cards[n]
+        assert [box.experiment.name for box in card.experiments] == ["fake_sweep"]
+        box = card.experiments[0]
+        assert "0.500 (0.400–0.600)" in box.figures.text() and "gold score at beta 0" in box.figures.text()
+        texts = [label.text() for label in card.findChildren(type(tab.header))]
+        assert "The gold score falls as the proxy rises." in texts
+        assert not any("KL at the end" in t for t in texts)   # the experiment replaces the report's figures
+        # The plot: the mean as a line, the range over seeds as a band around it.
+        [(label, xs, ys, band)] = box.plots[0].curves
+        assert (label, xs, ys) == ("gold", [0, 1, 2], [0.1, 0.3, 0.2])
+        assert band == ([0.0, 0.2, 0.1], [0.2, 0.4, 0.3])
+    assert tab.cards[8].experiments == []
+
+
+def test_the_shipped_claims_show_only_figures_of_the_shipped_results(open_window):
+    from studyapp.lab.report import load_report
+
+    window = open_window(models=REPO / "models")
+    tab = window.show_tab("claims")
+    report = load_report(REPO / "models")
+    shipped, _ = C.load_experiments(REPO / "models" / "experiments")
+    report_labels = {label for entry in C.report_claims(report).values() for label in entry["figures"]}
+    for number, card in tab.cards.items():
+        for box in card.experiments:
+            assert set(box.shown_figures()) <= set(shipped[box.experiment.name]["figures"]), number
+        for figure in tab.result_of(number).figures:
+            assert figure.label in report_labels
+    assert all(tab.cards[n].experiments for n in (3, 4, 5))
+
+
+def test_pyqtgraph_waits_until_a_plot_is_drawn():
+    import subprocess
+    import sys
+    code = "import sys, studyapp.ui.claims_tab; print('pyqtgraph' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                         env={"PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
+    assert out.stdout.strip() == "False", out.stderr

@@ -1,0 +1,140 @@
+"""One experiment result (studyapp.lab.experiments) as the claims view shows it: its figures with
+mean and range over the seeds, every "plots" entry drawn the same way (the mean as a line, the
+min-max range over seeds as a band), and its verdict. It knows no experiment or figure by name.
+
+pyqtgraph is imported when a plot is first drawn, not when the app starts.
+"""
+from __future__ import annotations
+
+import html
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from studyapp.lab import claims as C
+
+# The colours of the live training charts (ui/curves.py), so a line reads the same in every tab.
+COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+PLOT_HEIGHT = 210
+
+
+def _esc(text: str) -> str:
+    return html.escape(str(text), quote=False)
+
+
+def _finite(values) -> list[float]:
+    out = []
+    for v in values or []:
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            x = math.nan
+        out.append(x if math.isfinite(x) else math.nan)
+    return out
+
+
+def figures_html(experiment: C.Experiment) -> str:
+    """The figures as a two-column table: name, then mean (range over seeds)."""
+    rows = "".join(f"<tr><td>{_esc(f.name)}</td><td align='right' style='padding-left:10px'>"
+                   f"<b>{_esc(f.text)}</b></td></tr>" for f in experiment.figures)
+    return f"<table width='100%' cellspacing='0' cellpadding='1'>{rows}</table>"
+
+
+def legend_html(plot: dict) -> str:
+    """The lines' names in their colours, under the plot (a legend inside it hides the lines)."""
+    return " &nbsp; ".join(f"<span style='color:{COLOURS[i % len(COLOURS)]}'>&#9632;</span>&nbsp;{_esc(line.get('label', ''))}"
+                           for i, line in enumerate(plot.get("lines") or []))
+
+
+def draw_plot(plot: dict) -> QWidget:
+    """A pyqtgraph widget for one "plots" entry: per line the mean, and its min-max band if given."""
+    import pyqtgraph as pg
+
+    palette = QApplication.palette()
+    widget = pg.PlotWidget(background=palette.color(QPalette.Base))
+    text_pen = pg.mkPen(palette.color(QPalette.Text))
+    widget.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+    widget.setFixedHeight(PLOT_HEIGHT)
+    item = widget.getPlotItem()
+    item.setMenuEnabled(False)
+    item.hideButtons()
+    widget.setMouseEnabled(x=False, y=False)
+    log_x = bool(plot.get("log_x"))
+    item.setLogMode(x=log_x, y=False)
+    for side in ("bottom", "left"):
+        axis = item.getAxis(side)
+        axis.enableAutoSIPrefix(False)   # 0.2 stays 0.2, not 200 (x0.001)
+        axis.setPen(text_pen)
+        axis.setTextPen(text_pen)
+    item.setLabel("bottom", str(plot.get("x_label", "")))
+    item.setLabel("left", str(plot.get("y_label", "")))
+    widget.curves = []   # what was drawn, for tests: (label, xs, ys, band or None)
+    for i, line in enumerate(plot.get("lines") or []):
+        colour = pg.mkColor(COLOURS[i % len(COLOURS)])
+        xs, ys = _finite(line.get("x")), _finite(line.get("y"))
+        n = min(len(xs), len(ys))
+        xs, ys = xs[:n], ys[:n]
+        band = None
+        if line.get("y_min") is not None and line.get("y_max") is not None:
+            lo, hi = _finite(line["y_min"])[:n], _finite(line["y_max"])[:n]
+            if len(lo) == len(hi) == n:
+                band = (lo, hi)
+                fill = pg.mkColor(colour)
+                fill.setAlpha(50)
+                low = pg.PlotDataItem(xs, lo, pen=pg.mkPen(None))
+                high = pg.PlotDataItem(xs, hi, pen=pg.mkPen(None))
+                item.addItem(low)
+                item.addItem(high)
+                item.addItem(pg.FillBetweenItem(low, high, brush=pg.mkBrush(fill)))
+        item.plot(xs, ys, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6, symbolBrush=colour,
+                  symbolPen=colour)
+        widget.curves.append((str(line.get("label", "")), xs, ys, band))
+    ticks = plot.get("x_ticks")
+    if ticks:   # categories on the x axis (parts of a model), written by the experiment
+        item.getAxis("bottom").setTicks([[(math.log10(x) if log_x else x, str(t)) for x, t in ticks]])
+        # Room at both ends, or the first and last category names fall off the axis.
+        item.setXRange(min(x for x, _ in ticks) - 0.4, max(x for x, _ in ticks) + 0.4, padding=0)
+    elif log_x:   # one tick per measured x, written as the experiment's value (1e-2, not 10^-2)
+        xs = sorted({x for _, cx, _, _ in widget.curves for x in cx if x > 0})
+        item.getAxis("bottom").setTicks([[(math.log10(x), f"{x:g}") for x in xs]])
+    return widget
+
+
+class ExperimentBox(QFrame):
+    """An experiment under its claim: title, figures, plots (drawn on construction), verdict."""
+
+    def __init__(self, experiment: C.Experiment, parent=None):
+        super().__init__(parent)
+        self.experiment = experiment
+        self.setObjectName("experimentBox")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 2)
+        layout.setSpacing(3)
+        seeds = ", ".join(str(s) for s in experiment.seeds)
+        secs = f", {experiment.seconds:.0f} s" if experiment.seconds is not None else ""
+        head = QLabel(f"<b>Experiment: {_esc(experiment.title)}</b> <span style='color:gray'>"
+                      f"(seeds {_esc(seeds)}{secs}; mean, range over seeds)</span>", wordWrap=True)
+        head.setToolTip(f"models/experiments/{experiment.name}.json, made by "
+                        f"`{C.HOW_TO_EXPERIMENT} {experiment.name}`")
+        layout.addWidget(head)
+        self.plots: list[QWidget] = []
+        for plot in experiment.plots:
+            title = QLabel(f"<span style='font-size:12px'>{_esc(plot.get('title', ''))}</span>", wordWrap=True)
+            layout.addWidget(title)
+            widget = draw_plot(plot)
+            self.plots.append(widget)
+            layout.addWidget(widget)
+            layout.addWidget(QLabel(f"<span style='font-size:11px'>{legend_html(plot)}</span>", wordWrap=True))
+        if experiment.verdict:
+            verdict = QLabel(experiment.verdict, wordWrap=True, textFormat=Qt.PlainText)
+            verdict.setObjectName("verdict")
+            verdict.setTextInteractionFlags(Qt.TextSelectableByMouse)
+            layout.addWidget(verdict)
+        self.figures = QLabel(figures_html(experiment), wordWrap=True)
+        self.figures.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        layout.addWidget(self.figures)
+
+    def shown_figures(self) -> list[str]:
+        return [f.name for f in self.experiment.figures]

@@ -1,0 +1,135 @@
+"""Claims 3-5's experiments (lab/experiments/sft_claims.py) on a tiny model in seconds: the result
+format the claims tab reads, and figures that move when the manipulation moves (the learning rate,
+the part put back, the facts added to the SFT data)."""
+import json
+
+import pytest
+
+from studyapp.lab import experiments as E
+from studyapp.lab.experiments import sft_claims as S
+from tests.support import make_tiny_sft
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, tiny_tokenizer):
+    """A models folder whose base/ is a tiny random chat-ready GPT-2 (tests/lab/conftest.py's tokenizer)."""
+    root = tmp_path_factory.mktemp("models")
+    make_tiny_sft(root / "base", tokenizer=tiny_tokenizer, stage="base")
+    return root
+
+
+@pytest.fixture
+def runs(monkeypatch):
+    """SFT runs of a few steps (the shipped ones take 150), each recorded: its learning rate and
+    how many conversations it added to the lab's SFT data."""
+    from studyapp.lab import sft
+
+    monkeypatch.setattr(S, "SFT_CHANGES", {"steps": 6, "warmup": 2})
+    seen = []
+    real = sft.train_sft
+
+    def spy(base, out, cfg, *, extra_conversations=None, **kw):
+        seen.append((cfg.lr, cfg.seed, len(extra_conversations or [])))
+        return real(base, out, cfg, extra_conversations=extra_conversations, **kw)
+
+    monkeypatch.setattr(sft, "train_sft", spy)
+    return seen
+
+
+def check_shape(res: dict, seeds: list[int]) -> None:
+    assert res["seeds"] == seeds and res["verdict"] and res["figures"] and res["plots"]
+    for name, fig in res["figures"].items():
+        assert set(fig) == {"mean", "min", "max", "per_seed"}, name
+        assert fig["min"] <= fig["mean"] <= fig["max"], name
+        assert len(fig["per_seed"]) in (1, len(seeds)), name   # 1: the base model, measured once
+    for plot in res["plots"]:
+        for line in plot["lines"]:
+            assert len(line["x"]) == len(line["y"]) == len(line["y_min"]) == len(line["y_max"])
+            assert all(lo <= y <= hi for y, lo, hi in zip(line["y"], line["y_min"], line["y_max"]))
+
+
+def test_learning_rate_experiment_trains_at_three_rates_and_writes_the_result_format(models, runs, tmp_path):
+    res = E.run("sft_learning_rate", models, tmp_path, seeds=[0, 1])
+    check_shape(res, [0, 1])
+    assert json.loads((tmp_path / "sft_learning_rate.json").read_text())["figures"] == res["figures"]
+    # The tiny base's lab.json names no learning rate: the pretraining rate defaults to ten times SFT's.
+    assert res["claims"] == [3] and res["series"]["lrs"] == [1e-2, 1e-3, 1e-4]
+    assert [(lr, seed) for lr, seed, _ in runs] == [(1e-2, 0), (1e-3, 0), (1e-4, 0), (1e-2, 1), (1e-3, 1), (1e-4, 1)]
+    plot = res["plots"][0]
+    assert plot["log_x"] and [line["x"] for line in plot["lines"]] == [[1e-2, 1e-3, 1e-4]] * 4
+    for what in ("chat replies that answer in one sentence and stop (seen facts)",
+                 "pretrain-only facts answered in chat", "pretrain-only facts answered in chat, reworded",
+                 "pretrain-only fact stems kept (raw text)"):
+        for lr in ("1e-2", "1e-3", "1e-4"):
+            assert len(res["figures"][f"{what}, SFT at LR {lr}"]["per_seed"]) == 2
+
+
+def test_the_chat_format_is_one_answer_sentence_and_a_stop(monkeypatch):
+    import studyapp.lab.generate as G
+    from studyapp.lab.world import load_world
+
+    world = load_world()
+    fact = next(f for f in world.facts if f.subject == "France")
+
+    def rate(reply):   # what _answered makes of a model that writes `reply`
+        monkeypatch.setattr(G, "generate_batch", lambda model, tok, prompts, **kw: [reply] * len(prompts))
+        return S._answered(None, None, [(fact.question, fact)], any_answer_of=world)
+
+    assert rate("The capital of France is Paris.") == 1
+    assert rate("The capital of France is Berlin.") == 1          # the format, with the wrong fact
+    assert rate("The capital of France is Paris. sad. sad. The capital") == 0   # runs on
+    assert rate(".\nWhat is the capital of Morocco?\nWhat is") == 0          # the base model
+
+
+def test_weight_change_grows_with_the_learning_rate_and_putting_every_part_back_gives_the_base(models, monkeypatch, tmp_path):
+    monkeypatch.setattr(S, "SFT_CHANGES", {"steps": 6, "warmup": 2, "lr": 1e-5})
+    gentle = E.run("weight_change", models, tmp_path, seeds=[0])
+    monkeypatch.setattr(S, "SFT_CHANGES", {"steps": 6, "warmup": 2, "lr": 1e-2})
+    strong = E.run("weight_change", models, tmp_path, seeds=[0])
+    check_shape(strong, [0])
+    assert strong["series"]["parts"] == ["embeddings", "block 1", "block 2", "final norm"]
+    for part in strong["series"]["parts"]:
+        name = f"relative weight change base -> SFT: {part}"
+        assert strong["figures"][name]["mean"] > 10 * gentle["figures"][name]["mean"] > 0
+    figs = strong["figures"]
+    assert figs["seen facts answered in chat: base every part put back"]["per_seed"] == \
+        figs["seen facts answered in chat: base model"]["per_seed"]
+    assert [t[1] for t in strong["plots"][0]["x_ticks"]] == strong["series"]["parts"]
+
+
+def test_transplanting_every_part_restores_the_base_weights_and_one_part_only_that_part(models, tmp_path):
+    import torch
+
+    from studyapp.lab.modeling import load_causal_lm
+    from studyapp.lab.report import layer_change
+
+    base, _ = load_causal_lm(models / "base", "cpu")
+    sft, _ = load_causal_lm(models / "base", "cpu")
+    with torch.no_grad():
+        for p in sft.parameters():
+            p.add_(0.1)
+    S.transplant(sft, base, "block 1")
+    change = layer_change(base, sft)
+    assert change["block 1"] == 0 and change["block 2"] > 0 and change["embeddings"] > 0
+    assert set(change) == {S.part_of(n) for n, _ in sft.named_parameters()}
+    S.transplant(sft, base, None)
+    assert all(v == 0 for v in layer_change(base, sft).values())
+
+
+def test_facts_added_to_the_sft_data_reach_the_training_and_each_copy_count_is_measured(models, runs, tmp_path):
+    from studyapp.lab.world import load_world
+
+    held = load_world().split("heldout")
+    added = S.added_conversations(held, 4)
+    assert len(added) == 4 * len(held) and added[0] == [{"role": "user", "content": held[0].question},
+                                                        {"role": "assistant", "content": held[0].statement}]
+    res = S.sft_new_facts(models, [0, 1], lambda ev: None, copies=(0, 4))
+    check_shape(res, [0, 1])
+    assert [extra for _, _, extra in runs] == [0, 4 * len(held)] * 2
+    assert res["series"]["copies"] == [0, 4]
+    for what in ("held-out facts answered, trained question", "held-out facts answered, reworded",
+                 "pretrain-only facts answered, reworded"):
+        assert [res["plots"][0]["lines"][i]["label"] for i in range(3)][[
+            "held-out facts answered, trained question", "held-out facts answered, reworded",
+            "pretrain-only facts answered, reworded"].index(what)] == what
+        assert all(f"{what}, added x{k}" in res["figures"] for k in (0, 4))
