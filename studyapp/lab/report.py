@@ -317,8 +317,7 @@ def render_markdown(rep: dict) -> str:
         L += ["## SFT", "",
               f"- {s.get('conversations')} conversations, {_fmt(s.get('tokens_seen'))} tokens ({_fmt(s.get('loss_tokens'))} with a loss), "
               f"learning rate {s.get('lr')}, {_fmt(s.get('train_s'))} s",
-              f"- Claim 3: pretraining saw {_fmt(s.get('token_ratio'))}x the tokens and used a {_fmt(s.get('lr_ratio'))}x higher learning rate",
-              f"- Claim 4: relative weight change per layer: " + ", ".join(f"{k} {v:.3f}" for k, v in (s.get('layer_change') or {}).items()),
+              f"- Relative weight change base -> SFT: " + ", ".join(f"{k} {v:.3f}" for k, v in (s.get('layer_change') or {}).items()),
               f"- Claim 5: answered in chat: SFT facts {_fmt(_get(s, ('sft_facts', 'rate')))}, pretrain-only facts "
               f"{_fmt(_get(s, ('pretrain_facts', 'rate')))}, held-out facts {_fmt(_get(s, ('heldout_facts', 'rate')))}",
               f"  - {rep['world']['corpus_note']}",
@@ -327,7 +326,7 @@ def render_markdown(rep: dict) -> str:
     if r:
         L += ["## Reward model", "", f"- Claim 8: {_fmt(r.get('params_reward'))} parameters vs the policy's {_fmt(r.get('params_policy'))}",
               f"- Held-out pair accuracy {_fmt(r.get('heldout_accuracy'))}; unseen prompts {_fmt(r.get('unseen_prompt_accuracy'))}",
-              f"- Claim 9: mean P(chosen beats rejected) {_fmt(r.get('mean_p_chosen'))}; adding {r.get('constant')} to every reward "
+              f"- Bradley-Terry: mean P(chosen beats rejected) {_fmt(r.get('mean_p_chosen'))}; adding {r.get('constant')} to every reward "
               f"changed P by at most {_fmt(r.get('max_prob_change_after_constant'))}", ""]
     if p:
         L += ["## PPO", "", f"- Claim 10: clip range {p.get('cliprange')}, largest clip fraction {_fmt(p.get('clipfrac_max'))}, "
