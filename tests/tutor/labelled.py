@@ -42,11 +42,12 @@ class Example:
     kind: str
     text: str
     covers: tuple[str, ...] = ()
-    wrong: str = ""
+    wrong: tuple[str, ...] = ()     # the key points it gets wrong (empty when none)
 
 
 def _ex(split, kind, text, covers="", wrong=""):
-    return Example(split, kind, text, tuple(P[c] for c in covers.split()), P[wrong] if wrong else "")
+    return Example(split, kind, text, tuple(P[c] for c in covers.split()),
+                   tuple(P[w] for w in wrong.split()))
 
 
 EXAMPLES = [
