@@ -45,7 +45,7 @@ NEGATIONS = {"not", "no", "never", "nothing", "none", "nobody", "neither", "nor"
 # Words that open a new clause after a comma; "but" and "whereas" open one anywhere.
 CLAUSE_OPENERS = {"and", "but", "while", "whereas", "so", "which", "because", "although", "though",
                   "then", "who", "where", "since", "yet"}
-BREAKS = {";", ":", "-", "—", "–", "(", ")"}
+BREAKS = {";", "-", "—", "–", "(", ")"}   # not ":" ("Base model: trained to predict ...")
 
 _REWRITES = [
     (re.compile(r"\bcan\s*not\b|\bcan't\b"), "can not"),
@@ -56,7 +56,7 @@ _REWRITES = [
     (re.compile(r"['’]s\b"), ""),                 # possessive: "people's" -> "people"
     (re.compile(r"(?<=[a-z0-9])[-/](?=[a-z0-9])"), " "),   # "fine-tuning" -> "fine tuning"
 ]
-TOKEN = re.compile(r"[a-z0-9]+|[;:()—–]|\s-\s|,")
+TOKEN = re.compile(r"[a-z0-9]+|[;()—–]|\s-\s|,")
 
 _stemmer = snowballstemmer.stemmer("english")
 
