@@ -123,8 +123,20 @@ class Match:
     def end(self) -> int:
         return self.spans[-1][1]
 
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    @property
+    def words(self) -> set[int]:
+        return {i for start, end in self.spans for i in range(start, end)}
+
     def overlaps(self, other: Match) -> bool:
         return self.start < other.end and other.start < self.end
+
+    def beats(self, other: Match) -> bool:
+        """The more specific reading of the same words: more slots, or as many in fewer words."""
+        return self.overlaps(other) and (self.size, -self.length) > (other.size, -other.length)
 
 
 @dataclass(frozen=True)

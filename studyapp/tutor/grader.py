@@ -12,9 +12,10 @@ the rubric are looked for (studyapp/tutor/claims.py: terms in order, negations, 
   layers change most") *contradicts* the point;
 - a misconception's claim stated as written is that misconception (a negated misconception,
   "fine-tuning does not add facts", is neither: it earns nothing and is not flagged).
-The most specific statement decides: a contradiction is dropped only when a support match with
-more slots overlaps it ("the KL term penalises drifting away from the SFT model" is
-`kl penalise away sft`, 4 slots, not `kl away sft`, 3). A sentence with a contradiction left is
+The most specific statement decides: a contradiction is dropped only when an overlapping support
+match has more slots, or as many in fewer words ("the KL term penalises drifting away from the
+SFT model" is `kl penalise away sft`, 4 slots, not `kl away sft`, 3); and a word that fills a
+slot of two points' claims counts for the more specific one only. A sentence with a contradiction left is
 flagged and earns nothing, whatever else it says; the flag names the sentence, the words that
 matched, the feedback and the points it gets wrong. A point the learner also contradicts is
 capped: covered becomes partly (the learner said both), never "covered".
@@ -172,8 +173,12 @@ def judge(rubric: Rubric, sentence: str) -> tuple[list[Found], list[Found]]:
             continue     # "fine-tuning does not add facts" negates a misconception: neither
         found.append(Found(owner, claim, match))
     supports = [f for f in found if f.supports]
-    against = [f for f in found if not f.supports
-               and not any(s.match.size > f.match.size and s.match.overlaps(f.match) for s in supports)]
+    against = [f for f in found if not f.supports and not any(s.match.beats(f.match) for s in supports)]
+    # One word states one thing: when two points' claims use the same word ("the reward model
+    # learns from human rankings" is not also people ranking answers), the more specific keeps it.
+    supports = [f for f in supports if not any(
+        g.owner is not f.owner and g.match.words & f.match.words and g.match.beats(f.match)
+        for g in supports)]
     # A misconception of the rubric explains a mistake better than "this says the opposite":
     # a turned-round claim of a point it already names is not reported a second time.
     named = {p for f in against if isinstance(f.owner, Misconception) for p in f.owner.contradicts}

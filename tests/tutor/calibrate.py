@@ -11,7 +11,7 @@ Misconception: recall = of the (example, point) pairs labelled wrong, the share 
 raised a flag that names that point (a flag on another point does not count); precision = of the
 flags raised, the share that name a point the example gets wrong.
 
-The held-out part (tests/tutor/heldout.py) is printed as numbers only, never its mistakes: it
+The held-out part (tests/tutor/heldout2.py) is printed as numbers only, never its mistakes: it
 was not used to build the rules and must not be (see its header).
 """
 from __future__ import annotations
@@ -22,7 +22,12 @@ from studyapp.config import RESOURCES_DIR
 from studyapp.content.rubric import parse_rubric
 from studyapp.tutor import grader
 from tests.tutor.heldout import HELDOUT
+from tests.tutor.heldout2 import HELDOUT2
 from tests.tutor.labelled import EXAMPLES, Example, P
+
+
+# The labelled sentences the rules were built on, and the first held-out part, spent (its header).
+CALIBRATION = EXAMPLES + HELDOUT
 
 
 def evaluate(rubric, examples: list[Example]) -> dict:
@@ -71,9 +76,9 @@ def main() -> None:
     from tests.tutor.explanations import GOOD, MISCONCEPTIONS, OFF_TOPIC, PARTIAL
 
     rubric = parse_rubric(RESOURCES_DIR / "rubrics" / "base-to-assistant.md")
-    show("calibration", evaluate(rubric, EXAMPLES), mistakes="--mistakes" in sys.argv)
-    if "--heldout" in sys.argv:     # only once the rules are frozen (see heldout.py)
-        show("held-out", evaluate(rubric, HELDOUT))
+    show("calibration", evaluate(rubric, CALIBRATION), mistakes="--mistakes" in sys.argv)
+    if "--heldout" in sys.argv:     # only once the rules are frozen (see heldout2.py)
+        show("held-out", evaluate(rubric, HELDOUT2))
     for label, examples in (("GOOD", GOOD), ("PARTIAL", PARTIAL), ("OFF_TOPIC", OFF_TOPIC),
                             ("MISCONCEPT", MISCONCEPTIONS)):
         for name, text in examples.items():
