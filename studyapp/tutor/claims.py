@@ -160,6 +160,7 @@ class Lexicon:
         # Every phrase of every term, longest first: a word inside a longer phrase of another
         # term ("model" inside "reward model") does not count as the shorter term.
         self._all = sorted({p for ps in self.terms.values() for p in ps}, key=len, reverse=True)
+        self._covered: dict[Sentence, list[tuple[int, int]]] = {}
 
     def slot(self, word: str) -> Slot:
         phrases, opposite = [], []
@@ -187,15 +188,24 @@ class Lexicon:
         return Claim(line, slots, negative, self, one_way)
 
     def covered(self, sentence: Sentence) -> list[tuple[int, int]]:
-        """The spans taken by term phrases (longest first, no overlaps)."""
+        """The spans taken by term phrases (longest first, no overlaps); computed once per sentence."""
+        cached = self._covered.get(sentence)
+        if cached is not None:
+            return cached
+        if len(self._covered) > 2000:
+            self._covered.clear()
+        present = set(sentence.stems)
         taken: list[tuple[int, int]] = []
         used = [False] * len(sentence.stems)
         for phrase in self._all:
+            if phrase[0] not in present:
+                continue
             for start in _find(sentence.stems, phrase):
                 end = start + len(phrase)
                 if not any(used[start:end]):
                     taken.append((start, end))
                     used[start:end] = [True] * (end - start)
+        self._covered[sentence] = taken
         return taken
 
 
@@ -205,7 +215,8 @@ def _phrase(text: str) -> tuple[str, ...]:
 
 def _find(stems: tuple[str, ...], phrase: tuple[str, ...]) -> list[int]:
     n = len(phrase)
-    return [i for i in range(len(stems) - n + 1) if stems[i:i + n] == phrase]
+    return [i for i, first in enumerate(stems[:len(stems) - n + 1])
+            if first == phrase[0] and stems[i:i + n] == phrase]
 
 
 @dataclass(frozen=True)
@@ -219,10 +230,13 @@ class Claim:
     def find(self, sentence: Sentence) -> Match | None:
         """The tightest occurrence of the claim in the sentence, or None."""
         taken = self.lexicon.covered(sentence)
+        present = set(sentence.stems)
 
         def places(phrases, flip):
             out = []
             for phrase in phrases:
+                if phrase[0] not in present:
+                    continue
                 for start in _find(sentence.stems, phrase):
                     end = start + len(phrase)
                     # Skip a phrase that is only part of a longer term phrase ("model" in "reward model").
