@@ -1,10 +1,10 @@
 """Claims: the propositions of a rubric, found in a learner's sentence together with their polarity.
 
     lexicon = Lexicon(rubric.terms, rubric.opposites)
-    sentence = lexicon.read("The KL penalty doesn't keep the policy near the SFT model.")
+    sentence = read("The KL penalty doesn't keep the policy near the SFT model.")
     match = lexicon.compile("kl keep close sft").find(sentence)
     match.flipped        # True: the sentence says the opposite of the claim
-    match.evidence       # "KL penalty … not … keep … near … SFT model"
+    match.evidence       # "kl penalty … not … keep … near … sft model"
 
 A claim is one short line of a rubric (`claim: people rank answers`). Each word is a *slot*:
 - the name of one of the rubric's terms (`people: people, humans, raters, labellers, we`), a set
@@ -16,8 +16,8 @@ A claim is one short line of a rubric (`claim: people rank answers`). Each word 
   goes too far").
 
 A sentence states a claim when its slots occur in that order, in one clause, each at most
-MAX_GAP words after the previous one. Word order is how roles are told apart: "people rank the model's answers"
-states `people rank answers`, "the model ranks the people's answers" does not.
+MAX_GAP words after the previous one. Word order is how roles are told apart: "people rank the
+model's answers" states `people rank answers`, "the model ranks the people's answers" does not.
 
 Whether it states it *or its opposite*:
 - negations (not, n't, no, never, nothing, nobody, none, neither, nor, without, rather than,

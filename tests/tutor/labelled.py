@@ -8,14 +8,15 @@ it gets wrong (`wrong`, empty when it gets none wrong). Kinds:
 - negation: a true statement turned false by a "not", "never", "nothing" (or the reverse);
 - swap:     the roles swapped (early/later layers, people/model, SFT/pretraining, PPO/reward model).
 
-`split` is "train" (the thresholds of studyapp/tutor/grader.py were chosen on these), "dev" (the
-first held-out part: its numbers were reported once, then its errors were looked at and the
-word lists of grader.opposed() were written, so it is no longer held out), or "test" (written
-after the grader was frozen and run once to report the numbers; never used to tune). Held-out
-sentences were written separately, in other words, not as paraphrases of the rubric's statements.
+For the claim grader (studyapp/tutor/grader.py, 2026-11-30 09:00 on) every sentence here is on
+the calibration side: the rules were built and checked on them. `split` records their history
+under the former embedding grader: "train" (its thresholds were chosen there), "dev" (its first
+held-out part, later looked at), "test" (written after that grader was frozen), and "calib2"
+(written for the claim grader, to probe passive voice, pronouns and "we"). The held-out parts
+are tests/tutor/heldout.py (run once, then spent) and tests/tutor/heldout2.py (the reported one).
 
-`python -m tests.tutor.calibrate` prints precision and recall of "covered" and of
-"misconception" on both parts; tests/tutor/test_truth.py holds the held-out part to the targets.
+`python -m tests.tutor.calibrate --heldout` prints precision and recall of "covered" and of
+"misconception"; tests/tutor/test_truth.py holds the held-out part to the issue's targets.
 """
 from __future__ import annotations
 
