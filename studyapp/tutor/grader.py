@@ -230,7 +230,11 @@ def _hit(found: Found, sentence: str) -> MisconceptionHit:
     if isinstance(owner, Misconception):
         return MisconceptionHit(owner.id, owner.title, owner.feedback, sentence, 1.0,
                                 list(owner.contradicts), found.match.evidence)
-    # A key point's claim turned round: say what the course says instead.
+    # A key point's claim turned round: say what the course says instead, in the reference
+    # sentence closest in words to the learner's ("the early layers change most" gets the one
+    # about layers, not the one about facts).
+    words = set(read(sentence).stems)
+    reference = max(owner.references, key=lambda ref: len(words & set(read(ref).stems)))
     return MisconceptionHit(f"not-{owner.id}", f"This says the opposite of: {owner.title}",
-                            f"The course says: {owner.references[0]}", sentence, 1.0,
+                            f"The course says: {reference}", sentence, 1.0,
                             [owner.id], found.match.evidence)
