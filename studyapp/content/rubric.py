@@ -7,17 +7,30 @@ A rubric file looks like this (see resources/rubrics/README.md for the full desc
     ---
     The prompt the learner answers: every line before the first `##` heading.
 
+    ## Terms
+    sft: sft, fine-tuning, instruction tuning
+    base: base model, pretrained model
+    less: less, fewer, smaller
+    more: more, larger, bigger
+    opposites: less/more
+
     ## Pretraining only teaches continuation
     core: yes
     weight: 2
     lesson: base-models#what-pretraining-actually-trains
+    claim: base continue text
+    claim: sft less data pretraining
     - A reference sentence, written the way a learner might say it.
     - Another way of saying the same point.
 
     ## Misconception: Fine-tuning adds new facts
     contradicts: what-fine-tuning-changes-in-the-weights-and-what-it-does-not
     feedback: Fine-tuning changes how existing knowledge is used; new facts need more pretraining.
+    claim: sft add facts
     - Fine-tuning teaches the model new facts.
+
+`## Terms` names the words a learner may use for one idea; `claim:` lines are what the tutor
+looks for in a learner's sentence (studyapp/tutor/claims.py says how they match).
 
 The rubric id is the file name without `.md` (the learner's attempts are stored under it, so do
 not rename a shipped rubric). A file that cannot be used becomes a RubricError naming the file
@@ -35,6 +48,9 @@ FIELD = re.compile(r"^([A-Za-z][\w ]*?)\s*:\s*(.*)$")
 BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
 LINK = re.compile(r"^([a-z0-9][a-z0-9-]*)(?:#([a-z0-9][a-z0-9-]*))?$")
 MISCONCEPTION = re.compile(r"^misconception\s*:\s*(.+)$", re.IGNORECASE)
+CLAIM = re.compile(r"^claim\s*:\s*(.*)$", re.IGNORECASE)
+TERMS = "terms"
+TERM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 MIN_REFERENCES, MAX_REFERENCES = 1, 10
 POINT_FIELDS = ("core", "weight", "lesson", "id")
 YES, NO = {"yes", "true", "1"}, {"no", "false", "0"}
@@ -60,6 +76,7 @@ class KeyPoint:
     core: bool = False
     taught_in: tuple[Section, ...] = ()
     line: int = 0
+    claims: tuple[str, ...] = ()    # what a sentence must state to earn the point
 
 
 @dataclass(frozen=True)
@@ -70,6 +87,7 @@ class Misconception:
     feedback: str
     line: int = 0
     contradicts: tuple[str, ...] = ()   # ids of the key points it gets wrong (may be empty)
+    claims: tuple[str, ...] = ()        # what a sentence states when it makes this mistake
 
 
 @dataclass
@@ -80,6 +98,8 @@ class Rubric:
     points: list[KeyPoint]
     misconceptions: list[Misconception] = field(default_factory=list)
     path: Path | None = None
+    terms: dict[str, tuple[str, ...]] = field(default_factory=dict)   # name -> words and phrases
+    opposites: tuple[tuple[str, str], ...] = ()                        # pairs of term names
 
     @property
     def total_weight(self) -> float:
@@ -122,9 +142,16 @@ def _parse_block(heading: str, line: int, body: list[tuple[int, str]]) -> KeyPoi
     """One `##` section: its `key: value` fields and its bullet list of reference sentences."""
     fields: dict[str, tuple[int, str]] = {}
     bullets: list[str] = []
+    claims: list[str] = []
     for number, text in body:
         stripped = text.strip()
         if not stripped or stripped.startswith("<!--"):
+            continue
+        claim = CLAIM.match(stripped)
+        if claim:
+            if not claim.group(1).strip():
+                raise Invalid(number, "an empty 'claim:' line")
+            claims.append(claim.group(1).strip())
             continue
         bullet = BULLET.match(text)
         if bullet:
@@ -158,9 +185,11 @@ def _parse_block(heading: str, line: int, body: list[tuple[int, str]]) -> KeyPoi
             raise Invalid(line, f"misconception {title!r} needs a 'feedback:' line")
         if not bullets:
             raise Invalid(line, f"misconception {title!r} needs at least one '- ' statement")
+        if not claims:
+            raise Invalid(line, f"misconception {title!r} needs at least one 'claim:' line")
         contradicts = tuple(filter(None, (c.strip() for c in fields.get("contradicts", (0, ""))[1].split(","))))
         return Misconception(fields.get("id", (0, slugify(title)))[1], title, tuple(bullets),
-                             fields["feedback"][1], line, contradicts)
+                             fields["feedback"][1], line, contradicts, tuple(claims))
 
     unknown = set(fields) - set(POINT_FIELDS)
     if unknown:
@@ -187,8 +216,56 @@ def _parse_block(heading: str, line: int, body: list[tuple[int, str]]) -> KeyPoi
     if not MIN_REFERENCES <= len(bullets) <= MAX_REFERENCES:
         raise Invalid(line, f"key point {heading!r} has {len(bullets)} reference sentences; "
                              f"give {MIN_REFERENCES} to {MAX_REFERENCES} (2-3 work best)")
+    if not claims:
+        raise Invalid(line, f"key point {heading!r} needs at least one 'claim:' line (what a "
+                            f"learner's sentence must state to earn it)")
     point_id = fields["id"][1] if "id" in fields else slugify(heading)
-    return KeyPoint(point_id, heading, tuple(bullets), weight, core, taught_in, line)
+    return KeyPoint(point_id, heading, tuple(bullets), weight, core, taught_in, line, tuple(claims))
+
+
+def _parse_terms(body: list[tuple[int, str]], terms: dict) -> tuple[dict, tuple]:
+    """The `## Terms` section: `name: word, phrase, ...` lines and one `opposites: a/b, c/d`."""
+    terms = dict(terms)
+    opposites: list[tuple[str, str]] = []
+    pending: list[tuple[int, str, str]] = []
+    for number, text in body:
+        stripped = text.strip()
+        if not stripped or stripped.startswith("<!--"):
+            continue
+        pair = FIELD.match(stripped)
+        if not pair:
+            raise Invalid(number, f"expected 'name: word, phrase, ...' in the terms, got {stripped!r}")
+        name, value = pair.group(1).strip().lower(), pair.group(2)
+        if name == "opposites":
+            for item in filter(None, (v.strip() for v in value.split(","))):
+                a, _, b = item.partition("/")
+                pending.append((number, a.strip(), b.strip()))
+            continue
+        if not TERM_NAME.match(name) or name == "not":
+            raise Invalid(number, f"a term name is one lower-case word (letters, digits, _), got {name!r}")
+        if name in terms:
+            raise Invalid(number, f"the term '{name}' is given twice")
+        phrases = tuple(filter(None, (v.strip() for v in value.split(","))))
+        if not phrases:
+            raise Invalid(number, f"the term '{name}' has no words")
+        terms[name] = phrases
+    for number, a, b in pending:
+        if a not in terms or b not in terms:
+            raise Invalid(number, f"opposites are pairs of term names like 'less/more', got {a!r}/{b!r}")
+        opposites.append((a, b))
+    return terms, tuple(opposites)
+
+
+def _check_claim(claim: str, terms: dict, line: int) -> None:
+    words = claim.lower().split()
+    words = [w for w in (words[1:] if words[:1] == ["+"] else words) if w != "not"]
+    if not words:
+        raise Invalid(line, f"the claim {claim!r} needs a word besides 'not' and '+'")
+    for word in words:
+        for alternative in word.split("|"):
+            if alternative not in terms and not re.fullmatch(r"[a-z0-9]+", alternative):
+                raise Invalid(line, f"in the claim {claim!r}, {alternative!r} is neither a term "
+                                    f"of the '## Terms' section nor a plain word")
 
 
 def parse_rubric_text(text: str, rubric_id: str, path: Path | None = None) -> Rubric:
@@ -213,9 +290,14 @@ def parse_rubric_text(text: str, rubric_id: str, path: Path | None = None) -> Ru
     points: list[KeyPoint] = []
     misconceptions: list[Misconception] = []
     seen: dict[str, int] = {}
+    terms: dict[str, tuple[str, ...]] = {}
+    opposites: tuple[tuple[str, str], ...] = ()
     for heading, line, body in blocks:
         if not heading:
             raise Invalid(line, "a '## ' heading without a title")
+        if heading.lower() == TERMS:
+            terms, opposites = _parse_terms(body, terms)
+            continue
         item = _parse_block(heading, line, body)
         if item.id in seen:
             raise Invalid(line, f"{item.title!r} has the same id as the heading on line {seen[item.id]}")
@@ -223,13 +305,16 @@ def parse_rubric_text(text: str, rubric_id: str, path: Path | None = None) -> Ru
         (points if isinstance(item, KeyPoint) else misconceptions).append(item)
     if not points:
         raise Invalid(start + 1, "a rubric needs at least one key point ('## ' heading)")
+    for item in [*points, *misconceptions]:
+        for claim in item.claims:
+            _check_claim(claim, terms, item.line)
     point_ids = {p.id for p in points}
     for m in misconceptions:
         for target in m.contradicts:
             if target not in point_ids:
                 raise Invalid(m.line, f"misconception {m.title!r} contradicts {target!r}, which is "
                                       f"no key point of this rubric (give a key point's id)")
-    return Rubric(rubric_id, meta["title"], prompt, points, misconceptions, path)
+    return Rubric(rubric_id, meta["title"], prompt, points, misconceptions, path, terms, opposites)
 
 
 def parse_rubric(path: Path) -> Rubric:

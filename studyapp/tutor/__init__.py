@@ -1,8 +1,12 @@
-"""Teach-it-back grading with a local sentence-embedding model (pure Python, no Qt).
+"""Teach-it-back grading (pure Python, no Qt).
 
-    rubric.py    rubrics as hand-written markdown files (key points, reference sentences)
-    embedder.py  all-MiniLM-L6-v2 from local files through plain transformers (torch loads lazily)
-    grader.py    split an explanation into sentences and match them with the key points
+    claims.py    a rubric's terms and claims, found in a sentence with their polarity (word
+                 order for roles, "not" and opposite terms for the way round)
+    grader.py    split an explanation into sentences; credit the points whose claims a sentence
+                 states, flag the sentences that state a misconception or a point turned round
+    embedder.py  all-MiniLM-L6-v2 from local files (the former grader's model; the self-test
+                 still loads it; torch loads lazily)
 
-Nothing here imports torch at import time; only load_embedder() does, on a worker thread.
+The rubrics themselves are parsed by studyapp.content.rubric. Nothing here imports torch at
+import time.
 """

@@ -2,10 +2,10 @@
 
 Left: the prompt and an editor whose draft is saved in the profile as the learner types (a crash
 or a quit loses nothing). "Check my explanation" (Ctrl+Enter) grades the text on a worker
-(studyapp.tutor: the embedding model loads there the first time, ~2-10 s, with a busy bar); the
-GUI thread only shows the result. Right: the result as a checklist (covered, partly, missing with
-links to the lesson sections that teach each point, misconceptions to check) and the history of
-attempts, each reviewable. Attempts are stored by studyapp.store.teach.TeachAttempts.
+(studyapp.tutor.grader: the rubric's claims, looked for sentence by sentence); the GUI thread
+only shows the result. Right: the result as a checklist (covered, partly, missing with links to
+the lesson sections that teach each point, misconceptions to check), then every sentence of the
+explanation with what it earned or lost and why, and the history of attempts, each reviewable. Attempts are stored by studyapp.store.teach.TeachAttempts.
 Links: studyapp://teach?attempt=ID shows a past attempt; ?rubric=ID picks a rubric.
 """
 from __future__ import annotations
@@ -42,15 +42,12 @@ def colours() -> dict[str, str]:
 
 
 def grade_job(rubric: Rubric, text: str, progress=None) -> dict:
-    """Runs on a worker: load the model (once per process), grade, return the result as JSON."""
-    from studyapp.tutor import embedder, grader
+    """Runs on a worker: grade, return the result as JSON."""
+    from studyapp.tutor import grader
 
-    if progress is not None and not embedder.loaded():
-        progress({"stage": "loading"})
-    model = embedder.load_embedder()
     if progress is not None:
         progress({"stage": "grading"})
-    return grader.grade(rubric, text, model).to_json()
+    return grader.grade(rubric, text).to_json()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -71,7 +68,8 @@ def _link_name(link: str, names: dict[str, str]) -> str:
     return names.get(key, key.replace("#", " › "))
 
 
-def result_html(result: dict, names: dict[str, str], when: str = "", text: str = "") -> str:
+def result_html(result: dict, names: dict[str, str], when: str = "", text: str = "",
+                sentences: list[str] | None = None) -> str:
     c = colours()
     esc = html.escape
     points = result.get("points", [])
@@ -99,6 +97,7 @@ def result_html(result: dict, names: dict[str, str], when: str = "", text: str =
         parts.append(
             f"<table width='100%' cellpadding='8' style='margin:6px 0'><tr><td bgcolor='{c['warn_bg']}'>"
             f"<b>⚠ Check this: {esc(hit['title'])}</b><br><i>“{esc(hit['sentence'])}”</i><br>"
+            + _because(hit.get("evidence", ""), "It says", c) +
             f"{esc(hit['feedback'])}" + (
                 f"<br><span style='color:{c['muted']}'>This sentence earns nothing for: "
                 f"{esc('; '.join(titles.get(i, i) for i in hit['contradicts']))}</span>"
@@ -113,12 +112,16 @@ def result_html(result: dict, names: dict[str, str], when: str = "", text: str =
             tag = f" <span style='color:{c['muted']}'>· core</span>" if p.get("core") else ""
             body = f"<b>{esc(p['title'])}</b>{tag}"
             if p.get("matched"):
-                body += f"<br><span style='color:{c['muted']}'>Earned by:</span> <i>“{esc(p['matched'])}”</i>"
+                body += (f"<br><span style='color:{c['muted']}'>Earned by:</span> <i>“{esc(p['matched'])}”</i>"
+                         + _because(p.get("evidence", ""), "<br>The words that count", c, inline=True))
             if p.get("lost"):
                 # Which sentence cost the point: the learner sees what to correct, not just a score.
                 body += (f"<br><span style='color:{c['missing']}'>Lost by:</span> <i>“{esc(p['lost'])}”</i>"
                          f" <span style='color:{c['muted']}'>(this says something the course "
                          f"contradicts; see “Check this” above)</span>")
+            if status != "covered" and p.get("reference"):
+                body += (f"<br><span style='color:{c['muted']}'>The course says:</span> "
+                         f"{esc(p['reference'])}")
             if status != "covered":
                 reads = " · ".join(f"<a href='{esc(link)}'>{esc(_link_name(link, names))}</a>"
                                    for link in p.get("links", []))
@@ -126,21 +129,63 @@ def result_html(result: dict, names: dict[str, str], when: str = "", text: str =
             parts.append(f"<tr><td width='26' valign='top' style='color:{c[status]}; font-size:14pt'>"
                          f"{MARKS[status]}</td><td valign='top'>{body}</td></tr>")
         parts.append("</table>")
+    if sentences:
+        parts.append(sentences_html(result, sentences, c))
     if text:
         parts.append(f"<h3 style='margin-top:14px'>Your explanation</h3>"
                      f"<p style='white-space:pre-wrap'>{esc(text)}</p>")
     return "".join(parts)
 
 
+def _because(evidence: str, lead: str, c: dict, inline: bool = False) -> str:
+    """The words of the learner's sentence that the tutor went by ("kl penalty … keeps … close")."""
+    if not evidence:
+        return ""
+    text = (f"<span style='color:{c['muted']}'>{lead}:</span> "
+            f"<b>{html.escape(evidence)}</b>")
+    return text if inline else text + "<br>"
+
+
+def sentences_html(result: dict, sentences: list[str], c: dict) -> str:
+    """Every sentence of the explanation with what it earned or lost: the learner sees which
+    sentence did what, including the ones that counted for nothing."""
+    esc = html.escape
+    earned: dict[str, list[str]] = {}
+    for p in result.get("points", []):
+        if p.get("matched") and p["status"] != "missing":
+            earned.setdefault(p["matched"], []).append(p["title"])
+    flagged: dict[str, list[str]] = {}
+    for hit in result.get("misconceptions", []):
+        flagged.setdefault(hit["sentence"], []).append(hit["title"])
+    rows = []
+    for sentence in sentences:
+        if sentence in flagged:
+            mark, colour = "⚠", c["missing"]
+            note = "Earns nothing: " + "; ".join(flagged[sentence]) + " (see “Check this” above)"
+        elif sentence in earned:
+            mark, colour = "✔", c["covered"]
+            note = "Earns: " + "; ".join(earned[sentence])
+        else:
+            mark, colour = "·", c["muted"]
+            note = "Counts for no key point (too vague, or a point a clearer sentence already earned)"
+        rows.append(f"<tr><td width='26' valign='top' style='color:{colour}; font-size:13pt'>{mark}</td>"
+                    f"<td valign='top'>“{esc(sentence)}”<br><span style='color:{colour}'>{esc(note)}</span>"
+                    f"</td></tr>")
+    return (f"<h3 style='margin-top:14px'>Sentence by sentence</h3>"
+            f"<table width='100%' cellspacing='0' cellpadding='4'>{''.join(rows)}</table>")
+
+
 def welcome_html() -> str:
     c = colours()
     return (f"<h3>How this works</h3><p>Write the explanation as if to a friend, in your own words. "
-            f"The tutor reads it sentence by sentence and compares each sentence with the key points "
-            f"of the course. You get a checklist: what you covered (and which of your sentences "
-            f"did it), what is missing, and the lesson sections that teach it. A sentence that "
-            f"says something the course contradicts is marked “Check this” and earns nothing.</p>"
-            f"<p style='color:{c['muted']}'>It runs on your computer; nothing is sent anywhere. "
-            f"The first check loads a small language model and takes a few seconds.</p>")
+            f"The tutor reads it sentence by sentence and looks for the statements of the course's "
+            f"key points, the right way round: who does what to whom, and whether you say “not”. "
+            f"You get a checklist: what you covered (and which of your sentences did it), what is "
+            f"missing, and the lesson sections that teach it. A sentence that says something the "
+            f"course contradicts is marked “Check this”, with the reason, and earns nothing.</p>"
+            f"<p style='color:{c['muted']}'>It is strict: a point counts only for a clear, correct "
+            f"statement, so say each idea plainly in one sentence. It runs on your computer; "
+            f"nothing is sent anywhere.</p>")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,7 +203,6 @@ class TeachTab(QWidget):
             self.errors.extend(check_links(rubric, lessons))
         self.rubric: Rubric | None = None
         self.task: worker.Task | None = None
-        self._preloading = False
         self._saved_text = ""
         self._theme = theme.current()
         self._build()
@@ -327,20 +371,6 @@ class TeachTab(QWidget):
     def _text_changed(self) -> None:
         self._save_timer.start()
         self._update_button()
-        self._preload()
-
-    def _preload(self) -> None:
-        """Load the model while the learner is still writing, so the first check is quick."""
-        from studyapp.tutor import embedder
-
-        if self._preloading or embedder.loaded() or not self.isVisible():
-            return
-        self._preloading = True
-        try:
-            worker.run_in_background(embedder.load_embedder, label="Loading the tutor",
-                                     exclusive="teach-model", on_error=lambda *_: None)
-        except worker.Busy:
-            pass   # already loading; a failure shows when the learner checks (grade_job)
 
     def save_draft(self) -> None:
         self._save_timer.stop()
@@ -378,10 +408,8 @@ class TeachTab(QWidget):
         self._progress({"stage": "grading"})
         self._update_button()
 
-    def _progress(self, info) -> None:
-        stage = info.get("stage") if isinstance(info, dict) else None
-        self.busy_label.setText("Loading the tutor's language model (first time only)…" if stage == "loading"
-                                else "Comparing your sentences with the key points…")
+    def _progress(self, _info) -> None:
+        self.busy_label.setText("Reading your sentences for the key points…")
         self.busy.show()
         self.busy_label.show()
 
@@ -434,8 +462,9 @@ class TeachTab(QWidget):
         self.result_title.setText("<b>Latest check</b>" if latest else f"<b>Attempt of {when}</b>")
         self.back_to_latest.setVisible(not latest)
         # An older attempt shows its text too: that is what the learner wants to compare.
+        from studyapp.tutor.grader import split_sentences
         self.result.setHtml(result_html(attempt.result, self.names, when,
-                                        "" if latest else attempt.text))
+                                        "" if latest else attempt.text, split_sentences(attempt.text)))
 
     def open_link(self, params: dict, fragment: str = "") -> None:
         if "rubric" in params:

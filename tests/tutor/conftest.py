@@ -1,5 +1,5 @@
-"""Tutor test fixtures: the embedding model and the shipped rubric, loaded once per session,
-and every calibration explanation graded once (the grader is the slow part, ~0.1-1 s each)."""
+"""Tutor test fixtures: the embedding model (its own tests and the self-test use it) and the
+shipped rubric, loaded once per session, and every calibration explanation graded once."""
 from __future__ import annotations
 
 import pytest
@@ -22,10 +22,10 @@ def rubric():
 
 
 @pytest.fixture(scope="session")
-def graded(embedder, rubric):
+def graded(rubric):
     """{class: {name: GradeResult}} for GOOD, PARTIAL and OFF_TOPIC."""
     from studyapp.tutor.grader import grade
     from tests.tutor.explanations import GOOD, OFF_TOPIC, PARTIAL
 
-    return {label: {name: grade(rubric, text, embedder) for name, text in examples.items()}
+    return {label: {name: grade(rubric, text) for name, text in examples.items()}
             for label, examples in (("good", GOOD), ("partial", PARTIAL), ("off", OFF_TOPIC))}

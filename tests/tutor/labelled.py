@@ -8,14 +8,15 @@ it gets wrong (`wrong`, empty when it gets none wrong). Kinds:
 - negation: a true statement turned false by a "not", "never", "nothing" (or the reverse);
 - swap:     the roles swapped (early/later layers, people/model, SFT/pretraining, PPO/reward model).
 
-`split` is "train" (the thresholds of studyapp/tutor/grader.py were chosen on these), "dev" (the
-first held-out part: its numbers were reported once, then its errors were looked at and the
-word lists of grader.opposed() were written, so it is no longer held out), or "test" (written
-after the grader was frozen and run once to report the numbers; never used to tune). Held-out
-sentences were written separately, in other words, not as paraphrases of the rubric's statements.
+For the claim grader (studyapp/tutor/grader.py, 2026-11-30 09:00 on) every sentence here is on
+the calibration side: the rules were built and checked on them. `split` records their history
+under the former embedding grader: "train" (its thresholds were chosen there), "dev" (its first
+held-out part, later looked at), "test" (written after that grader was frozen), and "calib2"
+(written for the claim grader, to probe passive voice, pronouns and "we"). The held-out parts
+are tests/tutor/heldout.py (run once, then spent) and tests/tutor/heldout2.py (the reported one).
 
-`python -m tests.tutor.calibrate` prints precision and recall of "covered" and of
-"misconception" on both parts; tests/tutor/test_truth.py holds the held-out part to the targets.
+`python -m tests.tutor.calibrate --heldout` prints precision and recall of "covered" and of
+"misconception"; tests/tutor/test_truth.py holds the held-out part to the issue's targets.
 """
 from __future__ import annotations
 
@@ -42,11 +43,12 @@ class Example:
     kind: str
     text: str
     covers: tuple[str, ...] = ()
-    wrong: str = ""
+    wrong: tuple[str, ...] = ()     # the key points it gets wrong (empty when none)
 
 
 def _ex(split, kind, text, covers="", wrong=""):
-    return Example(split, kind, text, tuple(P[c] for c in covers.split()), P[wrong] if wrong else "")
+    return Example(split, kind, text, tuple(P[c] for c in covers.split()),
+                   tuple(P[w] for w in wrong.split()))
 
 
 EXAMPLES = [
@@ -203,6 +205,45 @@ EXAMPLES = [
     _ex("test", "swap", "Pretraining uses a smaller learning rate than fine-tuning.", wrong="small"),
     _ex("test", "swap", "The SFT loss is computed on the user's prompt rather than on the reply.", wrong="obj"),
     _ex("test", "swap", "PPO is what trains the reward model, and the reward model then generates the replies.", wrong="rm"),
+    # ================================================================ calib2: written 2026-11-30 09:20 to probe
+    # the claim matcher's reach on the calibration side (passive voice, pronouns, "we", hedges)
+    _ex("calib2", "right", "What a base model learns in pretraining is simply to predict the next word.", "cont"),
+    _ex("calib2", "right", "You type the start of a story and the base model just keeps writing it.", "cont"),
+    _ex("calib2", "right", "A question is treated by the base model as the beginning of a document to continue.", "doc"),
+    _ex("calib2", "right", "The base model does not understand that it is being asked to do something.", "doc"),
+    _ex("calib2", "right", "We fine-tune on pairs of prompts and ideal answers, still with next-token prediction.", "obj"),
+    _ex("calib2", "right", "Only the answer part is counted in the loss during fine-tuning.", "obj"),
+    _ex("calib2", "right", "No new knowledge is added by fine-tuning; it mainly changes behaviour.", "wts"),
+    _ex("calib2", "right", "In fine-tuning the last layers change much more than the first ones.", "wts"),
+    _ex("calib2", "right", "Much less data is needed for SFT than for pretraining.", "small"),
+    _ex("calib2", "right", "A smaller learning rate is used for SFT than for pretraining.", "small"),
+    _ex("calib2", "right", "An SFT model will carry out dangerous requests, because it was only taught to follow instructions.", "obey"),
+    _ex("calib2", "right", "Several answers to one prompt are ranked by humans from best to worst.", "rank"),
+    _ex("calib2", "right", "We train a reward model on the human preference data so that it predicts what people prefer.", "rm"),
+    _ex("calib2", "right", "The policy is then optimised with PPO to maximise the reward model's score.", "ppo"),
+    _ex("calib2", "right", "The model is kept close to the SFT model by the KL penalty.", "kl"),
+    _ex("calib2", "right", "Refusing harmful requests is something the model learned from human preferences.", "hhh"),
+    _ex("calib2", "partly", "The model goes through several training phases."),
+    _ex("calib2", "partly", "Humans are involved in RLHF."),
+    _ex("calib2", "partly", "The KL penalty has something to do with the SFT model."),
+    _ex("calib2", "partly", "Layers matter in fine-tuning."),
+    _ex("calib2", "partly", "The reward model and the policy are both neural networks."),
+    _ex("calib2", "wrong", "The base model is already able to follow instructions like an assistant.", wrong="cont"),
+    _ex("calib2", "wrong", "The reward model is trained to give random scores.", wrong="rm"),
+    _ex("calib2", "wrong", "The KL penalty rewards the model for moving away from the SFT model.", wrong="kl"),
+    _ex("calib2", "wrong", "New facts are added to the model during fine-tuning.", wrong="wts"),
+    _ex("calib2", "wrong", "SFT is trained on far more data than pretraining.", wrong="small"),
+    _ex("calib2", "wrong", "PPO moves the model towards answers with a lower reward.", wrong="ppo"),
+    _ex("calib2", "wrong", "Refusals are hard-coded by the developers.", wrong="hhh"),
+    _ex("calib2", "negation", "Pretraining does not teach the model to predict the next word.", wrong="cont"),
+    _ex("calib2", "negation", "The KL penalty does not pull the model back toward the SFT model.", wrong="kl"),
+    _ex("calib2", "negation", "Humans never rank the model's answers.", wrong="rank"),
+    _ex("calib2", "negation", "The reward model is never trained on rankings from people.", wrong="rm"),
+    _ex("calib2", "negation", "After SFT the model won't follow harmful instructions.", wrong="obey"),
+    _ex("calib2", "swap", "The first layers change the most in fine-tuning.", wrong="wts"),
+    _ex("calib2", "swap", "The answers written by people are ranked by the model.", wrong="rank"),
+    _ex("calib2", "swap", "The reward model is trained by PPO.", wrong="rm"),
+    _ex("calib2", "swap", "The SFT model is pushed towards the policy by the KL penalty.", wrong="kl"),
 ]
 
 

@@ -22,10 +22,19 @@ lesson: instruction-tuning#what-sft-actually-is
 - SFT keeps next-token prediction.
 - It trains on instruction-response pairs,
   written by people.
+claim: sft same objective
 
 ## Misconception: New objective
 feedback: It is the same objective.
 - SFT uses a new objective.
+claim: sft new objective
+
+## Terms
+sft: sft, fine-tuning, instruction tuning
+objective: objective, loss, next-token prediction
+same: same, still
+new: new, different
+opposites: same/new
 """
 
 
@@ -36,6 +45,7 @@ def test_shipped_rubric_is_valid_and_links_to_real_sections():
     rubric = next(r for r in rubrics if r.id == "base-to-assistant")
     assert len(rubric.points) == 11 and sum(p.core for p in rubric.points) == 8
     assert all(2 <= len(p.references) <= 5 for p in rubric.points)
+    assert all(p.claims for p in rubric.points) and all(m.claims for m in rubric.misconceptions)
     # Every core point has at least one misconception that contradicts it, each naming real points.
     ids = {p.id for p in rubric.points}
     contradicted = {t for m in rubric.misconceptions for t in m.contradicts}
@@ -53,6 +63,9 @@ def test_a_good_rubric_parses_with_wrapped_references(tmp_path):
     assert (rubric.id, point.id, point.weight, point.core) == ("tiny", "same-objective", 2.0, True)
     assert point.references[1] == "It trains on instruction-response pairs, written by people."
     assert rubric.misconceptions[0].feedback == "It is the same objective."
+    assert point.claims == ("sft same objective",)
+    assert rubric.misconceptions[0].claims == ("sft new objective",)
+    assert rubric.terms["same"] == ("same", "still") and rubric.opposites == (("same", "new"),)
 
 
 @pytest.mark.parametrize("old, new, line, words", [
@@ -67,9 +80,16 @@ def test_a_good_rubric_parses_with_wrapped_references(tmp_path):
     ("- SFT keeps next-token prediction.\n- It trains on instruction-response pairs,\n"
      "  written by people.\n", "", 6, "has 0 reference sentences"),
     ("Explain SFT.\n", "", 4, "prompt"),
-    ("feedback: It is the same objective.\n", "", 14, "needs a 'feedback:' line"),
+    ("feedback: It is the same objective.\n", "", 15, "needs a 'feedback:' line"),
     ("## Misconception: New objective\nfeedback: It is the same objective.\n",
-     "## Same objective\nlesson: base-models\n", 14, "same id as the heading on line 6"),
+     "## Same objective\nlesson: base-models\n", 15, "same id as the heading on line 6"),
+    ("claim: sft same objective\n", "", 6, "needs at least one 'claim:' line"),
+    ("claim: sft new objective\n", "", 15, "needs at least one 'claim:' line"),
+    ("claim: sft same objective", "claim: sft same next-token", 6, "neither a term"),
+    ("claim: sft same objective", "claim: not", 6, "needs a word besides 'not'"),
+    ("opposites: same/new", "opposites: same/old", 25, "pairs of term names"),
+    ("new: new, different", "New Words: new", 24, "one lower-case word"),
+    ("new: new, different", "same: again", 24, "given twice"),
     ("core: yes", "- a bullet first\ncore: yes", 8, "expected 'key: value' or a '- ' reference"),
 ])
 def test_malformed_rubrics_name_file_and_line(tmp_path, old, new, line, words):

@@ -30,7 +30,7 @@ def only_our_tabs(monkeypatch):
 
 
 @pytest.fixture
-def open_tab(qtbot, tmp_path, embedder, monkeypatch):   # embedder: the model is already loaded once
+def open_tab(qtbot, tmp_path, monkeypatch):
     opened = []
     only_our_tabs(monkeypatch)
 
@@ -67,6 +67,9 @@ def test_ctrl_enter_grades_shows_the_checklist_and_stores_the_attempt(open_tab, 
     assert "of the key points covered" in shown
     assert "Covered (" in shown and "Missing: read these sections" in shown
     assert "Earned by:" in shown and "predict the next word" in shown
+    # Sentence by sentence: what each one earned, and the ones that earned nothing.
+    assert "Sentence by sentence" in shown and "Earns: Pretraining only teaches continuation" in shown
+    assert "Counts for no key point" in shown
     html = tab.result.toHtml()
     assert "studyapp://lessons?lesson=ppo-and-kl#the-kl-penalty-stay-near-the-sft-model" in html
     (attempt,) = TeachAttempts(ctx.store).history()
@@ -83,6 +86,19 @@ def test_ctrl_enter_grades_shows_the_checklist_and_stores_the_attempt(open_tab, 
     assert "Your explanation" in tab.result.toPlainText()
     tab.back_to_latest.click()
     assert tab.result_title.text() == "<b>Latest check</b>"
+
+
+def test_a_wrong_sentence_is_shown_with_the_words_that_made_it_wrong(open_tab, qtbot):
+    window, ctx, tab = open_tab()
+    check(qtbot, tab, "People rank the answers that the model writes. "
+                      "The KL penalty pushes the model away from the SFT model.")
+    shown = tab.result.toPlainText()
+    assert "Check this: The KL penalty pushes the model away" in shown
+    assert "It says: kl penalty … away … sft model" in shown                  # why
+    assert "charges the model for drifting from the frozen SFT model" in shown  # the feedback
+    assert "Earns nothing: The KL penalty pushes the model away" in shown
+    assert "Earns: RLHF stage 1: collecting preferences" in shown
+    assert "The words that count: people … rank … answers" in shown
 
 
 def test_missing_point_links_open_the_lesson_section(open_tab, qtbot):
