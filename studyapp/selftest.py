@@ -43,14 +43,13 @@ SAMPLE_ANSWER = ("A base model was only trained to predict the next token of web
 
 def grade_sample_answer() -> float:
     """Grade SAMPLE_ANSWER against the built-in rubric; fails if the tutor finds nothing in it."""
-    from studyapp.tutor.embedder import load_embedder
     from studyapp.tutor.grader import grade
     from studyapp.content.rubric import load_rubrics
 
     rubrics, errors = load_rubrics(cfg.RESOURCES_DIR / "rubrics")
     if errors or not rubrics:
         raise RuntimeError(f"the built-in rubric did not load: {errors}")
-    result = grade(rubrics[0], SAMPLE_ANSWER, load_embedder())
+    result = grade(rubrics[0], SAMPLE_ANSWER)
     if result.coverage <= 0.2:
         raise RuntimeError(f"a good answer covered only {result.coverage:.0%} of the rubric")
     return result.coverage

@@ -4,8 +4,6 @@
                  order for roles, "not" and opposite terms for the way round)
     grader.py    split an explanation into sentences; credit the points whose claims a sentence
                  states, flag the sentences that state a misconception or a point turned round
-    embedder.py  all-MiniLM-L6-v2 from local files (the former grader's model; the self-test
-                 still loads it; torch loads lazily)
 
 The rubrics themselves are parsed by studyapp.content.rubric. Nothing here imports torch at
 import time.

@@ -22,16 +22,15 @@ capped: covered becomes partly (the learner said both), never "covered".
 
 There are no thresholds: a point is covered when one sentence states one of its claims. The rules
 were built on the calibration part of the labelled sentences (tests/tutor/labelled.py) and
-measured on the held-out part written before them (tests/tutor/heldout.py);
+measured on the held-out part written before them (tests/tutor/heldout2.py);
 `python -m tests.tutor.calibrate` prints both, tests/tutor/test_truth.py holds the held-out part
-to the issue's targets. Pure Python; the `encoder` argument of grade() is accepted and ignored
-(attempts graded by the former embedding grader keep their stored results).
+to the issue's targets. Pure Python, no model (attempts graded by the former embedding grader keep
+their stored results).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from studyapp.content.rubric import KeyPoint, Misconception, Rubric
 from studyapp.tutor.claims import Claim, Lexicon, Match, read
@@ -186,7 +185,7 @@ def judge(rubric: Rubric, sentence: str) -> tuple[list[Found], list[Found]]:
     return supports, against
 
 
-def grade(rubric: Rubric, text: str, encoder: Any = None) -> GradeResult:
+def grade(rubric: Rubric, text: str) -> GradeResult:
     sentences = split_sentences(text)
     earned_by: dict[str, tuple[str, Found]] = {}
     lost_by: dict[str, str] = {}

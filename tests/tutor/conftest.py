@@ -1,5 +1,5 @@
-"""Tutor test fixtures: the embedding model (its own tests and the self-test use it) and the
-shipped rubric, loaded once per session, and every calibration explanation graded once."""
+"""Tutor test fixtures: the shipped rubric, loaded once per session, and every calibration
+explanation graded once."""
 from __future__ import annotations
 
 import pytest
@@ -8,12 +8,6 @@ from studyapp.config import RESOURCES_DIR
 from studyapp.content.rubric import parse_rubric
 
 RUBRIC_PATH = RESOURCES_DIR / "rubrics" / "base-to-assistant.md"
-
-
-@pytest.fixture(scope="session")
-def embedder():
-    from studyapp.tutor.embedder import load_embedder
-    return load_embedder()
 
 
 @pytest.fixture(scope="session")
