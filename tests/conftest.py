@@ -8,7 +8,49 @@ files in order.
 """
 import os
 
+import pytest
+from pytestqt.qtbot import QtBot
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# A wait on a condition (qtbot.waitUntil, waitSignal, ...) is a bound for a test that hangs, never a
+# speed check. Bounds of 2-5 s that an idle machine meets with room to spare fail when two other
+# processes keep both cores busy (a training run, another test run); so no wait gives up sooner
+# than this. A passing test waits no longer than before; only a failing one fails later.
+MIN_WAIT_MS = 120_000
+
+
+def _patient(timeout: int) -> int:
+    return timeout if timeout <= 0 else max(timeout, MIN_WAIT_MS)   # 0 or less: pytest-qt's "no bound"
+
+
+class PatientQtBot(QtBot):
+    """pytest-qt's QtBot with every wait bounded by at least MIN_WAIT_MS."""
+
+    def waitUntil(self, callback, *, timeout=5000):
+        return super().waitUntil(callback, timeout=_patient(timeout))
+
+    def waitSignal(self, signal, *, timeout=5000, **kwargs):
+        return super().waitSignal(signal, timeout=_patient(timeout), **kwargs)
+
+    def waitSignals(self, signals, *, timeout=5000, **kwargs):
+        return super().waitSignals(signals, timeout=_patient(timeout), **kwargs)
+
+    def waitCallback(self, *, timeout=5000, **kwargs):
+        return super().waitCallback(timeout=_patient(timeout), **kwargs)
+
+    def waitExposed(self, widget, *, timeout=5000):
+        return super().waitExposed(widget, timeout=_patient(timeout))
+
+    def waitActive(self, widget, *, timeout=5000):
+        return super().waitActive(widget, timeout=_patient(timeout))
+
+
+@pytest.fixture
+def qtbot(qtbot):
+    """Every test's qtbot (pytest-qt's own) waits patiently: see MIN_WAIT_MS."""
+    qtbot.__class__ = PatientQtBot
+    return qtbot
 
 
 def _order_line(config) -> str | None:
