@@ -7,6 +7,7 @@ every run, even with -q; `pytest --randomly-seed=N` repeats that order, `-p no:r
 files in order.
 """
 import os
+import sys
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -51,6 +52,35 @@ def qtbot(qtbot):
     """Every test's qtbot (pytest-qt's own) waits patiently: see MIN_WAIT_MS."""
     qtbot.__class__ = PatientQtBot
     return qtbot
+
+
+
+@pytest.fixture(autouse=True)
+def _process_state_restored():
+    """What one test changes for the whole process is put back before the next test, so that no
+    test passes or fails because of the tests that ran before it: the environment (the CLI turns
+    global flags into variables, the tutor and the self-test set offline switches), torch's thread
+    count (the lab sets it per process), the worker's error reporter (a main window installs its
+    own, then is deleted) and the app-wide theme (a test switches to dark)."""
+    environ = dict(os.environ)
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch is not None else None
+    yield
+    if dict(os.environ) != environ:
+        os.environ.clear()
+        os.environ.update(environ)
+    if threads is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    worker = sys.modules.get("studyapp.ui.worker")
+    if worker is not None:
+        worker.set_error_reporter(worker._default_error_reporter)
+    theme = sys.modules.get("studyapp.ui.theme")
+    if theme is not None:
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if app is not None and theme.current(app) != "light":
+            theme.apply(app, "light")
 
 
 def _order_line(config) -> str | None:
