@@ -55,6 +55,13 @@ def qtbot(qtbot):
 
 
 
+def _torch_threads() -> int | None:
+    """torch's thread count, or None while torch is not (or not yet wholly) imported: the main
+    window imports it on a thread of its own after the first frame (ui/main_window.py)."""
+    get = getattr(sys.modules.get("torch"), "get_num_threads", None)
+    return get() if get is not None else None
+
+
 @pytest.fixture(autouse=True)
 def _process_state_restored():
     """What one test changes for the whole process is put back before the next test, so that no
@@ -63,14 +70,13 @@ def _process_state_restored():
     count (the lab sets it per process), the worker's error reporter (a main window installs its
     own, then is deleted) and the app-wide theme (a test switches to dark)."""
     environ = dict(os.environ)
-    torch = sys.modules.get("torch")
-    threads = torch.get_num_threads() if torch is not None else None
+    threads = _torch_threads()
     yield
     if dict(os.environ) != environ:
         os.environ.clear()
         os.environ.update(environ)
-    if threads is not None and torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
+    if threads is not None and _torch_threads() not in (None, threads):
+        sys.modules["torch"].set_num_threads(threads)
     worker = sys.modules.get("studyapp.ui.worker")
     if worker is not None:
         worker.set_error_reporter(worker._default_error_reporter)
