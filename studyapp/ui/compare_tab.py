@@ -57,7 +57,8 @@ class Slot:
     task: worker.Task | None = None
     run: int = 0                 # the run this column's events belong to; older events are dropped
     pending: list = field(default_factory=list)
-    started: float = 0.0
+    started: float = 0.0         # when the model started writing, and its last batch (worker clock)
+    ended: float = 0.0
     n_prompt: int = 0            # tokens in the prompt as this model reads it
     status_at: float = 0.0       # when the "Writing…" counter was last updated
     answered_by: Path | None = None   # the folder whose answer the column shows
@@ -374,6 +375,7 @@ class CompareTab(QWidget):
         slot.settings = {k: v for k, v in request.items() if k not in ("run", "prompt")}
         slot.column.set_status("Writing…")   # the answer clears when the prompt event comes
         slot.started = time.perf_counter()
+        slot.ended = 0.0
         slot.task = worker.run_in_background(
             stream_job, slot.loaded, request["prompt"], **slot.settings, batch_s=self.batch_s,
             label=f"{slot.column.spec.title} answering",
@@ -391,10 +393,11 @@ class CompareTab(QWidget):
             return
         if "tokens" in event:
             slot.pending.extend(event["tokens"])
+            slot.ended = event.get("at", time.perf_counter())
         else:
             # The clock starts when the model starts writing: a first run also waits for the
             # other columns' models to load, which is not this model's speed.
-            slot.started = time.perf_counter()
+            slot.started = event.get("at", time.perf_counter())
             slot.pending.append(event)
 
     def _flush(self) -> None:
@@ -421,7 +424,7 @@ class CompareTab(QWidget):
             return
         self._flush()
         n = len(slot.column.tokens)
-        seconds = max(time.perf_counter() - slot.started, 1e-6)
+        seconds = max((slot.ended or time.perf_counter()) - slot.started, 1e-6)
         if stopped:
             why = "stopped"
         elif n >= slot.settings.get("max_new_tokens", 0):
