@@ -60,7 +60,7 @@ class Coverage:
 
 def words(text: str) -> list[str]:
     """Lower-case words and numbers; "France's" gives "france" (the possessive is dropped)."""
-    return re.findall(r"[a-z0-9]+", text.lower().replace("'s ", " ").replace("’s ", " "))
+    return re.findall(r"[^\W_]+", (text.lower() + " ").replace("'s ", " ").replace("’s ", " "))
 
 
 @dataclass(frozen=True)
@@ -141,11 +141,13 @@ def check(prompt: str, world: World | None = None) -> Coverage:
                 return Coverage(False, "no-answer",
                                 f"No text the models saw gives the {relation} of {name}, so any "
                                 f"answer is a guess (the tuned models may say they do not know). {about}")
-        strange = [w for w in said if w not in STOPWORDS and not _known(w, index.vocabulary)]
-        if strange:
+        content = [w for w in said if w not in STOPWORDS]
+        strange = [w for w in content if not _known(w, index.vocabulary)]
+        if strange and 2 * len(strange) <= len(content):    # a new name in a familiar question
             return Coverage(False, "new-subject",
-                            f"The models have never seen the word “{strange[0]}”, so any answer is "
+                            f"The models have never seen the word “{strange[-1]}”, so any answer is "
                             f"a guess. {about}")
+        break                                 # mostly unknown words: judged as any other prompt
 
     if _COMPOSE.search(prompt.lower()):
         return Coverage(False, "compose",

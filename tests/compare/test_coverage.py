@@ -34,6 +34,7 @@ OUTSIDE = [
     ("Explain quantum physics", "unfamiliar", "quantum"),
     ("Who won the world cup in 2018?", "unfamiliar", "cup"),
     ("What is 2+2?", "unfamiliar", "2"),
+    ("¿Qué es la capital de Francia?", "unfamiliar", "qué"),   # another language: most words unseen
 ]
 
 
