@@ -178,6 +178,17 @@ def make_tiny_models(models: Path) -> Path:
     return models
 
 
+def make_tiny_course_models(models: Path) -> Path:
+    """base, sft and rlhf (one 2-layer 32-wide GPT-2 saved under three names, its tokenizer trained
+    with the chat exchanges too) and an untrained 1-layer reward model with the lab's preference
+    pairs: every folder the compare and RLHF tabs open, in a few seconds, whatever is on disk."""
+    tok = tiny_tokenizer(chat=True)
+    for name in ("base", "sft", "rlhf"):
+        make_tiny_sft(models / name, tokenizer=tok, stage=name)
+    make_tiny_reward(models / "reward", models / "sft")
+    return models
+
+
 def tiny_gpt2():
     """An in-memory 2-layer, 16-wide GPT-2 with a 50-token vocabulary and no tokenizer, seeded, for
     tests that feed token ids straight to the network."""

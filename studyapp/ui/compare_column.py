@@ -148,6 +148,20 @@ class ModelColumn(QFrame):
             self.caption.setText(f"Loaded from {own_folder}. In place of the course's "
                                  f"{self.spec.title.lower()}.")
         self.reset_button.setEnabled(own_folder is not None)
+        self._fit_caption()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_caption()
+
+    def _fit_caption(self) -> None:
+        # The tab's layout does not pass height-for-width down (see compare_controls.FitLayout), so
+        # a caption wrapped to more lines than its two-line minimum was cut off on a narrow window
+        # (150% scaling on a 1366x768 screen); asking for its whole height makes the tab scroll.
+        lines = self.caption.fontMetrics().lineSpacing()
+        need = max(lines * 2 + 2, self.caption.heightForWidth(max(self.caption.width(), 1)))
+        if need != self.caption.minimumHeight():
+            self.caption.setMinimumHeight(need)
 
     def set_status(self, text: str, error: bool = False) -> None:
         self.status.set(text, error)

@@ -1,12 +1,21 @@
 """The compare tab's rows of settings: the prompt's format (chat or raw text), and the sampling
 settings (temperature, top-k, top-p, max new tokens, seed, greedy) with the switch to the
-learner's own models."""
+learner's own models; and the note under the prompt when it lies outside the tiny models' world."""
 from __future__ import annotations
+
+import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup, QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QRadioButton, QSpinBox, QWidget,
+    QButtonGroup, QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QRadioButton, QSpinBox, QVBoxLayout,
+    QWidget,
 )
+
+from studyapp.lab import coverage
+from studyapp.ui.links import make_link
+
+# The lesson section that says what the tiny models were trained on.
+WORLD_LESSON = make_link("lessons", "see-it-in-the-apps-tiny-model", lesson="base-models")
 
 MODE_TEXT = {
     "chat": "Chat format: your words are wrapped as <|user|>…<|end|><|assistant|>, the format SFT "
@@ -14,6 +23,18 @@ MODE_TEXT = {
     "raw": "Raw text: each model gets exactly your words and continues them, the way the base model "
            "continued web pages during pretraining.",
 }
+
+
+class FitLayout(QVBoxLayout):
+    """The tab's layout, telling the window's scroll area to fit the tab to the window.
+
+    Word-wrapped labels make a layout height-for-width, and a scroll area gives such a widget its
+    *preferred* height for the width (~970 px here) and scrolls; this tab works at any height above
+    its minimum (the answers and the bars share what there is), so it should fill the window.
+    """
+
+    def hasHeightForWidth(self) -> bool:
+        return False
 
 
 class FormatChoice(QWidget):
@@ -103,3 +124,29 @@ class SamplingControls(QWidget):
     def _greedy_changed(self, greedy: bool) -> None:
         for widget in (self.temperature, self.top_k, self.top_p, self.seed):
             widget.setEnabled(not greedy)
+
+
+class CoverageNote(QLabel):
+    """A short note when a prompt lies outside what the tiny models know (studyapp.lab.coverage),
+    with a link to the lesson that describes their world; hidden for any prompt inside it."""
+
+    def __init__(self, open_link):
+        super().__init__(wordWrap=True)
+        self.setObjectName("coverage-note")
+        self.setTextFormat(Qt.RichText)
+        self.setStyleSheet("color: palette(placeholder-text);")
+        self.linkActivated.connect(open_link)
+        self.hide()
+
+    def show_for(self, prompt: str) -> bool:
+        """Show the note if `prompt` is outside the world (True), else hide it."""
+        try:
+            found = coverage.check(prompt)
+        except Exception:  # noqa: BLE001 - an edited world file must not stop a generation
+            found = None
+        if found is None or found.inside:
+            self.hide()
+            return False
+        self.setText(f"{html.escape(found.note)} <a href='{WORLD_LESSON}'>What the tiny models learned</a>")
+        self.show()
+        return True

@@ -80,7 +80,10 @@ def stream_job(loaded, prompt: str, *, chat: bool, max_new_tokens: int, temperat
 
     model, tokenizer = loaded.model, loaded.tokenizer
     ids = engine.encode(tokenizer, prompt, chat=chat, context=loaded.context)   # the one check
-    yield {"prompt": tokenizer.decode(ids, skip_special_tokens=False), "n_prompt": len(ids)}
+    # "at" (time.perf_counter, the same clock on every thread) dates the start and each batch here,
+    # on the worker: the GUI thread may take the events up late on a busy machine.
+    yield {"prompt": tokenizer.decode(ids, skip_special_tokens=False), "n_prompt": len(ids),
+           "at": time.perf_counter()}
     batch: list[dict] = []
     last = 0.0
     tokens = engine.stream_ids(model, tokenizer, ids, max_new_tokens=max_new_tokens, temperature=temperature,
@@ -100,5 +103,5 @@ def stream_job(loaded, prompt: str, *, chat: bool, max_new_tokens: int, temperat
                     break
         now = time.perf_counter()
         if batch and (ended or now - last >= batch_s):
-            yield {"tokens": batch}
+            yield {"tokens": batch, "at": now}
             batch, last = [], now

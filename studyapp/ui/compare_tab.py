@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from studyapp.lab import prompts as course_prompts
 from studyapp.ui import theme, worker
 from studyapp.ui.compare_column import SPECS, ModelColumn
-from studyapp.ui.compare_controls import FormatChoice, SamplingControls
+from studyapp.ui.compare_controls import CoverageNote, FitLayout, FormatChoice, SamplingControls
 from studyapp.ui.compare_jobs import load_model_job, stream_job
 from studyapp.ui.token_dist import TokenDistView
 
@@ -57,24 +57,13 @@ class Slot:
     task: worker.Task | None = None
     run: int = 0                 # the run this column's events belong to; older events are dropped
     pending: list = field(default_factory=list)
-    started: float = 0.0
+    started: float = 0.0         # when the model started writing, and its last batch (worker clock)
+    ended: float = 0.0
     n_prompt: int = 0            # tokens in the prompt as this model reads it
     status_at: float = 0.0       # when the "Writing…" counter was last updated
     answered_by: Path | None = None   # the folder whose answer the column shows
     load_ticket: object = None   # identifies the newest load; older loads' answers are dropped
     settings: dict = field(default_factory=dict)
-
-
-class _FitLayout(QVBoxLayout):
-    """The tab's layout, telling the window's scroll area to fit the tab to the window.
-
-    Word-wrapped labels make a layout height-for-width, and a scroll area gives such a widget its
-    *preferred* height for the width (~970 px here) and scrolls; this tab works at any height above
-    its minimum (the answers and the bars share what there is), so it should fill the window.
-    """
-
-    def hasHeightForWidth(self) -> bool:
-        return False
 
 
 class CompareTab(QWidget):
@@ -134,6 +123,7 @@ class CompareTab(QWidget):
         self.notice = QLabel(wordWrap=True)
         self.notice.setStyleSheet(f"color: {theme.ERROR};")
         self.notice.hide()
+        self.coverage_note = CoverageNote(self.window.open_link)
         pick_row = QHBoxLayout()
         pick_row.addWidget(self.picker)
         pick_row.addWidget(self.hint, 1)
@@ -166,11 +156,12 @@ class CompareTab(QWidget):
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([300, 220])   # proportions; Qt scales them to the real height
 
-        layout = _FitLayout(self)
+        layout = FitLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.addLayout(prompt_row)
         layout.addLayout(pick_row)
         layout.addWidget(self.notice)
+        layout.addWidget(self.coverage_note)
         layout.addWidget(self.format)
         layout.addWidget(self.controls)
         layout.addWidget(self.splitter, 1)
@@ -356,6 +347,7 @@ class CompareTab(QWidget):
             self.window.show_status(problem)
             return False
         self.notice.hide()
+        self.coverage_note.show_for(text)
         self._cancel_tasks()
         self.run_id += 1
         self.request = {"run": self.run_id, "prompt": text.strip(), **self.settings()}
@@ -383,6 +375,7 @@ class CompareTab(QWidget):
         slot.settings = {k: v for k, v in request.items() if k not in ("run", "prompt")}
         slot.column.set_status("Writing…")   # the answer clears when the prompt event comes
         slot.started = time.perf_counter()
+        slot.ended = 0.0
         slot.task = worker.run_in_background(
             stream_job, slot.loaded, request["prompt"], **slot.settings, batch_s=self.batch_s,
             label=f"{slot.column.spec.title} answering",
@@ -400,10 +393,11 @@ class CompareTab(QWidget):
             return
         if "tokens" in event:
             slot.pending.extend(event["tokens"])
+            slot.ended = event.get("at", time.perf_counter())
         else:
             # The clock starts when the model starts writing: a first run also waits for the
             # other columns' models to load, which is not this model's speed.
-            slot.started = time.perf_counter()
+            slot.started = event.get("at", time.perf_counter())
             slot.pending.append(event)
 
     def _flush(self) -> None:
@@ -430,7 +424,7 @@ class CompareTab(QWidget):
             return
         self._flush()
         n = len(slot.column.tokens)
-        seconds = max(time.perf_counter() - slot.started, 1e-6)
+        seconds = max((slot.ended or time.perf_counter()) - slot.started, 1e-6)
         if stopped:
             why = "stopped"
         elif n >= slot.settings.get("max_new_tokens", 0):

@@ -26,6 +26,10 @@ def test_the_answer_streams_in_several_batches_and_matches_the_engine(tiny_model
     assert ids == [e["id"] for e in engine.stream_ids(loaded.model, loaded.tokenizer, prompt_ids,
                                                       max_new_tokens=30, greedy=True)]
     assert all(t["piece"] == loaded.tokenizer.decode([t["id"]]) for b in batches for t in b["tokens"])
+    # Dated on the worker, so the tab's tokens/s does not count the time the GUI thread took to
+    # pick the events up: the start first, then each batch in order.
+    times = [e["at"] for e in events]
+    assert times == sorted(times) and times[-1] > times[0]
 
 
 def test_a_cancel_ends_the_stream_before_the_next_token(tiny_models):
