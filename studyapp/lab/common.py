@@ -173,3 +173,18 @@ def write_run_log(out_dir, stage: str, rows: list[dict]) -> Path:
     tmp.write_text("".join(json.dumps(r, default=str) + "\n" for r in rows), encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def tsv_rows(path: Path, missing: str = "file is missing") -> Iterator[tuple[int, str, list[str]]]:
+    """(line number, line, stripped tab-separated fields) for each row of a TSV file of the lab
+    (world tables, the request generator's lexicon, the held-out set) that is neither blank nor a
+    `#` comment. Raises LabError "<path>: <missing>" when the file does not exist; each caller
+    checks its own columns and names the line in its errors."""
+    path = Path(path)
+    if not path.exists():
+        raise LabError(f"{path}: {missing}")
+    with open(path, encoding="utf-8") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            line = raw.rstrip("\r\n")
+            if line.strip() and not line.lstrip().startswith("#"):
+                yield lineno, line, [c.strip() for c in line.split("\t")]

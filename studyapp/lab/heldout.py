@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .common import RESOURCES_DIR, LabError
+from .common import RESOURCES_DIR, LabError, tsv_rows
 from .world import Fact, World
 
 HELDOUT_FILE = RESOURCES_DIR / "eval" / "heldout.tsv"
@@ -55,28 +55,21 @@ def _default() -> HeldOut:
 
 
 def _load(path: Path) -> HeldOut:
-    if not path.exists():
-        raise LabError(f"{path}: the held-out evaluation set is missing")
     ev = HeldOut()
-    with open(path, encoding="utf-8") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            line = raw.rstrip("\r\n")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            cols = [c.strip() for c in line.split("\t")]
-            if len(cols) != 3 or not all(cols):
-                raise LabError(f"{path}:{lineno}: expected 3 non-empty tab-separated columns: {line!r}")
-            cat, text, key = cols
-            if cat not in CATEGORIES:
-                raise LabError(f"{path}:{lineno}: category must be one of {CATEGORIES}, got {cat!r}")
-            if cat == "phrasing":
-                if "{subject}" not in text:
-                    raise LabError(f"{path}:{lineno}: a phrasing needs {{subject}}: {text!r}")
-                ev.phrasings.setdefault(key, []).append(text)
-            elif cat == "unknowable":
-                ev.unknowable.append((text, key))
-            else:
-                ev.by_category.setdefault(cat, []).append(text)
+    for lineno, line, cols in tsv_rows(path, "the held-out evaluation set is missing"):
+        if len(cols) != 3 or not all(cols):
+            raise LabError(f"{path}:{lineno}: expected 3 non-empty tab-separated columns: {line!r}")
+        cat, text, key = cols
+        if cat not in CATEGORIES:
+            raise LabError(f"{path}:{lineno}: category must be one of {CATEGORIES}, got {cat!r}")
+        if cat == "phrasing":
+            if "{subject}" not in text:
+                raise LabError(f"{path}:{lineno}: a phrasing needs {{subject}}: {text!r}")
+            ev.phrasings.setdefault(key, []).append(text)
+        elif cat == "unknowable":
+            ev.unknowable.append((text, key))
+        else:
+            ev.by_category.setdefault(cat, []).append(text)
     return ev
 
 

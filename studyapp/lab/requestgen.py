@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .common import LabError
+from .common import LabError, tsv_rows
 from .items import HarmfulRequest, Request, Unknown
 
 GEN_FILE = "requestgen.tsv"
@@ -102,20 +102,15 @@ class Generated:
 
 def _read(path: Path) -> dict[str, list[tuple[int, list[str]]]]:
     tables: dict[str, list[tuple[int, list[str]]]] = {name: [] for name in _TABLES}
-    with open(path, encoding="utf-8") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            line = raw.rstrip("\r\n")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            cols = [c.strip() for c in line.split("\t")]
-            name, rest = cols[0], cols[1:]
-            if name not in _TABLES:
-                raise LabError(f"{path}:{lineno}: unknown table {name!r} (known: {', '.join(_TABLES)})")
-            lo, hi = _TABLES[name]
-            if not lo <= len(rest) <= hi or any(not c for c in rest):
-                raise LabError(f"{path}:{lineno}: a {name} row needs {lo} non-empty tab-separated "
-                               f"columns after the table name ('-' for none), got {len(rest)}: {line!r}")
-            tables[name].append((lineno, ["" if c == "-" else c for c in rest]))
+    for lineno, line, cols in tsv_rows(path, "the request generator's lexicon is missing"):
+        name, rest = cols[0], cols[1:]
+        if name not in _TABLES:
+            raise LabError(f"{path}:{lineno}: unknown table {name!r} (known: {', '.join(_TABLES)})")
+        lo, hi = _TABLES[name]
+        if not lo <= len(rest) <= hi or any(not c for c in rest):
+            raise LabError(f"{path}:{lineno}: a {name} row needs {lo} non-empty tab-separated "
+                           f"columns after the table name ('-' for none), got {len(rest)}: {line!r}")
+        tables[name].append((lineno, ["" if c == "-" else c for c in rest]))
     return tables
 
 

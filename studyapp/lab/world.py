@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .items import ChatTurn, HarmfulRequest, Request, Unknown  # noqa: F401 (the world's records)
-from .common import RESOURCES_DIR, LabError
+from .common import RESOURCES_DIR, LabError, tsv_rows
 
 WORLD_DIR = RESOURCES_DIR / "world"
 FACT_SPLITS = ("sft", "pretrain", "heldout")
@@ -144,20 +144,11 @@ def is_refusal(text: str) -> bool:
 
 def _rows(path: Path, ncols: int):
     """Yield (line_number, fields) for each data row of a TSV file, checking the column count."""
-    if not path.exists():
-        raise LabError(f"{path}: world file is missing")
-    with open(path, encoding="utf-8") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            line = raw.rstrip("\n").rstrip("\r")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            cols = [c.strip() for c in line.split("\t")]
-            if len(cols) != ncols or any(not c for c in cols):
-                raise LabError(
-                    f"{path}:{lineno}: expected {ncols} non-empty tab-separated columns, "
-                    f"got {len(cols)}: {line!r}"
-                )
-            yield lineno, cols
+    for lineno, line, cols in tsv_rows(path, "world file is missing"):
+        if len(cols) != ncols or any(not c for c in cols):
+            raise LabError(f"{path}:{lineno}: expected {ncols} non-empty tab-separated columns, "
+                           f"got {len(cols)}: {line!r}")
+        yield lineno, cols
 
 
 def _load_relations(path: Path) -> dict[str, Relation]:
