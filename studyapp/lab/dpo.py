@@ -38,6 +38,7 @@ from .common import (LabError, ProgressFn, Timer, adamw, as_progress, check_canc
                      pick_device, seed_everything, write_run_log)
 from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
 from .preferences import Pair, PreferenceData, pair_accuracy_by_kind
+from .pretrain import fused_gelu
 from .rollout import check_gpt2, hidden_states
 from .tokenizer import END, encode, encode_prompt, pad_batch
 
@@ -272,6 +273,7 @@ def train_dpo(sft_dir, pairs, out_dir, cfg: DPOConfig | None = None, *, progress
         raise LabError("DPO: no training pairs (split 'train') in the preferences")
     policy, tokenizer = load_causal_lm(sft_dir, device)
     check_gpt2(policy)
+    fused_gelu(policy)   # the same activation in one kernel (float rounding); the reference copies it
     max_len, pad_id = policy.config.n_positions, tokenizer.pad_token_id
     # TRL's precompute_ref_log_probs: the reference never changes, so one pass over every pair.
     evals = {name: ps for name, ps in (("heldout", data.heldout), ("unseen", data.unseen),

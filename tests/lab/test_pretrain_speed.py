@@ -27,3 +27,16 @@ def test_fused_gelu_gives_the_same_logits_and_gradients(tiny_model_dir):
 
 def test_malloc_policy_applies_on_linux_only():
     assert keep_freed_memory() == sys.platform.startswith("linux")
+
+
+def test_quick_pretraining_saves_an_eager_checkpoint_with_gelu_new(tmp_path):
+    import json
+
+    from studyapp.lab.pretrain import PretrainConfig, train_base
+
+    summary = train_base(PretrainConfig.quick(), tmp_path / "base")
+    config = json.loads((tmp_path / "base" / "config.json").read_text())
+    assert config["activation_function"] == "gelu_new" and config.get("_attn_implementation", "eager") == "eager"
+    assert "_attn_implementation" not in config and summary["steps"] == 20
+    model, _ = load_causal_lm(tmp_path / "base", "cpu")   # a standard checkpoint: it loads and runs
+    assert model(input_ids=torch.tensor([[1, 2, 3]])).logits.shape[-1] == config["vocab_size"]
