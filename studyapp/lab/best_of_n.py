@@ -148,10 +148,12 @@ def sample_n(policy, tokenizer, prompts: Sequence[str], n: int, *, max_new_token
 
 @torch.no_grad()
 def score_replies(rm, rm_tokenizer, prompts: Sequence[str], replies: Sequence[Sequence[str]], *,
-                  batch_rows: int = 256) -> list[list[float]]:
+                  batch_rows: int = 64) -> list[list[float]]:
     """The reward model's score of every reply (replies[i] are prompt i's), the same numbers as
     reward.score gives for each (prompt, reply), computed with each prompt encoded once and the
-    replies tokenised in one batched call: per-row encoding cost best-of-16 a third of its time."""
+    replies tokenised in one batched call: per-row encoding cost best-of-16 a third of its time.
+    Rows run sorted by length, batch_rows at a time, so a batch pads to about its own length (in
+    256-row batches of the unsorted rows most positions were padding)."""
     device = next(rm.parameters()).device
     rm.eval()
     q = {p: encode_prompt(rm_tokenizer, p, chat=True) for p in dict.fromkeys(prompts)}
@@ -161,10 +163,13 @@ def score_replies(rm, rm_tokenizer, prompts: Sequence[str], replies: Sequence[Se
     # As reward.encode_exchange: prompt, reply, <|end|>; a row too long keeps its end, which is scored.
     owner = [p for p, rs in zip(prompts, replies) for _ in rs]
     rows = [(q[p] + ids + [end])[-max_len:] for p, ids in zip(owner, enc)]
-    scores: list[float] = []
-    for start in range(0, len(rows), batch_rows):
-        ids, att = pad_batch(rows[start:start + batch_rows], rm_tokenizer.pad_token_id, "right")
-        scores += score_ids(rm, ids.to(device), att.to(device)).float().cpu().tolist()
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+    scores: list[float] = [0.0] * len(rows)
+    for start in range(0, len(order), batch_rows):
+        chunk = order[start:start + batch_rows]
+        ids, att = pad_batch([rows[i] for i in chunk], rm_tokenizer.pad_token_id, "right")
+        for i, v in zip(chunk, score_ids(rm, ids.to(device), att.to(device)).float().cpu().tolist()):
+            scores[i] = v
     out, i = [], 0
     for rs in replies:
         out.append(scores[i:i + len(rs)])

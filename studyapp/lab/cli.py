@@ -89,9 +89,9 @@ def default_out() -> Path:
 
 
 def _generate(args) -> int:
-    from .generate import load_model, stream
+    from .generate import load_for_command, stream
 
-    model, tokenizer = load_model(args.model)
+    model, tokenizer = load_for_command(args.model)   # a lab folder: no transformers import
     chat = not args.base_format and args.model != "base"
     for ev in stream(model, tokenizer, args.prompt, max_new_tokens=args.max_new_tokens,
                      temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, seed=args.seed,

@@ -38,6 +38,7 @@ from .common import (LabError, ProgressFn, Timer, adamw, as_progress, check_canc
                      pick_device, seed_everything, write_run_log)
 from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
 from .preferences import Pair, PreferenceData, pair_accuracy_by_kind
+from .pretrain import fused_gelu
 from .rollout import check_gpt2, hidden_states
 from .tokenizer import END, encode, encode_prompt, pad_batch
 
@@ -75,6 +76,9 @@ class DPOConfig:
     lr: float = 1e-4
     # Three passes over the ~4,300 pairs of the issue-9 recipe took 154-203 s inside `lab methods`
     # on the shared box (target: under 60 s); one pass is the same number of pair-steps as above.
+    # One pass, the whole train_dpo call (reference pass over all 15,832 rows, loop, held-out pass,
+    # save; bench/dpo_speed.py): 116.6 s of CPU before the reply-only, length-sorted chunks, 46.7 s
+    # after (1 thread; wall 769 s and 140 s at load averages of 11-17 from other sessions).
     epochs: int = 1
     batch_pairs: int = 64
     max_grad_norm: float = 1.0
@@ -128,43 +132,95 @@ def dpo_loss(policy_chosen_logps: torch.Tensor, policy_rejected_logps: torch.Ten
 def _encode_reply(tokenizer, prompt: str, response: str, max_len: int) -> tuple[list[int], list[int]]:
     """Ids of the chat-format prompt and its reply closed by <|end|>, and a mask that is 1 on the
     reply's tokens (its words and the <|end|>). A row longer than the model's context keeps its end."""
-    q = encode_prompt(tokenizer, prompt, chat=True)
-    r = encode(tokenizer, response) + [tokenizer.convert_tokens_to_ids(END)]
-    ids, mask = q + r, [0] * len(q) + [1] * len(r)
-    return ids[-max_len:], mask[-max_len:]
+    return encode_rows(tokenizer, [prompt], [response], max_len)[0]
 
 
-def sequence_logps(model, tokenizer, prompts: Sequence[str], responses: Sequence[str], *,
-                   grad: bool = False, batch_size: int = 256) -> torch.Tensor:
-    """log pi(response | prompt) for each row: the sum of the log-probs of the reply's tokens only
-    (the prompt's tokens are context, never scored), the reply closed by <|end|>. Shape (N,).
+def encode_rows(tokenizer, prompts: Sequence[str], responses: Sequence[str], max_len: int) -> list[tuple[list[int], list[int]]]:
+    """(ids, reply mask) of every (prompt, response) row, as _encode_reply gives them one by one,
+    with each distinct prompt encoded once and the replies tokenised in one batched call: encoding
+    row by row cost about 1 ms a row, a fifth of the reference pass."""
+    q = {p: encode_prompt(tokenizer, p, chat=True) for p in dict.fromkeys(prompts)}
+    enc = tokenizer(list(responses), add_special_tokens=False, split_special_tokens=True)["input_ids"] if responses else []
+    end = tokenizer.convert_tokens_to_ids(END)
+    rows = []
+    for p, r in zip(prompts, enc):
+        ids, mask = q[p] + r + [end], [0] * len(q[p]) + [1] * (len(r) + 1)
+        rows.append((ids[-max_len:], mask[-max_len:]))
+    return rows
 
-    Rows are right-padded and run through the lean GPT-2 forward of rollout.py; position t's logits
-    predict token t + 1. With grad=True the result keeps its graph (one call per training batch).
+
+# Rows per forward pass without a graph (the reference pass, evaluation), and per piece of a
+# training batch: rows of similar length go together, so little padding is computed, and the
+# activations stay small enough for the CPU's caches (a 256-row batch ran 1.5x slower per row).
+CHUNK_ROWS = 32
+
+
+def _chunk_logps(model, rows: Sequence[tuple[list[int], list[int]]], pad_id: int, device) -> torch.Tensor:
+    """Summed reply log-probs of rows (one right-padded batch). The LM head and the log-softmax run
+    only at the positions that predict a reply token: the prompt's positions are never scored."""
+    ids, att, mask = pad_batch([r[0] for r in rows], pad_id, "right", value_mask=[r[1] for r in rows])
+    ids, att, mask = ids.to(device), att.to(device), mask.to(device)
+    hidden = hidden_states(model.transformer, ids, att)[:, :-1]
+    scored = mask[:, 1:].bool()                       # position t predicts token t + 1
+    logits = model.lm_head(hidden[scored]).float()    # (reply tokens, vocab)
+    per_token = L.token_logprobs(logits, ids[:, 1:][scored])
+    owner = torch.arange(len(rows), device=device)[:, None].expand_as(scored)[scored]
+    return torch.zeros(len(rows), dtype=per_token.dtype, device=device).index_add(0, owner, per_token)
+
+
+def rows_logps(model, rows: Sequence[tuple[list[int], list[int]]], pad_id: int, *, grad: bool = False,
+               chunk_rows: int = CHUNK_ROWS) -> torch.Tensor:
+    """Summed reply log-probs of encoded rows (encode_rows), in their order. Shape (N,).
+
+    The rows are sorted by length and run in chunks of chunk_rows, each padded to its own longest
+    row; the result is put back in the rows' order. With grad=True every chunk keeps its graph and
+    one backward pass serves them all (one call per training batch); without, the passes run under
+    inference_mode. Right padding and the causal mask make each row's number independent of the
+    rows beside it, so this equals one padded batch up to float rounding.
     """
     check_gpt2(model)
     device = next(model.parameters()).device
-    max_len = model.config.n_positions
-    out = []
-    with torch.set_grad_enabled(grad):
-        for i in range(0, len(prompts), batch_size):
-            rows = [_encode_reply(tokenizer, p, r, max_len)
-                    for p, r in zip(prompts[i:i + batch_size], responses[i:i + batch_size])]
-            ids, att, mask = pad_batch([r[0] for r in rows], tokenizer.pad_token_id, "right",
-                                       value_mask=[r[1] for r in rows])
-            ids, att, mask = ids.to(device), att.to(device), mask.to(device)
-            logits = model.lm_head(hidden_states(model.transformer, ids, att)[:, :-1]).float()
-            per_token = L.token_logprobs(logits, ids[:, 1:])
-            out.append((per_token * mask[:, 1:]).sum(-1))
-    return torch.cat(out) if out else torch.zeros(0, device=device)
+    if not rows:
+        return torch.zeros(0, device=device)
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]))
+    context = torch.enable_grad() if grad else torch.inference_mode()
+    with context:
+        parts = [_chunk_logps(model, [rows[i] for i in order[s:s + chunk_rows]], pad_id, device)
+                 for s in range(0, len(order), chunk_rows)]
+        sorted_logps = torch.cat(parts)
+        inverse = torch.empty(len(order), dtype=torch.long, device=device)
+        inverse[torch.tensor(order, device=device)] = torch.arange(len(order), device=device)
+        return sorted_logps[inverse]
+
+
+def sequence_logps(model, tokenizer, prompts: Sequence[str], responses: Sequence[str], *,
+                   grad: bool = False, chunk_rows: int = CHUNK_ROWS) -> torch.Tensor:
+    """log pi(response | prompt) for each row: the sum of the log-probs of the reply's tokens only
+    (the prompt's tokens are context, never scored), the reply closed by <|end|>. Shape (N,).
+
+    Rows run through the lean GPT-2 forward of rollout.py (rows_logps); position t's logits
+    predict token t + 1. With grad=True the result keeps its graph (one call per training batch).
+    """
+    check_gpt2(model)
+    rows = encode_rows(tokenizer, prompts, responses, model.config.n_positions)
+    return rows_logps(model, rows, tokenizer.pad_token_id, grad=grad, chunk_rows=chunk_rows)
+
+
+def pair_rows(tokenizer, pairs: Sequence[Pair], max_len: int) -> list[tuple[list[int], list[int]]]:
+    """Encoded rows of pairs: every chosen reply, then every rejected reply (TRL's concatenation)."""
+    prompts = [p.prompt for p in pairs]
+    return encode_rows(tokenizer, prompts * 2, [p.chosen for p in pairs] + [p.rejected for p in pairs], max_len)
 
 
 def pair_logps(model, tokenizer, pairs: Sequence[Pair], *, grad: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """(chosen_logps, rejected_logps) of pairs, both halves in one batch as TRL concatenates them."""
-    prompts = [p.prompt for p in pairs]
-    logps = sequence_logps(model, tokenizer, prompts * 2, [p.chosen for p in pairs] + [p.rejected for p in pairs],
-                           grad=grad)
+    logps = rows_logps(model, pair_rows(tokenizer, pairs, model.config.n_positions), tokenizer.pad_token_id,
+                       grad=grad)
     return logps[:len(pairs)], logps[len(pairs):]
+
+
+def _split(logps: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    return logps[:n], logps[n:]
 
 
 def load_pairs(source) -> PreferenceData:
@@ -217,21 +273,28 @@ def train_dpo(sft_dir, pairs, out_dir, cfg: DPOConfig | None = None, *, progress
         raise LabError("DPO: no training pairs (split 'train') in the preferences")
     policy, tokenizer = load_causal_lm(sft_dir, device)
     check_gpt2(policy)
+    fused_gelu(policy)   # the same activation in one kernel (float rounding); the reference copies it
+    max_len, pad_id = policy.config.n_positions, tokenizer.pad_token_id
     # TRL's precompute_ref_log_probs: the reference never changes, so one pass over every pair.
     evals = {name: ps for name, ps in (("heldout", data.heldout), ("unseen", data.unseen),
                                        ("heldout_set", data.heldout_set)) if ps}
+    # Every pair encoded once (chosen rows, then rejected rows), for the reference, training and evaluation.
+    rows = {name: pair_rows(tokenizer, ps, max_len) for name, ps in [("train", data.train), *evals.items()]}
+    ref_timer = Timer()
     if ref_cache:
         ref_logps = {name: tuple(t.to(device) for t in v) for name, v in ref_cache.items()}
     else:
         ref = copy.deepcopy(policy).eval().requires_grad_(False)  # the frozen reference: the SFT model
-        ref_logps = {name: pair_logps(ref, tokenizer, ps) for name, ps in [("train", data.train), *evals.items()]}
+        ref_logps = {name: _split(rows_logps(ref, r, pad_id), len(r) // 2) for name, r in rows.items()}
         del ref  # only its log-probs are needed from here on
         if ref_cache is not None:
             ref_cache.update(ref_logps)
 
+    ref_seconds = ref_timer.elapsed()
     opt = adamw(policy.parameters(), lr=cfg.lr)
     rng = random.Random(cfg.seed)
     ref_c, ref_r = ref_logps["train"]
+    train_rows, n_train = rows["train"], len(data.train)
     steps_per_epoch = (len(data.train) + cfg.batch_pairs - 1) // cfg.batch_pairs
     total, step, series = cfg.epochs * steps_per_epoch, 0, []
     loop = Timer()
@@ -242,7 +305,8 @@ def train_dpo(sft_dir, pairs, out_dir, cfg: DPOConfig | None = None, *, progress
             check_cancel(cancel)
             idx = order[start:start + cfg.batch_pairs]
             policy.train()
-            pc, pr = pair_logps(policy, tokenizer, [data.train[i] for i in idx], grad=True)
+            batch = [train_rows[i] for i in idx] + [train_rows[n_train + i] for i in idx]
+            pc, pr = _split(rows_logps(policy, batch, pad_id, grad=True), len(idx))
             index = torch.tensor(idx, device=ref_c.device)
             loss, metrics = dpo_loss(pc, pr, ref_c[index], ref_r[index], cfg.beta)
             value = check_finite(loss, "dpo", step)
@@ -258,9 +322,11 @@ def train_dpo(sft_dir, pairs, out_dir, cfg: DPOConfig | None = None, *, progress
     loop_seconds = loop.elapsed()
     check_cancel(cancel)
     policy.eval()
+    eval_timer = Timer()
     after = {}
     for name, ps in evals.items():
-        acc = implicit_accuracy(*pair_logps(policy, tokenizer, ps), *ref_logps[name], ps)
+        logps = _split(rows_logps(policy, rows[name], pad_id), len(ps))
+        acc = implicit_accuracy(*logps, *ref_logps[name], ps)
         after[name] = acc
     held = after.get("heldout", {})
     result = {
@@ -273,6 +339,9 @@ def train_dpo(sft_dir, pairs, out_dir, cfg: DPOConfig | None = None, *, progress
         # The optimisation loop alone (loading, reference log-probs and evaluation excluded).
         "train_seconds": round(loop_seconds, 2),
         "pairs_per_second": round(cfg.epochs * len(data.train) / max(loop_seconds, 1e-9), 1),
+        # The reference's log-probs of every pair (0 when a sweep's cache had them) and the
+        # implicit reward's accuracy on the held-out pairs after training.
+        "ref_seconds": round(ref_seconds, 2), "eval_seconds": round(eval_timer.elapsed(), 2),
         "params_policy": count_params(policy),
     }
     if evaluate:

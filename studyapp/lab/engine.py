@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,6 +162,21 @@ def load_model(folder, device: str | None = None):
     return load_causal_lm(resolve_model(folder), device)
 
 
+def load_for_command(folder, device: str | None = None):
+    """(model, tokenizer) for a command that answers a prompt and exits (`studyapp lab generate`):
+    a lab GPT-2 folder is read without importing transformers (quick.py: about 3.5 s of CPU less
+    per call), any other folder with load_model. Validated first either way; uses torch_threads."""
+    from . import quick
+    from .modeling import validate_folder
+
+    path = resolve_model(folder)
+    validate_folder(path, "causal-lm")
+    limit_threads()
+    from .common import pick_device
+
+    return quick.load(path, device or pick_device()) or load_model(path, device)
+
+
 # ----------------------------------------------------------------------------- prompts
 
 
@@ -196,9 +212,15 @@ def _filter_logits(logits, top_k: int, top_p: float):
 
 def stream_ids(model, tokenizer, ids: Sequence[int], *, max_new_tokens: int = 40, temperature: float = 1.0,
                top_k: int = 0, top_p: float = 1.0, seed: int | None = None, greedy: bool = False,
-               return_dist: bool = False, dist_k: int = 8) -> Iterator[dict]:
+               return_dist: bool = False, dist_k: int = 8, ignore_stop: bool = False) -> Iterator[dict]:
     """Yield {"id", "text", ["dist"]} for each new token after the prompt `ids` (see `encode`)
-    until a stop token or the context limit.
+    until a stop token or the context limit (ignore_stop=True: always max_new_tokens tokens, the
+    stop tokens among them, as generate with no eos_token_id makes them; for benchmarks).
+
+    A GPT-2 model runs rollout.hidden_states with a KV cache (the same modules and weights; a
+    test checks the tokens against transformers' generate): the model's own forward spent most
+    of each token building masks, cache objects and output classes. Other models run their own
+    forward with past_key_values.
 
     "text" is the new piece of decoded text (a token that ends inside a multi-byte character yields
     "" and the character comes with the next one). "dist" lists the dist_k most likely next tokens
@@ -207,7 +229,7 @@ def stream_ids(model, tokenizer, ids: Sequence[int], *, max_new_tokens: int = 40
     import torch
 
     limit = context_length(model)
-    stops = set(stop_ids(tokenizer))
+    stops = _stops(tokenizer)
     device = next(model.parameters()).device
     gen = torch.Generator(device=device)
     if seed is not None:
@@ -216,13 +238,11 @@ def stream_ids(model, tokenizer, ids: Sequence[int], *, max_new_tokens: int = 40
         gen.seed()
     new: list[int] = []
     printed = ""
-    past = None
     x = torch.tensor([list(ids)], device=device)
+    next_logits = _next_logits(model)
     with torch.inference_mode():
         for _ in range(min(max_new_tokens, limit - len(ids))):
-            out = model(input_ids=x, past_key_values=past, use_cache=True)
-            past = out.past_key_values
-            logits = out.logits[0, -1].float()
+            logits = next_logits(x)
             if greedy or temperature <= 0:
                 tok = int(torch.argmax(logits))
             else:
@@ -234,7 +254,7 @@ def stream_ids(model, tokenizer, ids: Sequence[int], *, max_new_tokens: int = 40
                 top = torch.topk(p, min(dist_k, p.numel()))
                 event["dist"] = [(tokenizer.decode([i]), float(v)) for v, i in
                                  zip(top.values.tolist(), top.indices.tolist())]
-            if tok in stops:
+            if tok in stops and not ignore_stop:
                 return
             new.append(tok)
             text = tokenizer.decode(new, skip_special_tokens=True)
@@ -244,6 +264,46 @@ def stream_ids(model, tokenizer, ids: Sequence[int], *, max_new_tokens: int = 40
                 event["text"], printed = text[len(printed):], text
             yield event
             x = torch.tensor([[tok]], device=device)
+
+
+_stop_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _stops(tokenizer) -> frozenset:
+    """stop_ids of a tokenizer, worked out once per tokenizer object: a fast tokenizer's get_vocab
+    builds a new dict every call, a third of the first token's time."""
+    try:
+        found = _stop_cache.get(tokenizer)
+        if found is None:
+            found = _stop_cache[tokenizer] = frozenset(stop_ids(tokenizer))
+        return found
+    except TypeError:   # an object that takes no weak reference
+        return frozenset(stop_ids(tokenizer))
+
+
+def _next_logits(model):
+    """A function from the next input ids (1, T) to the logits (float, vocab) of the token after
+    them, keeping the model's KV cache between calls."""
+    import torch
+
+    from .rollout import hidden_states, is_gpt2
+
+    if is_gpt2(model):
+        cache: list = []
+
+        def lean(x):
+            seen = cache[0][0].shape[2] if cache else 0
+            mask = torch.ones(1, seen + x.shape[1], dtype=torch.long, device=x.device)
+            return model.lm_head(hidden_states(model.transformer, x, mask, cache=cache)[:, -1])[0].float()
+        return lean
+    past = None
+
+    def full(x):
+        nonlocal past
+        out = model(input_ids=x, past_key_values=past, use_cache=True)
+        past = out.past_key_values
+        return out.logits[0, -1].float()
+    return full
 
 
 def stream(model, tokenizer, prompt: str, *, chat: bool = True, **kw) -> Iterator[dict]:

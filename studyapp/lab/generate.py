@@ -8,8 +8,8 @@ prompts together in left-padded batches; both work for any local Hugging Face ca
 
 from __future__ import annotations
 
-from .engine import (MODEL_NAMES, context_length, generate_batch, generate_text, load_model, resolve_model,
-                     stream)
+from .engine import (MODEL_NAMES, context_length, generate_batch, generate_text, load_for_command, load_model,
+                     resolve_model, stream)
 
-__all__ = ["MODEL_NAMES", "context_length", "generate_batch", "generate_text", "load_model", "resolve_model",
-           "stream"]
+__all__ = ["MODEL_NAMES", "context_length", "generate_batch", "generate_text", "load_for_command", "load_model",
+           "resolve_model", "stream"]

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
@@ -231,12 +233,16 @@ def run_methods(sft_dir, reward_dir, out_dir, *, ppo_dirs: Sequence = (), seed: 
     report({"stage": "methods", "phase": "load", "step": 0, "total": total})
     bench = _Bench(sft_dir, reward_dir, seed=seed, per_kind=per_kind, world=world)
     out_dir.mkdir(parents=True, exist_ok=True)
-    points, seconds, done = [], {}, 0
+    points, seconds, cpu_seconds, done = [], {}, {}, 0
+    cpu = {"at": time.process_time()}
+    load_start = _load_average()
 
     def add(new: list[dict], phase: str, t: Timer) -> None:
         nonlocal done
         done += 1
         seconds[phase] = round(t.elapsed(), 2)
+        now = time.process_time()
+        cpu_seconds[phase], cpu["at"] = round(now - cpu["at"], 2), now
         points.extend(new)
         for p in new:
             report({"stage": "methods", "phase": phase, "step": done, "total": total, "point": p})
@@ -264,6 +270,9 @@ def run_methods(sft_dir, reward_dir, out_dir, *, ppo_dirs: Sequence = (), seed: 
         "eval": {"source": "resources/eval/heldout.tsv (held-out set)", "prompts": len(bench.prompts),
                  "by_kind": _count_kinds(bench.prompts), "sampling": "temperature 1, top_k 0, top_p 1, 20 tokens"},
         "points": points, "seconds": seconds, "total_seconds": round(timer.elapsed(), 2),
+        # Wall seconds depend on what else the machine runs; this process's CPU seconds per phase
+        # (one torch thread) are about an idle machine's wall clock. Load: 1-minute averages.
+        "cpu_seconds": cpu_seconds, "load_average": [load_start, _load_average()],
     }
     write_results(out_dir, result)
     report({"stage": "methods", "phase": "done", "step": total, "total": total, "done": True,
@@ -317,6 +326,13 @@ def run_one_in_process(method: str, sft_dir, reward_dir, out_dir, knobs: dict, *
     if in_process:
         return run_one(*args, dict(knobs), progress=progress, cancel=cancel)
     return run_in_process(run_one, (*args, dict(knobs)), name="studyapp-methods", progress=progress, cancel=cancel)
+
+
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 1)
+    except (AttributeError, OSError):   # not on Windows
+        return None
 
 
 def _count_kinds(prompts) -> dict:
@@ -381,7 +397,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
 
     result = run_methods(sft, reward, args.out or args.models / "methods", ppo_dirs=ppo, seed=args.seed,
                          progress=show, dpo_betas=args.dpo_betas)
-    print(f"seconds: {result['seconds']} total {result['total_seconds']}")
+    print(f"seconds: {result['seconds']} total {result['total_seconds']}; CPU seconds: {result['cpu_seconds']}; "
+          f"load {result['load_average']}")
     return result
 
 

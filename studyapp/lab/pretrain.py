@@ -74,12 +74,59 @@ def tokenizer_texts(world, docs: list[str]):
         yield u.question
 
 
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to keep freed blocks of up to 32 MB for reuse instead of handing them back
+    to the OS. A training step allocates and frees the same few-MB activation tensors every step;
+    returned to the OS, each comes back as fresh pages that fault in one by one (an elementwise op
+    on a new 8 MB tensor ran at a sixth of its speed on a reused one). Only the allocator's policy
+    changes, not a single number; the process keeps its peak heap until it exits. Returns whether
+    it applied (glibc only; elsewhere a no-op). bench/pretrain_speed.py measures it."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, 32 * 1024 * 1024)) and bool(mallopt(m_trim_threshold, 1 << 30))
+
+
+def fused_gelu(model) -> int:
+    """Run GPT-2's "gelu_new" activation as torch's fused GELU (tanh approximation), in place.
+
+    Both compute 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); transformers spells it as five
+    elementwise ops (and five more in backward), torch as one kernel each way: 13% of a
+    pretraining step's CPU time here, the same numbers to float rounding. Only the module in
+    memory changes: the saved config still says gelu_new, and every loader runs it as before.
+    Returns how many activations were swapped."""
+    import torch
+
+    swapped = 0
+    for block in model.transformer.h:
+        if type(block.mlp.act).__name__ == "NewGELUActivation":
+            block.mlp.act = torch.nn.GELU(approximate="tanh")
+            swapped += 1
+    return swapped
+
+
+def _attention(model, kind: str) -> None:
+    """The attention implementation GPT-2 runs ("eager" or "sdpa"), on the model and every layer."""
+    model.config._attn_implementation = kind
+    for block in model.transformer.h:
+        block.attn.config._attn_implementation = kind
+
+
 def train_base(cfg: PretrainConfig, out_dir, *, progress: ProgressFn | None = None, cancel=None) -> dict:
     """Pretrain and save a base model to out_dir; return a summary dict (figures for the report)."""
     import torch
 
     progress = as_progress(progress)
     limit_threads()
+    keep_freed_memory()
     seed_everything(cfg.seed)
     device = pick_device()
     t_start = time.perf_counter()
@@ -100,6 +147,11 @@ def train_base(cfg: PretrainConfig, out_dir, *, progress: ProgressFn | None = No
 
     # ---- model and optimiser
     model = build_model(cfg.model, tokenizer, seed=cfg.seed).to(device)
+    fused_gelu(model)
+    # torch's scaled_dot_product_attention for training (bench/pretrain_speed.py: 0.74x -> 0.79x of
+    # the matmul bound with the fused GELU); the same attention to float rounding. Eager again
+    # before saving, as build_model makes every lab model (the attention views need its weights).
+    _attention(model, "sdpa")
     model.train()
     opt = adamw(model.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=cfg.weight_decay)
     ctx = cfg.model.n_positions
@@ -160,6 +212,7 @@ def train_base(cfg: PretrainConfig, out_dir, *, progress: ProgressFn | None = No
               "encyclopedia pages, FAQ pages, tables, worksheets, lists). It continues text; it does "
               "not answer. Held-out facts never appeared with their answers.",
     )
+    _attention(model, "eager")
     save_checkpoint(model, tokenizer, out_dir, card=card, meta=summary)
     write_run_log(out_dir, STAGE, log)
     progress({"stage": STAGE, "step": cfg.steps, "total": cfg.steps, "done": True, **_scalars(summary)})
