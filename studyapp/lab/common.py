@@ -175,6 +175,22 @@ def write_run_log(out_dir, stage: str, rows: list[dict]) -> Path:
     return path
 
 
+def under(root, path) -> Path:
+    """path itself when absolute, else root / path: the lab's metric series are named relative to
+    the models folder, so that a folder copied to another machine carries no build machine's path."""
+    path = Path(path)
+    return path if path.is_absolute() else Path(root) / path
+
+
+def portable(path, root) -> str:
+    """path relative to root (POSIX separators) when it lies inside root, else path as given:
+    the form written into model folders' metadata and the report."""
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def tsv_rows(path: Path, missing: str = "file is missing") -> Iterator[tuple[int, str, list[str]]]:
     """(line number, line, stripped tab-separated fields) for each row of a TSV file of the lab
     (world tables, the request generator's lexicon, the held-out set) that is neither blank nor a

@@ -35,7 +35,7 @@ import torch
 
 from . import losses as L
 from .common import (ProgressFn, Timer, adamw, as_progress, check_cancel, check_finite, limit_threads, pick_device,
-                     seed_everything, LabError)
+                     seed_everything, LabError, portable, under)
 from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
 from .preferences import rlhf_prompts
 from .rater import Prompt, Rater
@@ -186,7 +186,7 @@ def _logprobs(lm, ids, att, responses, ctx: int, temperature: float) -> tuple[to
 
 
 def _series_path(cfg: GRPOConfig, out_dir: Path) -> Path:
-    return Path(cfg.series_path) if cfg.series_path else out_dir.parent / "runs" / "grpo.jsonl"
+    return under(out_dir.parent, cfg.series_path) if cfg.series_path else out_dir.parent / "runs" / "grpo.jsonl"
 
 
 def train_grpo(sft_dir, out_dir, cfg: GRPOConfig | None = None, *, progress: ProgressFn | None = None,
@@ -238,7 +238,8 @@ def train_grpo(sft_dir, out_dir, cfg: GRPOConfig | None = None, *, progress: Pro
     lm.eval()
     k = max(1, len(series) // 10)
     mean = lambda key, rows: sum(r[key] for r in rows) / len(rows)  # noqa: E731
-    result = {"beta": cfg.beta, "k": cfg.k, "steps": len(series), "series": str(series_path),
+    result = {"beta": cfg.beta, "k": cfg.k, "steps": len(series),
+              "series": portable(series_path, Path(out_dir).parent),
               "samples_end": last_samples, "params_policy": count_params(lm)}
     for key, name in (("reward", "reward"), ("objective/kl", "kl"), ("rater/score", "score"),
                       ("frac_reward_zero_std", "frac_reward_zero_std")):

@@ -182,7 +182,7 @@ class _Bench:
              name: str = "grpo", progress=None, cancel=None) -> dict:
         from .grpo import GRPOConfig, train_grpo
 
-        cfg = GRPOConfig(seed=self.seed, series_path=str(out_dir / "runs" / f"{name}.jsonl"))
+        cfg = GRPOConfig(seed=self.seed, series_path=f"runs/{name}.jsonl")
         cfg = replace(cfg, **{key: v for key, v in (("steps", steps), ("k", k), ("beta", beta)) if v is not None})
         folder = out_dir / name
         timer = Timer()

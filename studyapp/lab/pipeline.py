@@ -70,10 +70,10 @@ def run_pipeline(stages=None, *, out_dir=None, seed: int = 0, quick: bool = Fals
         timed("reward", lambda: train_reward(sft, reward, cfg, progress=progress, cancel=cancel))
     if "ppo" in stages:
         # Keep the metric series next to this run's models, not in the shipped models/runs.
-        cfg = replace(_config(PPOConfig, seed, quick), series_path=str(out / "runs" / "ppo.jsonl"))
+        cfg = replace(_config(PPOConfig, seed, quick), series_path="runs/ppo.jsonl")
         timed("ppo", lambda: train_ppo(sft, reward, rlhf, cfg, progress=progress, cancel=cancel))
         # The same run without the KL penalty: the reward-hacking demonstration (claims 11-12).
-        cfg0 = replace(cfg, beta=0.0, series_path=str(out / "runs" / "ppo_beta0.jsonl"))
+        cfg0 = replace(cfg, beta=0.0, series_path="runs/ppo_beta0.jsonl")
         timed("ppo_beta0", lambda: train_ppo(sft, reward, out / "rlhf_beta0", cfg0,
                                              progress=progress, cancel=cancel))
     results["seconds"]["training_total"] = round(time.perf_counter() - t_all, 2)

@@ -42,7 +42,7 @@ from torch import nn
 from . import losses as L
 from . import hf
 from .common import (LabError, ProgressFn, Timer, adamw, as_progress, check_cancel, check_finite, limit_threads,
-                     pick_device, seed_everything)
+                     pick_device, portable, seed_everything, under)
 from .ppo_config import PPOConfig
 from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
 from .preferences import rlhf_prompts
@@ -123,10 +123,11 @@ def fitting_prompts(prompts: list[Prompt], tokenizer, max_tokens: int) -> list[P
 
 
 def _series_path(cfg: PPOConfig, out_dir: Path) -> Path:
-    """cfg.series_path, else runs/ppo[_beta0].jsonl beside the output folder (models/runs/ for the
-    shipped models/rlhf; a run from the app writes next to its own output, never over ours)."""
+    """cfg.series_path (relative to the output folder's parent, or absolute), else
+    runs/ppo[_beta0].jsonl beside the output folder (models/runs/ for the shipped models/rlhf; a run
+    from the app writes next to its own output, never over ours)."""
     if cfg.series_path:
-        return Path(cfg.series_path)
+        return under(out_dir.parent, cfg.series_path)
     return out_dir.parent / "runs" / ("ppo_beta0.jsonl" if cfg.beta == 0 else "ppo.jsonl")
 
 
@@ -183,7 +184,8 @@ def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, pro
     lm.eval()
     result = _summarise(series, step_times, cfg)
     result.update(evaluate_policy(lm, tokenizer, world))
-    result.update(params_policy=count_params(lm), seconds=round(timer.elapsed(), 2), series=str(series_path),
+    result.update(params_policy=count_params(lm), seconds=round(timer.elapsed(), 2),
+                  series=portable(series_path, Path(out_dir).parent),
                   samples_end=last_samples)
     card = model_card(
         f"RLHF policy (PPO, beta = {cfg.beta})",

@@ -59,7 +59,7 @@ class PPOConfig:
     prompt_mix: tuple = (("fact", 0.3), ("unknown", 0.1), ("harmless", 0.2), ("homework", 0.15),
                          ("smalltalk", 0.05))
     seed: int = 0
-    series_path: str | None = None  # JSONL metric series; None = <out_dir>/../runs/ppo[_beta0].jsonl
+    series_path: str | None = None  # JSONL metric series, relative to <out_dir>/..; None = runs/ppo[_beta0].jsonl
     n_samples: int = 4  # (prompt, response) pairs reported per step
 
     @classmethod

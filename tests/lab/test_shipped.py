@@ -101,3 +101,29 @@ def test_figures_the_hhh_lesson_quotes_are_the_shipped_reports():
            f"{pct(harmless[1])} and {pct(harmless[2])} of harmless"] = "seeds 1 and 2"
     missing = [f"{what}: expected '{q}'" for q, what in quotes.items() if q not in text]
     assert not missing, "lesson 05 does not quote the shipped figures:\n" + "\n".join(missing)
+
+
+def test_shipped_metadata_names_no_path_of_the_machine_that_built_it():
+    """Model folders and reports travel to learners' machines: every path they record is relative
+    to the models folder (an absolute build path is developer text and points nowhere there)."""
+    import json
+    import re
+
+    from studyapp.lab.common import MODELS_DIR
+
+    absolute = re.compile(r'^(/|[A-Za-z]:\\\\|~)')
+    found = []
+
+    def walk(value, where):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{where}.{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{where}[{i}]")
+        elif isinstance(value, str) and absolute.match(value):
+            found.append(f"{where} = {value!r}")
+
+    for path in sorted(MODELS_DIR.rglob("*.json")):
+        walk(json.loads(path.read_text(encoding="utf-8")), str(path.relative_to(MODELS_DIR)))
+    assert not found, found
