@@ -350,6 +350,25 @@ def beta_sweep(models_dir: Path, seeds: Sequence[int], progress: Callable[[dict]
     return _sweep_result(points, sft_point, homework, betas, seeds, base)
 
 
+def merge_sweeps(parts: Sequence[dict]) -> dict:
+    """One beta_sweep result from several over disjoint seeds (the same betas and models, run as
+    separate processes to use more than one core): the points pooled and every figure recomputed.
+    "seconds" is the sum of the parts'."""
+    from ..ppo_config import PPOConfig
+
+    points = [p for part in parts for p in part["series"]["points"]]
+    seeds = sorted({p["seed"] for p in points})
+    betas = parts[0]["series"]["betas"]
+    homework = {}
+    for part in parts:
+        homework.update(part["series"]["homework"])
+    res = _sweep_result(sorted(points, key=lambda p: (p["seed"], betas.index(p["beta"]))),
+                        parts[0]["series"]["sft"], homework, betas, seeds,
+                        replace(PPOConfig(), steps=parts[0]["series"]["steps"]))
+    res["seconds"] = round(sum(part.get("seconds", 0.0) for part in parts), 1)
+    return res
+
+
 KEYS = ("sqrt_kl", "kl", "proxy", "gold", "harmful_refusal", "harmless_refusal", "fact_accuracy")
 
 

@@ -18,8 +18,9 @@ split and the order of training), into a temporary folder. Every model then scor
   expected calibration error (ECE) is the pair-weighted mean |observed - predicted| over bins.
 
 Figures over seeds ("per_seed" holds one value per seed, or per pair of seeds for the pairwise
-figures, in the order of series["seed_pairs"]). series: "seed_pairs", "calibration" (per seed: bin
-edges, mean prediction, observed rate, count), "items" (how many items were scored).
+figures, in the order of series["seed_pairs"]). series: "seed_pairs", "calibration" (a list, one per
+run: seed, bin edges, mean prediction, observed rate, count, accuracy), "trained" (each run's
+training figures), "items" and "pairs" (how many were scored). A seed listed twice trains twice.
 """
 
 from __future__ import annotations
@@ -112,8 +113,9 @@ def reward_seeds(models_dir: Path, seeds: Sequence[int], progress: Callable[[dic
     index = {item: i for i, item in enumerate(items)}
     base = config or RewardConfig()
 
-    scores: dict[int, list[float]] = {}
-    trained: dict[int, dict] = {}
+    # Keyed by position, not seed: the same seed listed twice trains twice (a check of determinism).
+    scores: list[list[float]] = []
+    trained: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="reward-seeds-") as tmp:
         for n, seed in enumerate(seeds):
             progress({"experiment": "reward_seeds", "phase": f"train reward model, seed {seed}",
@@ -121,35 +123,36 @@ def reward_seeds(models_dir: Path, seeds: Sequence[int], progress: Callable[[dic
             folder = Path(tmp) / f"reward_seed_{seed}"
             result = train_reward(sft, folder, replace(base, seed=seed), world=world)
             rm, tok = load_reward_model(folder, "cpu")
-            scores[seed] = score(rm, tok, [p for p, _ in items], [r for _, r in items])
-            trained[seed] = {k: result.get(k) for k in ("heldout_set_accuracy", "unseen_prompt_accuracy",
-                                                         "train_accuracy", "reward_scale_divided_by", "seconds")}
+            scores.append(score(rm, tok, [p for p, _ in items], [r for _, r in items]))
+            trained.append({"seed": seed, **{k: result.get(k) for k in ("heldout_set_accuracy", "unseen_prompt_accuracy",
+                                                         "train_accuracy", "reward_scale_divided_by", "seconds")}})
 
-    seed_pairs = list(combinations(seeds, 2))
-    cal = {}
-    for seed in seeds:
-        s = scores[seed]
+    runs = range(len(seeds))
+    pairs_of_runs = list(combinations(runs, 2))
+    seed_pairs = [(seeds[a], seeds[b]) for a, b in pairs_of_runs]
+    cal = []
+    for s in scores:
         pred = [1 / (1 + math.exp(-(s[index[(q, a)]] - s[index[(q, b)]]))) for q, a, b, _ in shown]
-        cal[seed] = calibration(pred, [w for *_, w in shown])
-        cal[seed]["accuracy"] = sum((p > 0.5) == w for p, (*_, w) in zip(pred, shown)) / len(shown)
+        cal.append(calibration(pred, [w for *_, w in shown]))
+        cal[-1]["accuracy"] = sum((p > 0.5) == w for p, (*_, w) in zip(pred, shown)) / len(shown)
 
     figures = {
-        "score_mean": over_seeds([sum(scores[s]) / len(items) for s in seeds]),
+        "score_mean": over_seeds([sum(s) / len(items) for s in scores]),
         "score_abs_gap": over_seeds([sum(abs(x - y) for x, y in zip(scores[a], scores[b])) / len(items)
-                                     for a, b in seed_pairs]),
-        "rank_correlation": over_seeds([spearman(scores[a], scores[b]) for a, b in seed_pairs]),
-        "same_order_share": over_seeds([_same_order(scores[a], scores[b], shown, index) for a, b in seed_pairs]),
-        "heldout_pair_accuracy": over_seeds([cal[s]["accuracy"] for s in seeds]),
-        "calibration_ece": over_seeds([cal[s]["ece"] for s in seeds]),
+                                     for a, b in pairs_of_runs]),
+        "rank_correlation": over_seeds([spearman(scores[a], scores[b]) for a, b in pairs_of_runs]),
+        "same_order_share": over_seeds([_same_order(scores[a], scores[b], shown, index) for a, b in pairs_of_runs]),
+        "heldout_pair_accuracy": over_seeds([c["accuracy"] for c in cal]),
+        "calibration_ece": over_seeds([c["ece"] for c in cal]),
     }
-    plot = _calibration_plot(cal, seeds)
+    plot = _calibration_plot(cal)
     verdict = _verdict(figures)
     return {
         "name": "reward_seeds", "claims": [9],
         "title": "Reward-model seeds: different scores, the same rankings, calibrated probabilities?",
         "figures": figures, "plots": [plot] if plot else [],
         "series": {"seed_pairs": [list(p) for p in seed_pairs], "items": len(items), "pairs": len(pairs),
-                   "calibration": {str(s): cal[s] for s in seeds}, "trained": {str(s): trained[s] for s in seeds}},
+                   "calibration": [{"seed": seed, **c} for seed, c in zip(seeds, cal)], "trained": trained},
         "samples": _samples(items, scores, seeds),
         "verdict": verdict, "seeds": list(seeds),
     }
@@ -161,14 +164,14 @@ def _same_order(a: list[float], b: list[float], shown, index) -> float:
     return sum(same) / len(same)
 
 
-def _calibration_plot(cal: dict, seeds: Sequence[int]) -> dict | None:
+def _calibration_plot(cal: list[dict]) -> dict | None:
     """Observed win rate against predicted P(A beats B), bins that every seed fills well enough."""
-    n_bins = len(next(iter(cal.values()))["counts"])
-    keep = [i for i in range(n_bins) if all(cal[s]["counts"][i] >= MIN_PER_BIN for s in seeds)]
+    n_bins = len(cal[0]["counts"])
+    keep = [i for i in range(n_bins) if all(c["counts"][i] >= MIN_PER_BIN for c in cal)]
     if not keep:
         return None
-    x = [round(sum(cal[s]["mean_pred"][i] for s in seeds) / len(seeds), 4) for i in keep]
-    obs = [[cal[s]["observed"][i] for s in seeds] for i in keep]
+    x = [round(sum(c["mean_pred"][i] for c in cal) / len(cal), 4) for i in keep]
+    obs = [[c["observed"][i] for c in cal] for i in keep]
     return {"title": "Calibration on held-out pairs: predicted P(A beats B) vs how often the rater prefers A",
             "x_label": "predicted P(A beats B) = sigmoid(r(A) - r(B)), binned", "y_label": "observed win rate",
             "log_x": False,
@@ -181,10 +184,10 @@ def _calibration_plot(cal: dict, seeds: Sequence[int]) -> dict | None:
 def _samples(items, scores, seeds) -> list[dict]:
     """Four items across the first seed's range, with every seed's score: the numbers differ, the order
     holds (or not)."""
-    first = scores[seeds[0]]
+    first = scores[0]
     order = sorted(range(len(items)), key=lambda i: first[i])
     picks = [order[int(q * (len(order) - 1))] for q in (0.05, 0.35, 0.65, 0.95)]
-    return [{"label": "scores: " + ", ".join(f"seed {s} {scores[s][i]:+.2f}" for s in seeds),
+    return [{"label": "scores: " + ", ".join(f"seed {seed} {s[i]:+.2f}" for seed, s in zip(seeds, scores)),
              "prompt": items[i][0], "reply": items[i][1]} for i in picks]
 
 
