@@ -74,6 +74,9 @@ class OverOptView(QWidget):
         self.legend = QLabel(wordWrap=True, textFormat=Qt.RichText)
         self.note = QLabel(wordWrap=True, textFormat=Qt.RichText)
         self.note.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        font = self.note.font()
+        font.setPointSizeF(font.pointSizeF() * 0.9)
+        self.note.setFont(font)
         layout.addWidget(self.title)
         layout.addWidget(self.legend)
         self.chart_holder = QVBoxLayout()
@@ -90,16 +93,15 @@ class OverOptView(QWidget):
         series = self.data["series"]
         seeds = self.data.get("seeds", [])
         self.title.setText(
-            f"<b>Over-optimisation (Gao et al. 2022), measured:</b> PPO at {len(series['by_beta'])} values of beta, "
-            f"{len(seeds)} seeds each, {series.get('steps', '?')} steps, from the shipped SFT and reward models. "
-            "As beta falls the policy moves further from SFT; the reward model's score (proxy) keeps rising, "
-            "the rater's (gold) does not follow it.")
+            f"<b>Over-optimisation, measured:</b> PPO at {len(series['by_beta'])} values of beta, {len(seeds)} seeds "
+            f"each ({series.get('steps', '?')} steps, shipped SFT and reward models). Gao et al. 2022: as KL grows the "
+            "proxy score rises while the true (gold) score rises, peaks and falls. Dotted: SFT's gold score.")
         swatch = lambda key: f"<span style='color:{COLOURS[key]}; font-size:16px'>&#9644;</span>"  # noqa: E731
         self.legend.setText("&nbsp;&nbsp; ".join(f"{swatch(k)}&nbsp;{NAMES[k]}" for k in COLOURS)
                             + "&nbsp;&nbsp; <i>line: mean over seeds · band and bars: range over seeds</i>")
         runs = series.get("beta0_runs", [])
-        did = ", ".join(f"seed {r['seed']}: {r['kind']} (stock phrase in {r['stock_phrase']:.0%} of replies, "
-                        f"{r['same_opening']:.0%} open alike)" for r in runs)
+        did = "; ".join(f"seed {r['seed']}: {r['kind']} (stock phrase {r['stock_phrase']:.0%}, "
+                        f"same opening {r['same_opening']:.0%})" for r in runs)
         parts = [f"<b>beta = 0:</b> {html.escape(did)}." if did else "",
                  html.escape(self.data.get("verdict", ""))]
         self.note.setText(" ".join(p for p in parts if p))
@@ -117,7 +119,7 @@ class OverOptView(QWidget):
         import pyqtgraph as pg
 
         self.plot_widget = pg.PlotWidget()
-        self.plot_widget.setMinimumHeight(220)
+        self.plot_widget.setMinimumHeight(160)
         plot = self.plot_widget.getPlotItem()
         plot.setMenuEnabled(False)
         plot.hideButtons()
@@ -146,6 +148,11 @@ class OverOptView(QWidget):
             text.setPos(p["x"], max(p["proxy"], p["gold"]))
             plot.addItem(text)
             self.labels.append(text)
+        # Room above the highest point for its label, and beside the outermost range bars.
+        ys = [p[f"{k}_{end}"] for p in self.points for k in COLOURS for end in ("min", "max")]
+        low, high = min(ys), max(ys)
+        plot.setYRange(low, high + 0.15 * ((high - low) or 1.0), padding=0.04)
+        plot.setXRange(min(p["x_min"] for p in self.points), max(p["x_max"] for p in self.points), padding=0.05)
         plot.addItem(pg.InfiniteLine(self.points[0]["gold"], angle=0,
                                      pen=pg.mkPen((128, 128, 128, 140), style=Qt.DotLine)))
         self.chart_holder.addWidget(self.plot_widget, 1)

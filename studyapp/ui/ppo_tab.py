@@ -22,7 +22,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSlider,
-    QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from studyapp.lab import runs as R
@@ -134,6 +134,8 @@ class PPOTab(QWidget):
         self.views = QTabWidget(documentMode=True)
         self.views.addTab(self.curves, "Training curves")
         self.views.addTab(self.overopt, "Over-optimisation: the beta sweep")
+        self.views.currentChanged.connect(self._view_changed)
+        self._view_changed(self.views.currentIndex())
         self.samples = SamplesView()
         right = QSplitter(Qt.Vertical)
         right.addWidget(self.views)
@@ -151,6 +153,13 @@ class PPOTab(QWidget):
         layout.addWidget(split, 1)
         self._smoothing_changed(self.smooth_slider.value())
         self._show_reward_dir()
+
+    def _view_changed(self, index: int) -> None:
+        """Only the view on show claims room: a hidden page's minimum height (the charts' captions
+        wrap while the window is narrow) would otherwise push the replies table off a small screen."""
+        for i in range(self.views.count()):
+            policy = QSizePolicy.Preferred if i == index else QSizePolicy.Ignored
+            self.views.widget(i).setSizePolicy(policy, policy)
 
     # ---- the run list ---------------------------------------------------------------------
     def _load_runs(self) -> None:

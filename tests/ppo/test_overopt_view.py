@@ -74,3 +74,31 @@ def test_the_ppo_tab_opens_the_sweep_by_link(qtbot, make_window, models_dir):
     assert tab.views.currentWidget() is tab.overopt
     qtbot.waitUntil(lambda: tab.overopt.plot_widget is not None, timeout=10_000)
     assert len(tab.overopt.drawn("gold")[0]) == 1 + len(BETAS)
+
+
+def test_chart_captions_give_back_their_height_when_the_window_widens(qtbot):
+    from studyapp.ui.curves import CurveGrid
+
+    grid = CurveGrid()
+    qtbot.addWidget(grid)
+    grid.resize(420, 700)          # narrow: each caption wraps onto many lines
+    grid.show()
+    caption = grid.charts[0].caption
+    qtbot.waitUntil(lambda: caption.minimumHeight() > 0, timeout=10_000)
+    narrow = caption.minimumHeight()
+    grid.resize(1300, 700)
+    qtbot.waitUntil(lambda: 0 < caption.minimumHeight() < narrow, timeout=10_000)
+
+
+def test_only_the_view_on_show_claims_room(qtbot, make_window, models_dir):
+    write_sweep(models_dir)
+    tab = PPOTab(make_window())
+    qtbot.addWidget(tab)
+    tab.resize(1300, 700)
+    tab.show()
+    tab.open_link({"view": "overopt"})
+    qtbot.waitUntil(lambda: tab.overopt.plot_widget is not None, timeout=10_000)
+    # the hidden charts' height does not push the replies table off the screen
+    assert tab.views.minimumSizeHint().height() < tab.curves.minimumSizeHint().height()
+    tab.open_link({"view": "curves"})
+    assert tab.views.currentWidget() is tab.curves
