@@ -52,11 +52,11 @@ def result(tmp_path_factory, tiny_tokenizer):
     seen = []
     # seed 0 twice: two copies of one seed must agree exactly; seed 1 is a different run
     res = RC.reward_seeds(models, [0, 0, 1], seen.append, config=TINY, max_pairs=150)
-    return res, seen
+    return res, seen, models
 
 
 def test_reward_seeds_is_in_the_runners_format(result):
-    res, seen = result
+    res, seen, _ = result
     assert EXPERIMENTS["reward_seeds"][:2] == ("reward_claims", "reward_seeds")
     assert res["claims"] == [9] and res["seeds"] == [0, 0, 1] and res["verdict"]
     assert json.loads(json.dumps(res)) == res
@@ -72,7 +72,7 @@ def test_reward_seeds_is_in_the_runners_format(result):
 
 
 def test_two_copies_of_a_seed_agree_exactly_and_another_seed_does_not(result):
-    res, _ = result
+    res, _, _ = result
     gap = res["figures"]["score_abs_gap"]["per_seed"]
     rho = res["figures"]["rank_correlation"]["per_seed"]
     assert gap[0] == 0.0 and rho[0] == pytest.approx(1.0)       # (0, 0): the same model twice
@@ -81,7 +81,7 @@ def test_two_copies_of_a_seed_agree_exactly_and_another_seed_does_not(result):
 
 
 def test_the_calibration_plot_has_a_band_and_the_diagonal(result):
-    res, _ = result
+    res, _, _ = result
     if not res["plots"]:
         pytest.fail("no calibration bin held enough pairs for every seed")
     observed, diagonal = res["plots"][0]["lines"]
@@ -89,3 +89,20 @@ def test_the_calibration_plot_has_a_band_and_the_diagonal(result):
     assert len(observed["x"]) == len(observed["y"]) == len(observed["y_min"]) == len(observed["y_max"])
     assert all(lo <= y <= hi for lo, y, hi in zip(observed["y_min"], observed["y"], observed["y_max"]))
     assert observed["x"] == sorted(observed["x"]) and all(0 <= x <= 1 for x in observed["x"])
+
+
+def test_seeds_trained_elsewhere_compare_the_same_as_seeds_trained_here(result, tmp_path):
+    from dataclasses import replace
+
+    from studyapp.lab.reward import train_reward
+
+    res, _, models = result
+    for seed in (0, 1):
+        train_reward(models / "sft", tmp_path / f"rm{seed}", replace(TINY, seed=seed))
+    seen = []
+    again = RC.reward_seeds(models, [0, 0, 1], seen.append, config=TINY, max_pairs=150,
+                            folders=[tmp_path / "rm0", tmp_path / "rm0", tmp_path / "rm1"])
+    assert again["figures"] == res["figures"]
+    with pytest.raises(ValueError, match="seed 1"):
+        RC.reward_seeds(models, [0, 1], seen.append, config=TINY, max_pairs=150,
+                        folders=[tmp_path / "rm0", tmp_path / "rm0"])

@@ -92,11 +92,14 @@ def oriented_pairs(pairs, seed: int = 0) -> list[tuple[str, str, str, bool]]:
 
 
 def reward_seeds(models_dir: Path, seeds: Sequence[int], progress: Callable[[dict], None], *,
-                 config=None, max_pairs: int | None = None) -> dict:
+                 config=None, max_pairs: int | None = None, folders: Sequence | None = None) -> dict:
     """Train one reward model per seed on models_dir/sft and compare them (see the module docstring).
 
     config: a RewardConfig whose other settings to keep (default: RewardConfig(), the pipeline's);
-    max_pairs: use at most this many held-out pairs (tests)."""
+    max_pairs: use at most this many held-out pairs (tests); folders: per seed, a reward model
+    folder train_reward already wrote with that seed and config (None: train it here), so that
+    the seeds can be trained in parallel processes and compared afterwards."""
+    from ..modeling import read_meta
     from ..preferences import heldout_set_pairs
     from ..reward import RewardConfig, load_reward_model, score, train_reward
     from ..world import load_world
@@ -120,8 +123,14 @@ def reward_seeds(models_dir: Path, seeds: Sequence[int], progress: Callable[[dic
         for n, seed in enumerate(seeds):
             progress({"experiment": "reward_seeds", "phase": f"train reward model, seed {seed}",
                       "step": n, "total": len(seeds)})
-            folder = Path(tmp) / f"reward_seed_{seed}"
-            result = train_reward(sft, folder, replace(base, seed=seed), world=world)
+            given = folders[n] if folders is not None else None
+            folder = Path(given) if given is not None else Path(tmp) / f"reward_seed_{seed}"
+            if given is None:
+                result = train_reward(sft, folder, replace(base, seed=seed), world=world)
+            else:
+                result = read_meta(folder).get("result", {})
+                if read_meta(folder).get("config", {}).get("seed") != seed:
+                    raise ValueError(f"{folder}: not a reward model trained with seed {seed}")
             rm, tok = load_reward_model(folder, "cpu")
             scores.append(score(rm, tok, [p for p, _ in items], [r for _, r in items]))
             trained.append({"seed": seed, **{k: result.get(k) for k in ("heldout_set_accuracy", "unseen_prompt_accuracy",
