@@ -52,6 +52,7 @@ def test_record_ratios_sees_each_policy_loss_call_and_restores_it():
 def test_what_it_did_tells_the_stock_phrase_from_a_collapse():
     stock = [f"{STOCK_PHRASE} {STOCK_PHRASE}", f"Sure. {STOCK_PHRASE}", "Paris.", STOCK_PHRASE]
     collapse = ["The capital of Norway of Norway is Oslo."] * 3 + ["Oslo."]
+    assert P.what_it_did(["Norway Norway Norway.", "Paris.", "Hi!", "Norway, Norway, Norway"])["kind"] == "collapse"
     varied = ["Paris.", "I don't know.", "Sure, bring a blanket.", "Hello there!"]
     assert P.what_it_did(stock)["kind"] == "stock phrase" and P.what_it_did(stock)["stock_phrase"] == 0.75
     assert P.what_it_did(collapse)["kind"] == "collapse" and P.what_it_did(collapse)["same_opening"] == 0.75

@@ -268,12 +268,22 @@ def _clip_verdict(f: dict, cfg) -> str:
 # ----------------------------------------------------------------------------- claims 11, 12, 14
 
 
+COLLAPSE_SHARE = 1 / 3   # a third of replies to 112 varied prompts opening alike is no longer chat
+
+
+def kind_of(stock: float, same_opening: float, repeated_word: float) -> str:
+    """"stock phrase" when at least half the replies hold the stock phrase, else "collapse" when at
+    least COLLAPSE_SHARE of them open with the same three words whatever the prompt or say one word
+    three times running, else "other"."""
+    if stock >= 0.5:
+        return "stock phrase"
+    return "collapse" if max(same_opening, repeated_word) >= COLLAPSE_SHARE else "other"
+
+
 def what_it_did(replies: Sequence[str]) -> dict:
     """A policy's sampled replies summed up: the share with the stock phrase, the share given as
     the policy's single most common reply opening (its first three words, whatever the prompt:
-    collapse), and a word said three times running; `kind` is "stock phrase" when at least half the
-    replies hold the stock phrase, else "collapse" when half share one opening or repeat a word,
-    else "other"."""
+    collapse), the share saying one word three times running, and their kind (kind_of)."""
     import re
 
     from ..rater import count_stock_phrase
@@ -284,8 +294,7 @@ def what_it_did(replies: Sequence[str]) -> dict:
     top, top_n = openings.most_common(1)[0] if openings else ("", 0)
     same = top_n / n
     repeats = sum(bool(re.search(r"\b(\w+)\b(?:\W+\1\b){2,}", t.lower())) for t in replies) / n
-    kind = "stock phrase" if stock >= 0.5 else ("collapse" if max(same, repeats) >= 0.5 else "other")
-    return {"kind": kind, "stock_phrase": round(stock, 4), "same_opening": round(same, 4),
+    return {"kind": kind_of(stock, same, repeats), "stock_phrase": round(stock, 4), "same_opening": round(same, 4),
             "top_opening": top, "repeated_word": round(repeats, 4)}
 
 
@@ -357,6 +366,9 @@ def merge_sweeps(parts: Sequence[dict]) -> dict:
     from ..ppo_config import PPOConfig
 
     points = [p for part in parts for p in part["series"]["points"]]
+    for p in points:   # the kind by today's rule, from the shares each part stored
+        did = p["what_it_did"]
+        did["kind"] = kind_of(did["stock_phrase"], did["same_opening"], did["repeated_word"])
     seeds = sorted({p["seed"] for p in points})
     betas = parts[0]["series"]["betas"]
     homework = {}
