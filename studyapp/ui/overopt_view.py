@@ -91,9 +91,10 @@ class OverOptView(QWidget):
 
     def _fill_texts(self) -> None:
         series = self.data["series"]
-        seeds = self.data.get("seeds", [])
+        counts = [sum(v is not None for v in r["gold"]["per_seed"]) for r in series["by_beta"]]
+        seeds = f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}-{max(counts)}"
         self.title.setText(
-            f"<b>Over-optimisation, measured:</b> PPO at {len(series['by_beta'])} values of beta, {len(seeds)} seeds "
+            f"<b>Over-optimisation, measured:</b> PPO at {len(series['by_beta'])} values of beta, {seeds} seeds "
             f"each ({series.get('steps', '?')} steps, shipped SFT and reward models). Gao et al. 2022: as KL grows the "
             "proxy score rises while the true (gold) score rises, peaks and falls. Dotted: SFT's gold score.")
         swatch = lambda key: f"<span style='color:{COLOURS[key]}; font-size:16px'>&#9644;</span>"  # noqa: E731
@@ -143,11 +144,16 @@ class OverOptView(QWidget):
                              symbolSize=8, symbolBrush=colour, symbolPen=pg.mkPen(colour))
             self.items[key] = line
         self.labels = []
-        for p in self.points:   # each point named once, above the higher of its two scores
-            text = pg.TextItem(p["label"], anchor=(0.5, 1.2))
-            text.setPos(p["x"], max(p["proxy"], p["gold"]))
+        span = (max(xs) - min(xs)) or 1.0
+        last_above = None
+        for p in self.points:   # each point named once, above its higher score or, when the previous
+            # label sits close by above, below its lower score
+            below = last_above is not None and abs(p["x"] - last_above) < 0.06 * span
+            text = pg.TextItem(p["label"], anchor=(0.5, -0.2) if below else (0.5, 1.2))
+            text.setPos(p["x"], min(p["proxy"], p["gold"]) if below else max(p["proxy"], p["gold"]))
             plot.addItem(text)
             self.labels.append(text)
+            last_above = None if below else p["x"]
         # Room above the highest point for its label, and beside the outermost range bars.
         ys = [p[f"{k}_{end}"] for p in self.points for k in COLOURS for end in ("min", "max")]
         low, high = min(ys), max(ys)

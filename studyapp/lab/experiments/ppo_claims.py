@@ -404,7 +404,8 @@ def _sweep_result(points, sft_point, homework, betas, seeds, base) -> dict:
     top = max(betas)
     if zero and top > 0:
         figures["gold_drop_beta_0_vs_top"] = over_seeds(
-            [next(q["gold"] for q in points if q["beta"] == top and q["seed"] == p["seed"]) - p["gold"] for p in zero])
+            [next((q["gold"] - p["gold"] for q in points if q["beta"] == top and q["seed"] == p["seed"]), None)
+             for p in zero])
 
     origin = {k: sft_point[k] for k in ("sqrt_kl", "proxy", "gold")}
     x = [origin["sqrt_kl"]] + [r["sqrt_kl"]["mean"] for r in by_beta]
