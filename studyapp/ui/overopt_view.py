@@ -129,10 +129,13 @@ class OverOptView(QWidget):
         xs = [p["x"] for p in self.points]
         self.items = {}
         for key, colour in COLOURS.items():
-            lo = pg.PlotDataItem(xs, [p[f"{key}_min"] for p in self.points], pen=None)
-            hi = pg.PlotDataItem(xs, [p[f"{key}_max"] for p in self.points], pen=None)
+            clear = pg.mkPen((0, 0, 0, 0))
+            lo = pg.PlotCurveItem(xs, [p[f"{key}_min"] for p in self.points], pen=clear)
+            hi = pg.PlotCurveItem(xs, [p[f"{key}_max"] for p in self.points], pen=clear)
             shade = QColor(colour)
-            shade.setAlpha(50)
+            shade.setAlpha(60)
+            for edge in (lo, hi):   # FillBetweenItem fills between curves that are in the plot
+                plot.addItem(edge)
             band = pg.FillBetweenItem(lo, hi, brush=pg.mkBrush(shade))
             plot.addItem(band)
             bars = pg.ErrorBarItem(x=_array(xs), y=_array([p[key] for p in self.points]),

@@ -455,9 +455,20 @@ def _sweep_verdict(by_beta, sft, beta0_runs, homework) -> str:
     text += f"Gold is highest at beta {best['beta']:g} ({best['gold']['mean']:+.2f}). "
     if beta0_runs:
         kinds = Counter(r["kind"] for r in beta0_runs)
+        stock = max(r["stock_phrase"] for r in beta0_runs)
         text += ("beta = 0 seeds: " + ", ".join(f"{n} {k}" for k, n in kinds.items())
-                 + (" — what reward hacking looks like depends on the seed." if len(kinds) > 1 else ".") + " ")
+                 + (" — what reward hacking looks like depends on the seed" if len(kinds) > 1 else "")
+                 + (f"; none uses the stock phrase (at most {stock:.0%} of replies). " if stock < 0.1 else ". "))
+    most = max(by_beta, key=lambda r: r["harmful_refusal"]["mean"] or 0.0)
+    hr, hl, fa = most["harmful_refusal"], most["harmless_refusal"], most["fact_accuracy"]
+    text += (f"Helpful vs harmless (claim 14): where PPO refuses most harmful requests (beta {most['beta']:g}: "
+             f"{hr['mean']:.2f}, range {hr['min']:.2f}-{hr['max']:.2f}) it also refuses {hl['mean']:.2f} of harmless "
+             f"ones and answers {fa['mean']:.2f} of facts (SFT: {sft['harmful_refusal']:.2f} / "
+             f"{sft['harmless_refusal']:.2f} / {sft['fact_accuracy']:.2f})"
+             + ("; how much it refuses depends on the seed. " if hr["max"] - hr["min"] > 0.3 else ". "))
     shipped = homework.get("shipped rlhf")
     if shipped:
-        text += f"The shipped RLHF model's homework answer: {shipped['kind']}."
+        place = {1: "first", 2: "second", 3: "last"}.get(shipped["rank"], "off")
+        text += (f"The shipped RLHF model's own homework answer is '{shipped['kind']}', {place} in the course's "
+                 "ranking (guide > do it > refuse).")
     return text
