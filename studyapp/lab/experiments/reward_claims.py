@@ -201,17 +201,18 @@ def _samples(items, scores, seeds) -> list[dict]:
 
 
 def _verdict(f: dict) -> str:
-    rho, gap, ece = f["rank_correlation"], f["score_abs_gap"], f["calibration_ece"]
-    agree = "agree" if rho["min"] >= 0.8 else ("mostly agree" if rho["min"] >= 0.6 else "disagree")
-    text = (f"The reward seeds give the same reply scores differing by {gap['mean']:.2f} on average "
-            f"(range {gap['min']:.2f}-{gap['max']:.2f}; each model's scores have spread 1), while their rankings "
-            f"{agree}: Spearman {rho['mean']:.2f} (range {rho['min']:.2f}-{rho['max']:.2f}). ")
+    rho, gap, ece, same = f["rank_correlation"], f["score_abs_gap"], f["calibration_ece"], f["same_order_share"]
+    agree = ("agree" if rho["min"] >= 0.8 else "mostly agree" if rho["min"] >= 0.6 else
+             "do not agree well, unlike what the course says")
+    text = (f"Each seed (its own sampled preference data, split and training order) scores the same held-out "
+            f"reply differently by {gap['mean']:.2f} on average (range {gap['min']:.2f}-{gap['max']:.2f}; each "
+            f"model's scores have spread 1), and their rankings {agree}: Spearman {rho['mean']:.2f} (range "
+            f"{rho['min']:.2f}-{rho['max']:.2f}), the same order for {same['mean']:.0%} of held-out pairs. ")
     if ece["mean"] is not None:
-        text += (f"sigmoid(r(A) - r(B)) is off the rater's observed win rate by {ece['mean']:.2f} on average "
-                 f"(ECE, range {ece['min']:.2f}-{ece['max']:.2f})")
-        text += ("; the probabilities are roughly calibrated." if ece["max"] <= 0.1 else
-                 "; the probabilities are not calibrated on these held-out pairs (the scores are rescaled to "
-                 "spread 1 after training, and these prompts are unlike the training ones).")
+        text += (f"sigmoid(r(A) - r(B)) is off the rater's observed win rate by {ece['mean']:.2f} on average (ECE, "
+                 f"range {ece['min']:.2f}-{ece['max']:.2f}): "
+                 + ("roughly calibrated" if ece["mean"] <= 0.1 else "not calibrated")
+                 + (", depending on the seed." if ece["max"] - ece["min"] > 0.05 else "."))
     if rho["max"] - rho["min"] > 0.15:
         text += " How well two seeds agree depends on the seeds."
     return text
