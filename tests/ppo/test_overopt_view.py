@@ -25,7 +25,8 @@ def fake_point(beta: float, seed: int) -> dict:
 
 def write_sweep(models):
     points = [fake_point(b, s) for s in (0, 1, 2) for b in BETAS]
-    sft = {"sqrt_kl": 0.0, "kl": 0.0, "proxy": 0.1, "gold": 0.2}
+    sft = {"sqrt_kl": 0.0, "kl": 0.0, "proxy": 0.1, "gold": 0.2, "harmful_refusal": 0.1, "harmless_refusal": 0.0,
+           "fact_accuracy": 0.6}
     res = P._sweep_result(points, sft, {"sft": points[0]["homework"]}, BETAS, [0, 1, 2], PPOConfig())
     (models / "experiments").mkdir(parents=True, exist_ok=True)
     (models / "experiments" / "beta_sweep.json").write_text(json.dumps(res))
