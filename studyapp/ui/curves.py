@@ -68,9 +68,13 @@ class Chart(QFrame):
         margins = self.layout().contentsMargins()
         width = self.contentsRect().width() - margins.left() - margins.right()
         for label in (self.title, self.caption):
+            # QLabel.heightForWidth never answers less than the label's minimum height: without the
+            # reset, a minimum set while the window was still narrow (at start) stayed for good and
+            # pushed the replies table off a 1366x768 screen.
+            old = label.minimumHeight()
+            label.setMinimumHeight(0)
             needed = label.heightForWidth(width)
-            if needed > 0 and label.minimumHeight() != needed:
-                label.setMinimumHeight(needed)
+            label.setMinimumHeight(needed if needed > 0 else old)
 
     def set_empty_text(self, text: str) -> None:
         self.empty.setText(text)

@@ -9,7 +9,9 @@ settings box and the replies table are in studyapp.ui.ppo_controls).
 Training runs through the one worker helper (exclusive="training": a second run anywhere in the app
 gets a Busy message); every step is appended to a Run (studyapp.lab.runs) and written to the
 profile (studyapp.store.labruns) on the GUI thread, and the charts redraw from a timer.
-Links: studyapp://ppo?preset=default|beta0, studyapp://ppo?reward=FOLDER, studyapp://ppo?run=ID.
+The second view of the middle pane is the shipped beta sweep's over-optimisation curve
+(studyapp.ui.overopt_view). Links: studyapp://ppo?preset=default|beta0, studyapp://ppo?reward=FOLDER,
+studyapp://ppo?run=ID, studyapp://ppo?view=overopt|curves.
 """
 from __future__ import annotations
 
@@ -20,13 +22,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSlider,
-    QSplitter, QVBoxLayout, QWidget,
+    QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from studyapp.lab import runs as R
 from studyapp.store.labruns import LabRuns
 from studyapp.ui import worker
 from studyapp.ui.curves import CurveGrid
+from studyapp.ui.overopt_view import OverOptView
 from studyapp.ui.ppo_controls import SamplesView, SettingsBox, fmt
 
 INTRO = ("<b>PPO: the third stage of RLHF.</b> The SFT model writes replies, the reward model scores "
@@ -126,9 +129,16 @@ class PPOTab(QWidget):
         side_widget.setMaximumWidth(360)
 
         self.curves = CurveGrid()
+        # The beta sweep's over-optimisation curve (claims 11-12), beside the live charts.
+        self.overopt = OverOptView(self.models)
+        self.views = QTabWidget(documentMode=True)
+        self.views.addTab(self.curves, "Training curves")
+        self.views.addTab(self.overopt, "Over-optimisation: the beta sweep")
+        self.views.currentChanged.connect(self._view_changed)
+        self._view_changed(self.views.currentIndex())
         self.samples = SamplesView()
         right = QSplitter(Qt.Vertical)
-        right.addWidget(self.curves)
+        right.addWidget(self.views)
         right.addWidget(self.samples)
         right.setStretchFactor(0, 4)
         right.setStretchFactor(1, 1)
@@ -143,6 +153,13 @@ class PPOTab(QWidget):
         layout.addWidget(split, 1)
         self._smoothing_changed(self.smooth_slider.value())
         self._show_reward_dir()
+
+    def _view_changed(self, index: int) -> None:
+        """Only the view on show claims room: a hidden page's minimum height (the charts' captions
+        wrap while the window is narrow) would otherwise push the replies table off a small screen."""
+        for i in range(self.views.count()):
+            policy = QSizePolicy.Preferred if i == index else QSizePolicy.Ignored
+            self.views.widget(i).setSizePolicy(policy, policy)
 
     # ---- the run list ---------------------------------------------------------------------
     def _load_runs(self) -> None:
@@ -426,6 +443,8 @@ class PPOTab(QWidget):
 
     # ---- links ----------------------------------------------------------------------------
     def open_link(self, params: dict, fragment: str = "") -> None:
+        if params.get("view") in ("overopt", "curves"):
+            self.views.setCurrentWidget(self.overopt if params["view"] == "overopt" else self.curves)
         preset = params.get("preset")
         if preset in R.PRESETS:
             self.settings.apply_preset(preset)
