@@ -75,8 +75,8 @@ CLAIMS: tuple[Claim, ...] = (
           "Parameter counts of the two models, and how well the smaller one ranks held-out pairs.",
           "studyapp://rlhf?stage=2", "Train the reward model", stages=("reward",)),
     Claim(9, "Bradley-Terry: P(A beats B) = sigmoid(r(A) - r(B)); a constant added to every reward changes nothing.",
-          "Only differences of rewards matter: reward models from different seeds give different scores but rank "
-          "replies alike, and the predicted P(A beats B) is checked against how often A won.",
+          "Reward models from three seeds: how far their scores and their rankings of the same replies differ, "
+          "and whether the predicted P(A beats B) matches how often A won.",
           "studyapp://rlhf?playground=1", "Shift the rewards in the playground", _RUN.format("reward_seeds"), ("reward",)),
     Claim(10, "PPO clipping limits how far one update moves the policy.",
           "PPO with clipping on and off where clipping binds: how far each update moves the policy.",

@@ -9,6 +9,8 @@ import pytest
 from tests.support import REPO
 
 LESSON = REPO / "resources" / "lessons" / "02-instruction-tuning.md"
+LESSON_03 = REPO / "resources" / "lessons" / "03-preferences-and-rewards.md"
+LESSON_04 = REPO / "resources" / "lessons" / "04-ppo-and-kl.md"
 QUIZ = REPO / "resources" / "quizzes" / "instruction-tuning.md"
 EXPERIMENTS = REPO / "models" / "experiments"
 
@@ -42,11 +44,22 @@ QUOTED = [
     (LESSON, "sft_new_facts", "held-out facts answered, reworded, added x10", "pct"),
     (LESSON, "sft_new_facts", "pretrain-only facts answered, reworded, added x0", "pct"),
     (LESSON, "sft_new_facts", "pretrain-only facts answered, reworded, added x10", "pct"),
+    (LESSON_03, "reward_seeds", "score_abs_gap", "num"),
+    (LESSON_03, "reward_seeds", "rank_correlation", "num"),
+    (LESSON_03, "reward_seeds", "calibration_ece", "num"),
+    (LESSON_04, "beta_sweep", "proxy_beta_0", "signed"),
+    (LESSON_04, "beta_sweep", "gold_beta_0.2", "signed"),
+    (LESSON_04, "beta_sweep", "gold_beta_0", "signed"),
+    (LESSON_04, "beta_sweep", "stock_phrase_share_beta_0", "pct"),
 ]
 
 
 def written(fig: dict, kind: str) -> str:
-    """"0.199 (0.197-0.200)" or "83% (78-89%)"; a figure every seed agrees on is written alone."""
+    """"0.199 (0.197-0.200)", "83% (78-89%)" or "+0.39 (+0.26 to +0.48)"; a figure every seed
+    agrees on is written alone."""
+    if kind == "signed":
+        mean, lo, hi = (f"{fig[k]:+.2f}" for k in ("mean", "min", "max"))
+        return mean if lo == hi else f"{mean} ({lo} to {hi})"
     if kind == "pct":
         mean, lo, hi = (round(100 * fig[k]) for k in ("mean", "min", "max"))
         return f"{mean}%" if lo == hi else f"{mean}% ({lo}-{hi}%)"
@@ -76,3 +89,8 @@ def test_the_lesson_quotes_no_other_relative_change():
     known = {f"{v[k]:.3f}" for v in result["figures"].values() for k in ("mean", "min", "max")}
     quoted = set(re.findall(r"\b0\.\d{3}\b", LESSON.read_text(encoding="utf-8")))
     assert quoted <= known, quoted - known
+
+
+def test_lesson_04_quotes_the_sft_point_of_the_shipped_sweep():
+    sft = json.loads((EXPERIMENTS / "beta_sweep.json").read_text())["series"]["sft"]
+    assert f"from {sft['proxy']:+.2f} for the SFT model" in squash(LESSON_04.read_text(encoding="utf-8"))
