@@ -155,7 +155,7 @@ class ModelColumn(QFrame):
         self._fit_caption()
 
     def _fit_caption(self) -> None:
-        # The tab's layout does not pass height-for-width down (see compare_controls.FitLayout), so
+        # The tab's layout does not pass height-for-width down (see wrapping.FillWindow), so
         # a caption wrapped to more lines than its two-line minimum was cut off on a narrow window
         # (150% scaling on a 1366x768 screen); asking for its whole height makes the tab scroll.
         lines = self.caption.fontMetrics().lineSpacing()

@@ -7,7 +7,7 @@ import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup, QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QRadioButton, QSpinBox, QVBoxLayout,
+    QButtonGroup, QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QRadioButton, QSpinBox,
     QWidget,
 )
 
@@ -24,17 +24,6 @@ MODE_TEXT = {
            "continued web pages during pretraining.",
 }
 
-
-class FitLayout(QVBoxLayout):
-    """The tab's layout, telling the window's scroll area to fit the tab to the window.
-
-    Word-wrapped labels make a layout height-for-width, and a scroll area gives such a widget its
-    *preferred* height for the width (~970 px here) and scrolls; this tab works at any height above
-    its minimum (the answers and the bars share what there is), so it should fill the window.
-    """
-
-    def hasHeightForWidth(self) -> bool:
-        return False
 
 
 class FormatChoice(QWidget):

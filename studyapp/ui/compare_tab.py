@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 from studyapp.lab import prompts as course_prompts
 from studyapp.ui import theme, worker
 from studyapp.ui.compare_column import SPECS, ModelColumn
-from studyapp.ui.compare_controls import CoverageNote, FitLayout, FormatChoice, SamplingControls
+from studyapp.ui.compare_controls import CoverageNote, FormatChoice, SamplingControls
+from studyapp.ui.wrapping import FillWindow
 from studyapp.ui.compare_jobs import load_model_job, stream_job
 from studyapp.ui.token_dist import TokenDistView
 
@@ -156,7 +157,7 @@ class CompareTab(QWidget):
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([300, 220])   # proportions; Qt scales them to the real height
 
-        layout = FitLayout(self)
+        layout = FillWindow(self)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.addLayout(prompt_row)
         layout.addLayout(pick_row)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from studyapp.lab import methods as M
 from studyapp.ui import worker
+from studyapp.ui.wrapping import FillWindow
 
 INTRO = ("<b>Beyond PPO.</b> Four ways to push the SFT model toward what the preferences reward, drawn on the "
          "same axes: how far the model moved from SFT (sqrt of the KL divergence) against the rater's score "
@@ -49,12 +50,6 @@ def _num(value, fmt: str = "{:+.2f}") -> str:
 def _pct(value) -> str:
     return _num(value, "{:.0%}")
 
-
-class _FillLayout(QVBoxLayout):
-    """Fill the visible area instead of growing to the wrapped labels' height (see ui/ppo_tab.py)."""
-
-    def hasHeightForWidth(self) -> bool:
-        return False
 
 
 class Knobs(QGroupBox):
@@ -272,7 +267,7 @@ class MethodsTab(QWidget):
         top = QHBoxLayout()
         top.addWidget(side_widget)
         top.addWidget(right, 1)
-        layout = _FillLayout(self)
+        layout = FillWindow(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(intro)
         layout.addWidget(self.notice)

@@ -31,6 +31,7 @@ from studyapp.ui import worker
 from studyapp.ui.curves import CurveGrid
 from studyapp.ui.overopt_view import OverOptView
 from studyapp.ui.ppo_controls import SamplesView, SettingsBox, fmt
+from studyapp.ui.wrapping import FillWindow
 
 INTRO = ("<b>PPO: the third stage of RLHF.</b> The SFT model writes replies, the reward model scores "
          "them, and PPO nudges the policy toward higher scores while a KL penalty (beta) keeps it close "
@@ -43,15 +44,6 @@ def _swatch(colour: str) -> QIcon:
     pixmap.fill(QColor(colour))
     return QIcon(pixmap)
 
-
-class _FillLayout(QVBoxLayout):
-    """The tab's outer layout. The main window holds each tab in a resizable QScrollArea, which
-    sizes a layout that has height-for-width (our word-wrapped captions) to heightForWidth(): the
-    charts' size hints then made the tab ~1,400 px tall and it scrolled. Saying "no" fills the
-    visible area instead; the labels inside still wrap."""
-
-    def hasHeightForWidth(self) -> bool:
-        return False
 
 
 class PPOTab(QWidget):
@@ -147,7 +139,7 @@ class PPOTab(QWidget):
         split.addWidget(side_widget)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
-        layout = _FillLayout(self)
+        layout = FillWindow(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(intro)
         layout.addWidget(split, 1)

@@ -35,6 +35,18 @@ def wrap_items(view: QListView) -> QListView:
     return view
 
 
+class FillWindow(QVBoxLayout):
+    """A tab's top layout that fills the window's visible area instead of growing to its wrapped
+    labels' height: the tab works at any height above its minimum (its charts, answers or tables
+    share what there is). The main window holds each tab in a resizable QScrollArea, which sizes a
+    height-for-width layout (word-wrapped captions) to heightForWidth(): the charts' size hints then
+    made the PPO tab ~1,400 px tall and it scrolled. Saying "no height-for-width" fills the visible
+    area instead; the labels inside still wrap. (FitToWindow below also keeps the minimum honest.)"""
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+
 class FitToWindow(QVBoxLayout):
     """A tab's top layout that asks the window's scroll area for the least height that shows it whole.
 
