@@ -198,3 +198,36 @@ def base_behaviour(model, tokenizer, world, ev, *, samples: int = SAMPLES_PER_PR
                          "n": len(items), "samples": [[items[i // n][0], replies[i]] for i in range(0, min(len(replies), 4 * n), n)]}
         out[name] = res
     return out
+
+
+# ----------------------------------------------------------------------------- weights (claim 4)
+
+
+def part_of(param_name: str) -> str:
+    """The part of a GPT-2 model a parameter belongs to: "embeddings" (token and position tables),
+    "block N" (1-based), or "final norm"."""
+    parts = param_name.split(".")
+    if "h" in parts[:-1]:
+        return f"block {int(parts[parts.index('h') + 1]) + 1}"
+    if "wte" in param_name or "wpe" in param_name:
+        return "embeddings"
+    return "final norm"
+
+
+def layer_change(base_model, sft_model) -> dict:
+    """Claim 4: relative weight change ||W_sft - W_base|| / ||W_base|| (Frobenius norms over each
+    part's parameters) for the embeddings, each block and the final norm, input side first."""
+    import torch
+
+    base = dict(base_model.named_parameters())
+    groups: dict[str, list[float]] = {}
+    with torch.no_grad():
+        for name, p in sft_model.named_parameters():
+            if name not in base:
+                continue
+            q = base[name]
+            sums = groups.setdefault(part_of(name), [0.0, 0.0])
+            sums[0] += float((p - q).pow(2).sum())
+            sums[1] += float(q.pow(2).sum())
+    order = ["embeddings"] + sorted([g for g in groups if g.startswith("block")], key=lambda g: int(g.split()[1])) + ["final norm"]
+    return {g: (groups[g][0] ** 0.5) / max(groups[g][1] ** 0.5, 1e-12) for g in order if g in groups}

@@ -51,31 +51,6 @@ def _get(d: dict, path: tuple):
 # ----------------------------------------------------------------------------- per-stage measurements
 
 
-def layer_change(base_model, sft_model) -> dict:
-    """Claim 4: ||W_sft - W_base|| / ||W_base|| for the embeddings, each block and the final norm."""
-    import torch
-
-    base = dict(base_model.named_parameters())
-    groups: dict[str, list[float]] = {}
-    with torch.no_grad():
-        for name, p in sft_model.named_parameters():
-            if name not in base:
-                continue
-            parts = name.split(".")
-            if ".h." in f".{name}":
-                group = f"block {int(parts[parts.index('h') + 1]) + 1}"
-            elif "wte" in name or "wpe" in name:
-                group = "embeddings"
-            else:
-                group = "final norm"
-            q = base[name]
-            groups.setdefault(group, [0.0, 0.0])
-            groups[group][0] += float((p - q).pow(2).sum())
-            groups[group][1] += float(q.pow(2).sum())
-    order = ["embeddings"] + sorted([g for g in groups if g.startswith("block")], key=lambda g: int(g.split()[1])) + ["final norm"]
-    return {g: (groups[g][0] ** 0.5) / max(groups[g][1] ** 0.5, 1e-12) for g in order if g in groups}
-
-
 def measure_base(folder: Path, world, samples: int = 8) -> dict:
     from . import evals
     from .generate import generate_batch, load_model
@@ -120,6 +95,7 @@ def measure_chat_model(folder: Path, world, name: str, samples: int = 8) -> dict
 
 def measure_sft_extra(base_dir: Path, sft_dir: Path, base: dict, sft: dict) -> dict:
     """Claims 3 and 4: data and learning-rate ratios, per-layer weight change."""
+    from . import evals
     from .generate import load_model
 
     out = {}
@@ -129,7 +105,7 @@ def measure_sft_extra(base_dir: Path, sft_dir: Path, base: dict, sft: dict) -> d
         out["lr_ratio"] = base["lr"] / sft["lr"]
     bm, _ = load_model(base_dir, "cpu")
     sm, _ = load_model(sft_dir, "cpu")
-    change = layer_change(bm, sm)
+    change = evals.layer_change(bm, sm)
     out["layer_change"] = change
     blocks = [v for k, v in change.items() if k.startswith("block")]
     out["later_layers_move_more"] = len(blocks) > 1 and blocks[-1] > blocks[0]
@@ -280,7 +256,13 @@ def claims_section(rep: dict) -> dict:
 
 
 def write_report(rep: dict, models_dir=None) -> None:
+    """Write report.json and report.md into models_dir, with the verdicts of the claims'
+    experiments found in models_dir/experiments (their figures stay in their own files)."""
     models = Path(models_dir or MODELS_DIR)
+    from .experiments import SUBDIR, load_results
+
+    rep["experiments"] = {name: {k: e.get(k) for k in ("title", "claims", "verdict", "seeds")}
+                          for name, e in load_results(models / SUBDIR).items()}
     for name, text in (("report.json", json.dumps(rep, indent=2, default=str)), ("report.md", render_markdown(rep))):
         tmp = models / f".{name}.tmp"
         tmp.write_text(text, encoding="utf-8")
@@ -344,6 +326,13 @@ def render_markdown(rep: dict) -> str:
         L += ["## Base vs SFT vs RLHF", "", "| model | " + " | ".join(cols) + " |", "|" + "---|" * (len(cols) + 1)]
         L += ["| " + row["model"] + " | " + " | ".join(_fmt(row.get(c)) if c in row else "" for c in cols) + " |" for row in rep["table"]]
         L += [""]
+    if rep.get("experiments"):
+        L += ["## The claims' experiments", "",
+              "Each over 3 seeds of the stage it studies; every figure in experiments/experiments.md "
+              "(`studyapp lab experiments`).", ""]
+        L += [f"- Claim{'s' if len(e.get('claims') or []) > 1 else ''} {', '.join(map(str, e.get('claims') or []))}, "
+              f"{e.get('title', name)}: {e.get('verdict', '')}"
+              for name, e in rep["experiments"].items()] + [""]
     L += ["## Targets", ""] + [f"- [{'x' if t['met'] else ' '}] {t['target']}: {_fmt(t['measured'])} (target {t['limit']})"
                                 for t in rep.get("targets", [])]
     if rep.get("training_seconds"):

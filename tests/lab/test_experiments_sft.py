@@ -101,7 +101,7 @@ def test_transplanting_every_part_restores_the_base_weights_and_one_part_only_th
     import torch
 
     from studyapp.lab.modeling import load_causal_lm
-    from studyapp.lab.report import layer_change
+    from studyapp.lab.evals import layer_change, part_of
 
     base, _ = load_causal_lm(models / "base", "cpu")
     sft, _ = load_causal_lm(models / "base", "cpu")
@@ -111,7 +111,7 @@ def test_transplanting_every_part_restores_the_base_weights_and_one_part_only_th
     S.transplant(sft, base, "block 1")
     change = layer_change(base, sft)
     assert change["block 1"] == 0 and change["block 2"] > 0 and change["embeddings"] > 0
-    assert set(change) == {S.part_of(n) for n, _ in sft.named_parameters()}
+    assert set(change) == {part_of(n) for n, _ in sft.named_parameters()}
     S.transplant(sft, base, None)
     assert all(v == 0 for v in layer_change(base, sft).values())
 

@@ -168,19 +168,11 @@ def sft_learning_rate(models_dir: Path, seeds: Sequence[int], progress: Callable
 # ----------------------------------------------------------------------------- claim 4
 
 
-def part_of(param_name: str) -> str:
-    """The part of a GPT-2 model a parameter belongs to, named as report.layer_change names it."""
-    parts = param_name.split(".")
-    if "h" in parts[:-1]:
-        return f"block {int(parts[parts.index('h') + 1]) + 1}"
-    if "wte" in param_name or "wpe" in param_name:
-        return "embeddings"
-    return "final norm"
-
-
 def transplant(sft_model, base_model, part: str | None) -> None:
     """Put the base's weights back into `part` of sft_model (None: every part), in place."""
     import torch
+
+    from ..evals import part_of
 
     base = dict(base_model.named_parameters())
     with torch.no_grad():
@@ -191,7 +183,7 @@ def transplant(sft_model, base_model, part: str | None) -> None:
 
 def weight_change(models_dir: Path, seeds: Sequence[int], progress: Callable) -> dict:
     from ..common import limit_threads
-    from ..report import layer_change
+    from ..evals import layer_change
 
     limit_threads()
     world, _ev = _world_and_heldout()
