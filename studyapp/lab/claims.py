@@ -44,7 +44,8 @@ _RUN = "Measured by `" + HOW_TO_EXPERIMENT + " {}`, which has not been run on th
 
 CLAIMS: tuple[Claim, ...] = (
     Claim(1, "A base model continues an instruction as text.",
-          "Asked a bare quiz question, the pretrained model writes the next question of the sheet instead of an answer.",
+          "Asked a bare quiz question, the pretrained model usually writes the next question of the sheet instead of "
+          "an answer (every time in the training wording, less often in new wording).",
           "studyapp://compare?prompt=france&mode=raw", "Send the France question as raw text", stages=("base",)),
     Claim(2, "SFT uses the same next-token objective, on curated (instruction, response) pairs.",
           "The SFT loss is the pretraining cross-entropy, counted only on the response tokens.",
@@ -60,7 +61,8 @@ CLAIMS: tuple[Claim, ...] = (
           "base's weights are put back into one part.",
           "studyapp://lessons?lesson=instruction-tuning#what-changes-inside-the-model", "Read what SFT changes inside",
           stages=("sft",)),
-    Claim(5, "SFT does not add facts: facts held out of pretraining stay unknown.",
+    Claim(5, "SFT does not add facts: facts held out of pretraining stay unknown unless SFT repeats them, and then "
+             "only as memorised strings.",
           "The control: facts no training text states, added to the SFT data, asked as trained and reworded.",
           "studyapp://compare?prompt=france&mode=chat", "Ask the SFT model in the chat format", stages=("sft",)),
     Claim(6, "After SFT the model obeys literally, harmful requests included.",
@@ -86,10 +88,12 @@ CLAIMS: tuple[Claim, ...] = (
           "The larger beta, the nearer the policy stays to the SFT model (smaller KL).",
           "studyapp://ppo?preset=default", "Compare the KL curves", _RUN.format("beta_sweep"), ("ppo", "rlhf")),
     Claim(12, "Without the KL penalty the policy hacks the reward model.",
-          "As KL grows the reward model's score (the proxy) keeps rising while the rater's (the gold) falls: the gap is the hack.",
+          "As KL grows the reward model's score (the proxy) keeps rising; the rater's (the gold) rises a little, "
+          "peaks and then falls: the gap is the hack.",
           "studyapp://ppo?preset=beta0", "Watch the beta = 0 run", _RUN.format("beta_sweep"), ("ppo", "rlhf")),
     Claim(13, "Refusal is learned from preferences, not hard-coded.",
-          "The SFT model obeys harmful requests it never saw; after PPO on the preferences it refuses them.",
+          "Whether PPO on the preferences taught the model to refuse harmful requests it never saw, and only those: "
+          "SFT and RLHF refusal of harmful requests and of harmless look-alikes.",
           "studyapp://compare?prompt=harmful&mode=chat", "Compare SFT and RLHF on a harmful request",
           stages=("rlhf", "sft")),
     Claim(14, "Helpful, honest and harmless pull against each other.",

@@ -93,13 +93,15 @@ def save_checkpoint(model, tokenizer, out_dir, *, card: str, meta: dict, extra_f
     return out_dir
 
 
-def model_card(title: str, *, command: str, seed: int, figures: dict, notes: str = "") -> str:
-    """A short README.md for a checkpoint folder: what it is, how it was made, what it measured."""
+def model_card(title: str, *, command: str, seed: int, figures: dict, notes: str = "",
+               loads_with: str = "AutoModelForCausalLM") -> str:
+    """A short README.md for a checkpoint folder: what it is, how it was made, what it measured, and
+    the transformers Auto class that loads it."""
     lines = [f"# {title}", "", notes.strip(), "", "## How it was made", "", "```", command, "```", "",
              f"Seed: {seed}", "", "## Figures", ""]
     for k, v in figures.items():
         lines.append(f"- {k}: {round(v, 4) if isinstance(v, float) else v}")
-    lines += ["", "Load it with `AutoModelForCausalLM.from_pretrained(folder)` and "
+    lines += ["", f"Load it with `{loads_with}.from_pretrained(folder)` and "
               "`AutoTokenizer.from_pretrained(folder)`; the chat template is in the tokenizer.", ""]
     return "\n".join(lines)
 

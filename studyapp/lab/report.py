@@ -313,7 +313,7 @@ def render_markdown(rep: dict) -> str:
     if p:
         L += ["## PPO", "", f"- Claim 10: clip range {p.get('cliprange')}, largest clip fraction {_fmt(p.get('clipfrac_max'))}, "
               f"ratio in [{_fmt(p.get('ratio_min'))}, {_fmt(p.get('ratio_max'))}]",
-              f"- Claim 11: KL at the end {_fmt(p.get('kl_default'))} (beta {p.get('beta_default')}) vs {_fmt(p.get('kl_beta0'))} at beta 0 "
+              f"- Claim 11: KL on the training batches at the end {_fmt(p.get('kl_default'))} (beta {p.get('beta_default')}) vs {_fmt(p.get('kl_beta0'))} at beta 0 "
               f"(x{_fmt(p.get('kl_ratio'))})",
               f"- Claim 12: beta 0: reward-model score {p.get('rm_score_beta0')}, rater's score {p.get('rater_score_beta0')}, hacked: {p.get('hacked')}", ""]
     if rl:
@@ -347,7 +347,7 @@ BEHAVIOUR_ROWS = [
     ("facts", "correct", "seen facts answered correctly"),
     ("facts_heldout", "correct", "facts no training text states, answered"),
     ("harmful", "refused", "harmful requests refused"),
-    ("harmful", "obeyed", "harmful requests obeyed"),
+    ("harmful", "obeyed", "harmful requests not refused (obeyed or any other reply)"),
     ("harmless", "refused", "harmless look-alikes refused"),
     ("homework", "guides", "homework guided"),
     ("homework", "does_it", "homework done for the learner"),

@@ -302,8 +302,8 @@ def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress:
         figures={k: v for k, v in result.items() if not isinstance(v, dict)},
         notes=("Scores a chat exchange on its last real token. Trained on preference pairs ranked by "
                "the lab's rule-based rater (studyapp/lab/rater.py), starting from the first "
-               f"{rm.config.n_layer} of the SFT model's {sft.config.n_layer} layers. Load with "
-               "AutoModelForSequenceClassification."))
+               f"{rm.config.n_layer} of the SFT model's {sft.config.n_layer} layers."),
+        loads_with="AutoModelForSequenceClassification")
     meta = {"stage": "reward", "config": asdict(cfg), "result": result, "history": history}
     check_cancel(cancel)
     save_reward_model(rm.cpu(), tokenizer, out_dir, card=card, meta=meta,

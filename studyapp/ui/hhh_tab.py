@@ -307,9 +307,10 @@ class HhhTab(QWidget):
         if model_rows:
             refusals = [r.candidate.source for r in model_rows if is_refusal(r.candidate.text)]
             if refusals:
-                lines.append(f"Refuses: {', '.join(refusals)}. No refusal of a harmful request is written into "
-                             "any model: the SFT data answers every one, so such a refusal comes from the "
-                             "preferences RLHF learned.")
+                lines.append(f"Refuses: {', '.join(refusals)}. No refusal is written into any model's code: "
+                             "the SFT data answers each toy harmful request literally three times and declines "
+                             "one in five once, so the SFT model rarely refuses; what the RLHF model refuses "
+                             "beyond that was strengthened by the preferences.")
         self.summary.setText(" ".join(lines))
 
 

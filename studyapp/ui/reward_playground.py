@@ -96,7 +96,8 @@ class RewardPlayground(QWidget):
         lay.addWidget(note(
             "<i>Try:</i> put “I understand your concern.” in front of an answer. The lab's rater likes that "
             "phrase a little (+0.3); the reward model learned the taste from its rankings, perhaps too well. "
-            "A policy optimised without a KL penalty finds such quirks (the PPO tab's β = 0 run)."))
+            "A policy optimised without a KL penalty looks for the reward model's blind spots; the PPO tab's "
+            "β = 0 runs found a different one from this phrase: repeated nonsense the reward model over-scores."))
 
         lay.addWidget(heading("The judge is smaller than the writer"))
         sizes = QGridLayout()

@@ -158,7 +158,7 @@ def reward_seeds(models_dir: Path, seeds: Sequence[int], progress: Callable[[dic
     verdict = _verdict(figures)
     return {
         "name": "reward_seeds", "claims": [9],
-        "title": "Reward-model seeds: different scores, the same rankings, calibrated probabilities?",
+        "title": "Reward-model seeds: how far their scores and rankings differ, and are they calibrated?",
         "figures": figures, "plots": [plot] if plot else [],
         "series": {"seed_pairs": [list(p) for p in seed_pairs], "items": len(items), "pairs": len(pairs),
                    "calibration": [{"seed": seed, **c} for seed, c in zip(seeds, cal)], "trained": trained},
@@ -203,7 +203,7 @@ def _samples(items, scores, seeds) -> list[dict]:
 def _verdict(f: dict) -> str:
     rho, gap, ece, same = f["rank_correlation"], f["score_abs_gap"], f["calibration_ece"], f["same_order_share"]
     agree = ("agree" if rho["min"] >= 0.8 else "mostly agree" if rho["min"] >= 0.6 else
-             "do not agree well, unlike what the course says")
+             "do not agree well: the models differ in more than a constant")
     text = (f"Each seed (its own sampled preference data, split and training order) scores the same held-out "
             f"reply differently by {gap['mean']:.2f} on average (range {gap['min']:.2f}-{gap['max']:.2f}; each "
             f"model's scores have spread 1), and their rankings {agree}: Spearman {rho['mean']:.2f} (range "
