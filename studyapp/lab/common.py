@@ -175,6 +175,40 @@ def write_run_log(out_dir, stage: str, rows: list[dict]) -> Path:
     return path
 
 
+class MetricSeries:
+    """A training loop's per-step metrics, written as JSONL while it runs (PPO, GRPO):
+
+        with MetricSeries(path) as log:
+            for step ...: log.add(metrics, samples)   # one line: metrics + samples
+        log.rows, log.last_samples                     # the metrics (without samples), the last samples
+
+    The lines go to <path>.tmp, which replaces `path` only when the loop ends without an error, so a
+    cancelled or failed run leaves the previous complete file (and no .tmp) behind."""
+
+    def __init__(self, path) -> None:
+        self.path = Path(path)
+        self.tmp = self.path.with_suffix(".jsonl.tmp")
+        self.rows: list[dict] = []
+        self.last_samples: list = []
+
+    def __enter__(self) -> "MetricSeries":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.tmp, "w", encoding="utf-8")
+        return self
+
+    def add(self, metrics: dict, samples: list) -> None:
+        self._file.write(json.dumps({**metrics, "samples": samples}) + "\n")
+        self.rows.append(metrics)
+        self.last_samples = samples
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self._file.close()
+        if exc_type is None:
+            self.tmp.replace(self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
 def under(root, path) -> Path:
     """path itself when absolute, else root / path: the lab's metric series are named relative to
     the models folder, so that a folder copied to another machine carries no build machine's path."""

@@ -25,7 +25,6 @@ score of the same replies (rater/score) and a few samples.
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 from dataclasses import asdict, dataclass
@@ -35,7 +34,7 @@ import torch
 
 from . import losses as L
 from .common import (ProgressFn, Timer, adamw, as_progress, check_cancel, check_finite, limit_threads, pick_device,
-                     seed_everything, LabError, portable, under)
+                     seed_everything, LabError, portable, under, MetricSeries)
 from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
 from .preferences import rlhf_prompts
 from .rater import Prompt, Rater
@@ -219,20 +218,15 @@ def train_grpo(sft_dir, out_dir, cfg: GRPOConfig | None = None, *, progress: Pro
     opt = adamw(lm.parameters(), lr=cfg.lr)
 
     series_path = _series_path(cfg, Path(out_dir))
-    series_path.parent.mkdir(parents=True, exist_ok=True)
-    series_tmp = series_path.with_suffix(".jsonl.tmp")
-    series, last_samples = [], []
-    with open(series_tmp, "w", encoding="utf-8") as series_file:
+    with MetricSeries(series_path) as log:
         for step in range(1, cfg.steps + 1):
             check_cancel(cancel)
             prompts = [rng.choice(pool) for _ in range(cfg.prompts_per_step)]
             metrics, samples = _grpo_step(lm, ref, tokenizer, rater, prompts, opt, cfg, stop, pad_id, gen, step, device)
             metrics.update(stage="grpo", step=step, total=cfg.steps)
-            series_file.write(json.dumps({**metrics, "samples": samples}) + "\n")
-            series.append(metrics)
-            last_samples = samples
+            log.add(metrics, samples)
             report({**metrics, "samples": samples})
-    series_tmp.replace(series_path)
+    series, last_samples = log.rows, log.last_samples
 
     check_cancel(cancel)
     lm.eval()

@@ -29,7 +29,6 @@ the small reward model over-rates (fragments of the refusal phrase, repeated) wi
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
@@ -42,7 +41,7 @@ from torch import nn
 from . import losses as L
 from . import hf
 from .common import (LabError, ProgressFn, Timer, adamw, as_progress, check_cancel, check_finite, limit_threads,
-                     pick_device, portable, seed_everything, under)
+                     pick_device, portable, seed_everything, under, MetricSeries)
 from .ppo_config import PPOConfig
 from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
 from .preferences import rlhf_prompts
@@ -160,10 +159,8 @@ def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, pro
     mb_size = max(1, cfg.batch_size // cfg.num_minibatches)
 
     series_path = _series_path(cfg, Path(out_dir))
-    series_path.parent.mkdir(parents=True, exist_ok=True)
-    series_tmp = series_path.with_suffix(".jsonl.tmp")
-    series, step_times, last_samples = [], [], []
-    with open(series_tmp, "w", encoding="utf-8") as series_file:
+    step_times = []
+    with MetricSeries(series_path) as log:
         for step in range(1, cfg.steps + 1):
             while pause is not None and pause.is_set():
                 check_cancel(cancel)
@@ -174,11 +171,9 @@ def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, pro
                                          gen, mb_size, step, device)
             step_times.append(time.perf_counter() - t0)
             metrics.update(stage="ppo", step=step, total=cfg.steps, seconds_per_step=step_times[-1])
-            series_file.write(json.dumps({**metrics, "samples": samples}) + "\n")
-            series.append(metrics)
-            last_samples = samples
+            log.add(metrics, samples)
             report({**metrics, "samples": samples})
-    series_tmp.replace(series_path)
+    series, last_samples = log.rows, log.last_samples
 
     check_cancel(cancel)
     lm.eval()
