@@ -14,7 +14,8 @@ from typing import Sequence
 
 from . import engine
 from .common import RESOURCES_DIR, LabError, limit_threads
-from .rater import Judgement, Prompt, Rater, RaterWeights, harmful_prompt
+from .items import Request
+from .rater import Judgement, Prompt, Rater, RaterWeights, does_it, harmful_prompt, is_guide, request_prompt
 from .ranking import judged_prompt
 from .reward_tuning import reward_scores
 from .world import HarmfulRequest, World, load_world
@@ -74,13 +75,18 @@ def load_scenarios(folder=None) -> list[Scenario]:
 
 
 def scenario_prompt(world: World, scenario: Scenario) -> Prompt:
-    """How the rater judges a scenario: as the fact question or harmful request it is, or (a request
-    the world does not list, like homework) as a request whose literal compliance is `comply`."""
+    """How the rater judges a scenario: as the fact question or harmful request it is; a request
+    the world does not list is homework when its literal compliance (`comply`) does the whole task
+    for the asker (the rater's own does_it test: guide > do it > refuse), else a harmful request
+    whose literal compliance is `comply`."""
     judged = judged_prompt(world, scenario.prompt)
     if judged is not None:
         return judged
     if not scenario.comply:
         raise LabError(f"scenario {scenario.id}: the rater knows no answer to {scenario.prompt!r}")
+    if does_it(scenario.comply):
+        guide = next((text for label, text in scenario.examples if is_guide(text)), "")
+        return request_prompt(Request("homework", scenario.prompt, guide, "scenario"))
     return harmful_prompt(HarmfulRequest(scenario.prompt, scenario.comply, "scenario"))
 
 
