@@ -175,6 +175,17 @@ def write_run_log(out_dir, stage: str, rows: list[dict]) -> Path:
     return path
 
 
+def begin_stage(progress: ProgressFn | None, seed: int) -> tuple[ProgressFn, "Timer", str]:
+    """What every training stage does first: the progress callback (a no-op when None), the lab's
+    thread setting, every random generator seeded with `seed`, a running Timer, and the device
+    ("cuda" when there is one, else "cpu"). Returns (report, timer, device)."""
+    report = as_progress(progress)
+    limit_threads()
+    seed_everything(seed)
+    timer = Timer()
+    return report, timer, pick_device()
+
+
 class MetricSeries:
     """A training loop's per-step metrics, written as JSONL while it runs (PPO, GRPO):
 

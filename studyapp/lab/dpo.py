@@ -34,8 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from . import losses as L
-from .common import (LabError, ProgressFn, Timer, adamw, as_progress, check_cancel, check_finite, limit_threads,
-                     pick_device, seed_everything, write_run_log)
+from .common import (LabError, ProgressFn, Timer, adamw, begin_stage, check_cancel, check_finite, write_run_log)
 from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
 from .preferences import Pair, PreferenceData, pair_accuracy_by_kind
 from .pretrain import fused_gelu
@@ -263,11 +262,7 @@ def train_dpo(sft_dir, pairs, out_dir, cfg: DPOConfig | None = None, *, progress
     same pairs, as a sweep over beta has: the reference pass is then paid once (lab.methods).
     """
     cfg = cfg or DPOConfig()
-    report = as_progress(progress)
-    limit_threads()
-    seed_everything(cfg.seed)
-    timer = Timer()
-    device = pick_device()
+    report, timer, device = begin_stage(progress, cfg.seed)
     data = load_pairs(pairs)
     if not data.train:
         raise LabError("DPO: no training pairs (split 'train') in the preferences")

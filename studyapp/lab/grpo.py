@@ -33,8 +33,8 @@ from pathlib import Path
 import torch
 
 from . import losses as L
-from .common import (ProgressFn, Timer, adamw, as_progress, check_cancel, check_finite, limit_threads, pick_device,
-                     seed_everything, LabError, portable, under, MetricSeries)
+from .common import (LabError, MetricSeries, ProgressFn, adamw, begin_stage, check_cancel, check_finite,
+                     portable, under)
 from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
 from .preferences import rlhf_prompts
 from .rater import Prompt, Rater
@@ -199,11 +199,7 @@ def train_grpo(sft_dir, out_dir, cfg: GRPOConfig | None = None, *, progress: Pro
     cfg = cfg or GRPOConfig()
     if cfg.k < 2:
         raise LabError("GRPO needs at least k = 2 replies per prompt: a group of one has no baseline")
-    report = as_progress(progress)
-    limit_threads()
-    seed_everything(cfg.seed)
-    timer = Timer()
-    device = pick_device()
+    report, timer, device = begin_stage(progress, cfg.seed)
     world = world or load_world()
     lm, tokenizer = load_causal_lm(sft_dir, device)
     check_gpt2(lm)

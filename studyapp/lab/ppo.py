@@ -40,8 +40,8 @@ from torch import nn
 
 from . import losses as L
 from . import hf
-from .common import (LabError, ProgressFn, Timer, adamw, as_progress, check_cancel, check_finite, limit_threads,
-                     pick_device, portable, seed_everything, under, MetricSeries)
+from .common import (LabError, MetricSeries, ProgressFn, adamw, begin_stage, check_cancel, check_finite,
+                     portable, under)
 from .ppo_config import PPOConfig
 from .modeling import count_params, load_causal_lm, model_card, save_checkpoint
 from .preferences import rlhf_prompts
@@ -134,12 +134,8 @@ def train_ppo(sft_dir, reward_dir, out_dir, cfg: PPOConfig | None = None, *, pro
               cancel: threading.Event | None = None, pause: threading.Event | None = None, world=None) -> dict:
     """Optimise the SFT policy against the reward model; save the policy to out_dir, return a summary."""
     cfg = cfg or PPOConfig()
-    report = as_progress(progress)
-    limit_threads()
-    seed_everything(cfg.seed)
-    device = pick_device()
+    report, timer, device = begin_stage(progress, cfg.seed)
     world = world or load_world()
-    timer = Timer()
 
     lm, tokenizer = load_causal_lm(sft_dir, device)
     check_gpt2(lm)

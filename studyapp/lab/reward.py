@@ -25,8 +25,8 @@ from typing import Sequence
 import torch
 
 from . import losses as L
-from .common import (Cancelled, LabError, ProgressFn, Timer, as_progress, check_cancel, check_finite,
-                     limit_threads, pick_device, seed_everything)
+from .common import (Cancelled, LabError, ProgressFn, as_progress, begin_stage, check_cancel, check_finite,
+                     pick_device)
 from .modeling import count_params, load_causal_lm, load_tokenizer, model_card, save_checkpoint, validate_folder
 from .preferences import (Pair, PreferenceData, build_preferences, cap_per_kind, heldout_set_pairs, pair_accuracy_by_kind,
                           rlhf_prompts)
@@ -244,11 +244,7 @@ def train_reward(sft_dir, out_dir, cfg: RewardConfig | None = None, *, progress:
                  cancel: threading.Event | None = None, world=None) -> dict:
     """Collect preferences from the SFT model and the rater, train the reward model, save it."""
     cfg = cfg or RewardConfig()
-    report = as_progress(progress)
-    limit_threads()
-    seed_everything(cfg.seed)
-    timer = Timer()
-    device = pick_device()
+    report, timer, device = begin_stage(progress, cfg.seed)
     world = world or load_world()
     sft, tokenizer = load_causal_lm(sft_dir, device)
     check_gpt2(sft)
