@@ -4,14 +4,17 @@
 # interfaces), and the time from launch to the first painted window, against the same start
 # from the installed (pip) app measured alongside. Run from the repository root:
 #     bash bench/frozen.sh
+# VENV names the virtual environment to build from and to time the installed app from (default
+# .venv), e.g. VENV=/tmp/buildvenv bash bench/frozen.sh; SKIP_INSTALL=1 skips the pip install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/pip install -q -e '.[build]'
+VENV=${VENV:-.venv}
+[ -n "${SKIP_INSTALL:-}" ] || "$VENV/bin/pip" install -q -e '.[build]'
 start=$(date +%s)
 rm -rf build dist
-.venv/bin/pyinstaller --noconfirm --log-level ERROR build.spec
+"$VENV/bin/pyinstaller" --noconfirm --log-level ERROR build.spec
 echo "build: $(( $(date +%s) - start )) s"
-echo "size: $(du -sh dist/studyapp | cut -f1)"
+echo "size: $(du -sh dist/studyapp | cut -f1) ($(du -sm dist/studyapp | cut -f1) MiB)"
 
 offline() { if unshare --net true 2>/dev/null; then unshare --net "$@"; else "$@"; fi; }
 export QT_QPA_PLATFORM=offscreen
@@ -32,6 +35,6 @@ first_window() {   # median of 5 launches, each on a fresh profile, timed by the
   done | sort -n | sed -n 3p
 }
 frozen=$(first_window dist/studyapp/studyapp)
-pip_app=$(first_window .venv/bin/studyapp)
+pip_app=$(first_window "$VENV/bin/studyapp")
 [ -n "$frozen" ] && [ -n "$pip_app" ] || { echo "FAILED: a launch did not start cleanly" >&2; exit 1; }
 echo "first full frame: frozen ${frozen} s, installed app ${pip_app} s, ratio $(echo "scale=2; $frozen / $pip_app" | bc)x (target: frozen < 1.5 s)"
