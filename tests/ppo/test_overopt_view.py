@@ -40,7 +40,7 @@ def test_the_curve_has_one_labelled_point_per_beta_and_starts_at_sft(qtbot, tmp_
     assert view.plot_widget is None          # nothing drawn before it is shown
     view.resize(900, 500)
     view.show()
-    qtbot.waitUntil(lambda: view.plot_widget is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: view.plot_widget is not None)
     x, gold = view.drawn("gold")
     _, proxy = view.drawn("proxy")
     by_beta = {r["beta"]: r for r in res["series"]["by_beta"]}
@@ -73,7 +73,7 @@ def test_the_ppo_tab_opens_the_sweep_by_link(qtbot, make_window, models_dir):
     assert tab.views.currentWidget() is tab.curves
     tab.open_link({"view": "overopt"})
     assert tab.views.currentWidget() is tab.overopt
-    qtbot.waitUntil(lambda: tab.overopt.plot_widget is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: tab.overopt.plot_widget is not None)
     assert len(tab.overopt.drawn("gold")[0]) == 1 + len(BETAS)
 
 
@@ -85,10 +85,10 @@ def test_chart_captions_give_back_their_height_when_the_window_widens(qtbot):
     grid.resize(420, 700)          # narrow: each caption wraps onto many lines
     grid.show()
     caption = grid.charts[0].caption
-    qtbot.waitUntil(lambda: caption.minimumHeight() > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: caption.minimumHeight() > 0)
     narrow = caption.minimumHeight()
     grid.resize(1300, 700)
-    qtbot.waitUntil(lambda: 0 < caption.minimumHeight() < narrow, timeout=10_000)
+    qtbot.waitUntil(lambda: 0 < caption.minimumHeight() < narrow)
 
 
 def test_only_the_view_on_show_claims_room(qtbot, make_window, models_dir):
@@ -98,7 +98,7 @@ def test_only_the_view_on_show_claims_room(qtbot, make_window, models_dir):
     tab.resize(1300, 700)
     tab.show()
     tab.open_link({"view": "overopt"})
-    qtbot.waitUntil(lambda: tab.overopt.plot_widget is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: tab.overopt.plot_widget is not None)
     # the hidden charts' height does not push the replies table off the screen
     assert tab.views.minimumSizeHint().height() < tab.curves.minimumSizeHint().height()
     tab.open_link({"view": "curves"})
