@@ -138,13 +138,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    import sys
+    from _common import run
 
-    try:
-        sys.exit(main())
-    except Exception as exc:  # any crash fails the bench
-        import traceback
-
-        traceback.print_exc()
-        print(f"bench FAILED: {exc!r}")
-        sys.exit(1)
+    run(main)

@@ -102,11 +102,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Exception as exc:  # any crash fails the bench
-        import traceback
+    from _common import run
 
-        traceback.print_exc()
-        print(f"bench FAILED: {exc!r}")
-        sys.exit(1)
+    run(main)
