@@ -44,7 +44,8 @@ def main() -> int:
     from studyapp.lab.best_of_n import best_of_n
     from studyapp.lab.common import limit_threads
     from studyapp.lab.modeling import load_causal_lm
-    from studyapp.lab.ppo import PPOConfig, train_ppo
+    from _common import ppo_step_times
+    from studyapp.lab.ppo import PPOConfig
     from studyapp.lab.preferences import heldout_set_prompts
     from studyapp.lab.rater import Rater
     from studyapp.lab.reward import load_reward_model
@@ -66,12 +67,8 @@ def main() -> int:
             if kept is not None and out.kept != kept:
                 raise RuntimeError("the same seed kept other replies in another run")
             kept = out.kept
-            times: list[float] = []
-            cfg = PPOConfig(steps=args.ppo_steps + 1, series_path=str(Path(tmp) / "ppo.jsonl"))
-            train_ppo(args.sft, args.reward, Path(tmp) / "ppo", cfg,
-                      progress=lambda m: times.append(m["seconds_per_step"]) if "seconds_per_step" in m
-                      and not m.get("done") else None)
-            ppo_steps += times[1:] or times
+            times = ppo_step_times(args.sft, args.reward, tmp, args.ppo_steps)
+            ppo_steps += times
             print(f"run {r + 1}: best-of-{args.n} {wall[-1]:.1f} s wall, {cpu[-1]:.1f} s CPU; PPO steps "
                   f"{', '.join(f'{t:.2f}' for t in times)} s; load {os.getloadavg()[0]:.1f}", flush=True)
 
@@ -82,8 +79,8 @@ def main() -> int:
           f"{args.repeats}: {w:.1f} s wall, {c:.1f} s CPU ({rows / c:.0f} replies per CPU second)")
     print(f"  KL {s['kl']:.3f} (sqrt {s['sqrt_kl']:.3f}); proxy {s['proxy']:.3f} (n = 1: {s['proxy_n1']:.3f}); "
           f"gold {s['gold']:.3f}")
-    print(f"PPO: median step {ppo_step:.3f} s over {len(ppo_steps)} steps ({cfg.batch_size} prompts x "
-          f"{cfg.max_new_tokens} tokens)")
+    print(f"PPO: median step {ppo_step:.3f} s over {len(ppo_steps)} steps ({PPOConfig().batch_size} prompts x "
+          f"{PPOConfig().max_new_tokens} tokens)")
     print(f"ratio: best-of-{args.n} = {w / ppo_step:.1f} PPO steps")
     print(f"target under {TARGET_S:.0f} s: CPU {c:.1f} s -> {'met' if c < TARGET_S else 'NOT met'}; wall {w:.1f} s "
           f"-> {'met' if w < TARGET_S else 'NOT met'} (load {os.getloadavg()[0]:.1f})")

@@ -48,7 +48,8 @@ def main() -> int:
     args = ap.parse_args()
 
     from studyapp.lab.dpo import DPOConfig, load_pairs, train_dpo
-    from studyapp.lab.ppo import PPOConfig, train_ppo
+    from _common import ppo_step_times
+    from studyapp.lab.ppo import PPOConfig
     from studyapp.lab.preferences import PreferenceData
 
     data = load_pairs(args.reward)
@@ -69,12 +70,8 @@ def main() -> int:
             wall.append(w1 - w0)
             cpu.append(c1 - c0)
             results.append(result)
-            times: list[float] = []
-            ppo_cfg = PPOConfig(steps=args.ppo_steps + 1, series_path=str(Path(tmp) / "ppo.jsonl"))
-            train_ppo(args.sft, args.reward, Path(tmp) / "ppo", ppo_cfg,
-                      progress=lambda m: times.append(m["seconds_per_step"]) if "seconds_per_step" in m
-                      and not m.get("done") else None)
-            ppo_steps += times[1:] or times
+            times = ppo_step_times(args.sft, args.reward, tmp, args.ppo_steps)
+            ppo_steps += times
             print(f"run {r + 1}: DPO {wall[-1]:.1f} s wall, {cpu[-1]:.1f} s CPU (reference "
                   f"{result['ref_seconds']:.1f} s, loop {result['train_seconds']:.1f} s, held-out "
                   f"{result['eval_seconds']:.1f} s); PPO steps {', '.join(f'{t:.2f}' for t in times)} s; "
