@@ -50,14 +50,29 @@ def read_only_profile(clock):
 
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def _nobody_can_import_studyapp() -> bool:
+    """As root the child runs as 'nobody', which must be able to read this checkout and its venv:
+    a clone inside a private folder (mktemp -d makes mode 0700) cannot be imported by anyone else."""
+    if not AS_ROOT:
+        return True
+    if not shutil.which("setpriv"):
+        return False
+    done = subprocess.run([*AS_NOBODY, sys.executable, "-c", "import studyapp.store"], capture_output=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, cwd="/tmp", timeout=120)
+    return done.returncode == 0
+
+
 needs_permissions = pytest.mark.skipif(
-    not hasattr(os, "geteuid") or (AS_ROOT and not shutil.which("setpriv")),
-    reason="needs POSIX permissions (as root: setpriv, to act as 'nobody')")
+    not hasattr(os, "geteuid") or not _nobody_can_import_studyapp(),
+    reason="needs POSIX permissions (as root: setpriv, and a checkout and venv that 'nobody' can read)")
 
 
 def _run(args: list[str]) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen", "HOME": "/tmp"}
-    prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if AS_ROOT else []
+    prefix = AS_NOBODY if AS_ROOT else []
     return subprocess.run([*prefix, sys.executable, *args], capture_output=True, text=True,
                           env=env, timeout=120, cwd="/tmp")
 
