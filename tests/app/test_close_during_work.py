@@ -3,11 +3,12 @@ fine-tunes the reward model: nothing raises (pytest-qt fails a test on any excep
 nothing is reported as an error, and nothing already saved is lost: the profile's settings, the
 window's state, and the learner's reward model from an earlier fine-tune, byte for byte.
 
-Each task is paused at its first report (worker.Task.pause: the worker stops at its next yield or
-progress call), so the close happens while the answer or the training is really under way on
+Each task is started paused (worker.Task.pause before its thread runs: the worker stops at its
+first yield or progress call), so the close happens while the answer or the training is really under way on
 every machine, however fast or busy; tests/app/test_clean_exit.py closes the real app at the same
 moments without pausing, in a subprocess. (PPO's case: tests/ppo/test_close_during_run.py.)
 """
+import contextlib
 import hashlib
 
 import pytest
@@ -51,9 +52,27 @@ def app(qtbot, tmp_path, course_models):
             ctx.store.close(backup=False)
 
 
+@contextlib.contextmanager
+def started_paused():
+    """Every task started inside is paused before its thread runs, so it stops at its first report.
+
+    Pausing after the start raced the worker: on a fast machine the tiny models' answer was over
+    before the pause was seen, and the test failed for want of a moment to close in.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        init = worker.Task.__init__
+
+        def paused_init(self, *args, **kwargs):
+            init(self, *args, **kwargs)
+            self.pause()
+
+        mp.setattr(worker.Task, "__init__", paused_init)
+        yield
+
+
 def hold(qtbot, task) -> None:
-    """Pause a running task at its next report and wait until its worker stands there."""
-    task.pause()
+    """Wait until a task started paused stands at its first report."""
+    assert task.paused
     qtbot.waitUntil(lambda: task.held or task.done, timeout=TIMEOUT_MS)
     assert task.held and not task.done, "the task ended before it could be held"
 
@@ -81,7 +100,8 @@ def test_closing_while_the_models_answer_loses_nothing_and_raises_nothing(app, q
     qtbot.waitUntil(lambda: all(s.loaded is not None for s in tab.slots), timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: not tab.busy(), timeout=TIMEOUT_MS)   # the first (France) run is over
     tab.prompt.setPlainText("What is the capital of France?")
-    assert tab.generate()
+    with started_paused():
+        assert tab.generate()
     tasks = [s.task for s in tab.slots]
     for task in tasks:
         hold(qtbot, task)
@@ -130,7 +150,8 @@ def test_closing_during_a_reward_fine_tune_keeps_the_learners_model_and_raises_n
     before = files_of(mine)
     siblings = sorted(p.name for p in mine.parent.iterdir())
 
-    task = fine_tune(qtbot, page, epochs=3)                          # a second one, closed midway
+    with started_paused():
+        task = fine_tune(qtbot, page, epochs=3)                      # a second one, closed midway
     hold(qtbot, task)
     qtbot.waitUntil(lambda: page.train_progress.maximum() > 0, timeout=TIMEOUT_MS)   # it reported a step
     close(what, window, ctx)

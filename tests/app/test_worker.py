@@ -58,15 +58,19 @@ def test_generator_yields_arrive_in_order(qtbot):
 
 
 def test_pause_holds_a_generator_and_resume_continues(qtbot):
+    gate = threading.Event()
+
     def count():
         for i in range(50):
-            time.sleep(0.005)
+            if i == 3:
+                gate.wait(60)   # the pause below is set while the worker still has 47 to send
             yield i
 
     parts = []
     task = worker.run_in_background(count, on_partial=parts.append)
     qtbot.waitUntil(lambda: len(parts) >= 3, timeout=5000)
     task.pause()
+    gate.set()
     # Held: the worker waits at its next yield and can send nothing until resumed. What it sent
     # before stopping is delivered, and then the count stays put while it is held.
     qtbot.waitUntil(lambda: task.held, timeout=30_000)
