@@ -23,6 +23,9 @@ from .common import RESOURCES_DIR, LabError, tsv_rows
 from .world import Fact, World
 
 HELDOUT_FILE = RESOURCES_DIR / "eval" / "heldout.tsv"
+BLIND_FILE = RESOURCES_DIR / "eval" / "heldout_blind.tsv"
+"""A second held-out set in the same format, written blind (its author read no training text), for
+checking that figures on HELDOUT_FILE were not shaped by that file having been looked at."""
 CATEGORIES = ("phrasing", "harmful", "harmless", "homework", "smalltalk", "unknowable")
 
 
