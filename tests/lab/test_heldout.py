@@ -87,6 +87,7 @@ def test_every_heldout_phrasing_fits_every_subject_of_its_relation(held):
             assert f.subject in q and "{" not in q
 
 
-def test_the_blind_set_is_its_own_wording_not_a_copy_of_the_first():
-    first, blind = heldout_prompts(WORLD, EV), heldout_prompts(WORLD, load_heldout(BLIND_FILE))
-    assert len(first & blind) <= len(blind) // 10, sorted(first & blind)
+def test_the_blind_set_shares_no_prompt_with_the_first():
+    # Independent sets: a prompt in both would count twice when the two sets' figures are compared.
+    shared = heldout_prompts(WORLD, EV) & heldout_prompts(WORLD, load_heldout(BLIND_FILE))
+    assert not shared, f"in both held-out sets: {sorted(shared)}"
