@@ -97,7 +97,6 @@ def _fatal(message: str) -> int:
 
 
 def _warm_imports() -> None:
-    import sqlite_utils  # noqa: F401
     from studyapp.content.markdown_render import render_markdown
     render_markdown("# warm")   # Markdown imports its extensions (and pygments) on first use
 
@@ -110,8 +109,9 @@ def _open_window(config: cfg.Config):
     # after its first paint (MainWindow._after_first_paint, issue 16).
     warm = None
     if not config.lesson_cache_path.exists():
-        # A first start (or a cleared cache): creating the profile needs sqlite_utils and parsing
-        # the lessons needs Markdown, so both load on a thread while Qt starts on this one.
+        # A first start (or a cleared cache): parsing the lessons needs Markdown, so it loads on a
+        # thread while Qt starts on this one. Creating the profile does not need sqlite_utils
+        # (store.migrations.PlainDatabase): it loads after the first frame, as on every start.
         import threading
         warm = threading.Thread(target=_warm_imports, name="studyapp-imports")
         warm.start()
