@@ -50,6 +50,19 @@ def initial_size(saved: dict, room: tuple[int, int] | None) -> tuple[int, int, b
     return width, height, maximise
 
 
+GC_PAUSE_MAX_MS = 10_000   # the longest start-up runs without garbage collection (studyapp.app.run_gui)
+
+
+def resume_gc() -> None:
+    """Turn garbage collection back on after the start-up pause (studyapp.app.run_gui), once: what
+    start-up made moves to the permanent generation first (gc.freeze), so that collections skip
+    it from now on. A no-op when collection is on already (tests, `studyapp screenshot`)."""
+    import gc
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 class LazyTabs(Mapping):
     """The window's tabs by short name; looking one up builds it if it was not built yet.
 
@@ -322,6 +335,8 @@ class MainWindow(QMainWindow):
         import threading
 
         from studyapp.content.lessons import save_cache
+
+        resume_gc()   # studyapp.app.run_gui pauses garbage collection until the first frame
 
         store, lessons, cache = self.ctx.store, list(self.ctx.lessons), self.ctx.config.lesson_cache_path
 
