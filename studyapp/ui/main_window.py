@@ -63,6 +63,26 @@ def resume_gc() -> None:
         gc.enable()
 
 
+def _sync_shipped_decks(path, backup_dir, folders, known, *, cancel) -> list[str]:
+    """On a worker thread (no widgets): bring the shipped decks into the profile through a
+    connection of its own, in one transaction (Cards.sync_decks), so that a crash or a window
+    closed half-way leaves the profile as it was and the next start adds them. Returns what was
+    wrong with the deck files, in words."""
+    from studyapp.content.decks import load_decks
+    from studyapp.srs.cards import Cards
+    from studyapp.store import Store
+
+    decks, errors = load_decks(*folders, known=known)
+    if cancel.is_set():
+        return [str(e) for e in errors]
+    own = Store(path, backup_dir=backup_dir)
+    try:
+        Cards(own).sync_decks(decks)
+    finally:
+        own.close(backup=False)
+    return [str(e) for e in errors]
+
+
 class LazyTabs(Mapping):
     """The window's tabs by short name; looking one up builds it if it was not built yet.
 
@@ -106,6 +126,7 @@ class MainWindow(QMainWindow):
         self._stuck: list = []
         self._painted = False
         self._restoring = True
+        self.deck_sync: worker.Task | None = None   # the shipped decks' sync after the first frame
         self.specs = available_tabs()
         self._specs = {spec.name: spec for spec in self.specs}
         for spec in self.specs:
@@ -351,6 +372,23 @@ class MainWindow(QMainWindow):
         # Not a daemon: quitting at once waits for it (well under a second) rather than killing
         # it inside an import or half-way through the cache file.
         threading.Thread(target=load, name="studyapp-after-first-frame").start()
+        self._start_deck_sync()
+
+    def _start_deck_sync(self) -> None:
+        """Bring the shipped decks into the profile on a worker, after the first frame: the
+        Flashcards tab finds its cards, and the Progress tab counts them, without the Flashcards
+        tab having been opened first (a first start has none in its profile yet). Idempotent and
+        cheap when they are in already (no write). The Flashcards tab opened before it ends says
+        that the cards are on their way and fills in when it does (CardsTab)."""
+        if self._closed or self.ctx.store.closed or worker.running("decks") is not None:
+            return
+        store, lessons = self.ctx.store, self.ctx.lessons
+        known = {lesson.slug: {section.id for section in lesson.sections} for lesson in lessons}
+        self.deck_sync = worker.run_in_background(
+            _sync_shipped_decks, store.path, store.backup_dir, self.ctx.config.content_folders("decks"), known,
+            label="Adding the course's flashcards", exclusive="decks",
+            # The Flashcards tab tries again itself when it opens; the learner only hears why.
+            on_error=lambda msg, _tb: self.show_status(f"The course's flashcards could not be added yet: {msg}", 15000))
 
     def _save_state(self) -> None:
         normal = self.normalGeometry() if self.isMaximized() or self.isFullScreen() else self.geometry()
