@@ -50,6 +50,7 @@ def initial_size(saved: dict, room: tuple[int, int] | None) -> tuple[int, int, b
     return width, height, maximise
 
 
+DECK_SYNC_DELAY_MS = 1000  # after the first paint: the shipped decks' sync (MainWindow._start_deck_sync)
 GC_PAUSE_MAX_MS = 10_000   # the longest start-up runs without garbage collection (studyapp.app.run_gui)
 
 
@@ -144,6 +145,10 @@ class MainWindow(QMainWindow):
         self._restore_state()
         self._backup_timer = QTimer(self, interval=60_000, timeout=self._maybe_backup)
         self._first_backup = QTimer(self, singleShot=True, interval=1500, timeout=self._maybe_backup)
+        # The shipped decks' sync waits until the first frame has settled (~0.3 s after its first
+        # paint): it changes nothing on screen, and its imports (srs, fsrs, sqlite_utils) would
+        # otherwise share the GIL with the paints that finish that frame.
+        self._deck_timer = QTimer(self, singleShot=True, interval=DECK_SYNC_DELAY_MS, timeout=self._start_deck_sync)
         self.installEventFilter(self)   # the start-up backup waits for the first paint
 
     # ---- building -------------------------------------------------------------------------
@@ -201,6 +206,11 @@ class MainWindow(QMainWindow):
     # ---- tabs and links -------------------------------------------------------------------
     def _build_tab(self, name: str) -> QWidget:
         """Build a tab the first time it is needed and put it in place of its placeholder."""
+        if name == "cards" and self._painted and self.deck_sync is None:
+            # Opened before the shipped decks' sync was due: start it now, and the tab waits for it
+            # (saying so) rather than adding the cards on this thread.
+            self._deck_timer.stop()
+            self._start_deck_sync()
         QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
             widget = self._specs[name].create(self)
@@ -343,6 +353,7 @@ class MainWindow(QMainWindow):
             self._painted = True
             self.removeEventFilter(self)
             self._first_backup.start()   # the start-up backup, once the window is up
+            self._deck_timer.start()
             self._backup_timer.start()
             QTimer.singleShot(0, self._after_first_paint)
         return super().eventFilter(obj, event)
@@ -372,7 +383,6 @@ class MainWindow(QMainWindow):
         # Not a daemon: quitting at once waits for it (well under a second) rather than killing
         # it inside an import or half-way through the cache file.
         threading.Thread(target=load, name="studyapp-after-first-frame").start()
-        self._start_deck_sync()
 
     def _start_deck_sync(self) -> None:
         """Bring the shipped decks into the profile on a worker, after the first frame: the
@@ -418,6 +428,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._backup_timer.stop()
         self._first_backup.stop()
+        self._deck_timer.stop()
         if self.ctx.store.conn is not None:
             self._save_state()
         self.hide()   # the learner sees the window go at once; cancelling may take a moment

@@ -91,7 +91,8 @@ def test_a_first_start_opens_on_the_first_lesson_and_then_has_the_course_cards(s
     assert cards.review.card is not None   # the study page shows the first new card
 
 
-def test_the_flashcards_tab_opened_before_the_cards_are_in_says_so_then_shows_them(start, qtbot, monkeypatch):
+@pytest.mark.parametrize("when", ["before the sync is due", "while the sync runs"])
+def test_the_flashcards_tab_opened_before_the_cards_are_in_says_so_then_shows_them(start, qtbot, monkeypatch, when):
     gate = threading.Event()
     real = main_window._sync_shipped_decks
 
@@ -102,8 +103,13 @@ def test_the_flashcards_tab_opened_before_the_cards_are_in_says_so_then_shows_th
     monkeypatch.setattr(main_window, "_sync_shipped_decks", held)
     try:
         config, ctx, window = start()
-        qtbot.waitUntil(lambda: worker.running("decks") is not None, timeout=120_000)
+        if when == "before the sync is due":   # the learner clicks Flashcards as soon as the window is up
+            qtbot.waitUntil(lambda: window._painted, timeout=120_000)
+            assert window.deck_sync is None
+        else:
+            qtbot.waitUntil(lambda: worker.running("decks") is not None, timeout=120_000)
         cards = window.show_tab("cards")
+        assert worker.running("decks") is not None
         assert cards.waiting_for_decks and cards.loading.isVisible() and not cards.pages.isVisible()
         assert "Adding the course's flashcards" in cards.loading.text() and not cards.isEnabled()
         gate.set()
