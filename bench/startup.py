@@ -15,8 +15,8 @@ hits them alike; medians of --runs rounds (at least 5) after one warm-up round t
 A start that crashes or exits non-zero fails the whole bench. Peak resident memory is read at the
 first full frame. --profile used opens a profile that was made by an earlier start (the common
 case: its lesson cache is there, so neither Markdown nor sqlite_utils loads before the first
-frame); fresh makes a new one each time (the first start ever: the schema is created and the
-lessons parsed, so both load first). --profile both times the two side by side in the same rounds
+frame); fresh makes a new one each time (the first start ever: the schema is created, on the
+plain connection, and the lessons parsed, so Markdown loads first, on a thread). --profile both times the two side by side in the same rounds
 (kinds "studyapp" and "studyapp-fresh"), so that their ratios to the minimal window compare
 directly; --no-torch-first leaves out the slowest kind when only those ratios are wanted.
 

@@ -10,7 +10,8 @@ Start-up builds only the tab the window opens on: every other tab is a placehold
 shown, linked to or asked for (`window.tab_widgets[name]` builds it). Building all ten before the
 first paint imported pyqtgraph, the RLHF and PPO tabs and their plots, and started the reward-model
 playground's scoring: 2.3-2.7 s to the first window and 389 MiB (issue 16). The start-up backup
-waits for the first paint. Closing the window cancels and joins every worker (worker.shutdown)
+and the sync of the shipped decks into the profile wait for the first paint (on workers), and
+garbage collection, paused by studyapp.app.run_gui, resumes there. Closing the window cancels and joins every worker (worker.shutdown)
 before Qt goes away, so it exits cleanly at any moment.
 """
 from __future__ import annotations
@@ -390,8 +391,8 @@ class MainWindow(QMainWindow):
         tab having been opened first (a first start has none in its profile yet). Idempotent and
         cheap when they are in already (no write). The Flashcards tab opened before it ends says
         that the cards are on their way and fills in when it does (CardsTab)."""
-        if self._closed or self.ctx.store.closed or worker.running("decks") is not None:
-            return
+        if self._closed or self.ctx.store.closed or self.ctx.store.read_only or worker.running("decks") is not None:
+            return   # (a read-only profile: the Flashcards tab tries itself, and says why it cannot)
         store, lessons = self.ctx.store, self.ctx.lessons
         known = {lesson.slug: {section.id for section in lesson.sections} for lesson in lessons}
         self.deck_sync = worker.run_in_background(
