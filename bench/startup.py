@@ -1,6 +1,6 @@
 """Start-up: process start to the first full frame of the main window, against two baselines.
 
-    .venv/bin/python bench/startup.py [--runs 7] [--profile fresh|used]
+    .venv/bin/python bench/startup.py [--runs 7] [--profile fresh|used|both] [--no-torch-first]
 
 Three kinds of start, each a fresh process, offscreen, timed by the same probe
 (studyapp.ui.first_frame: the end of the last paint before the window settles, not the first
@@ -15,8 +15,10 @@ hits them alike; medians of --runs rounds (at least 5) after one warm-up round t
 A start that crashes or exits non-zero fails the whole bench. Peak resident memory is read at the
 first full frame. --profile used opens a profile that was made by an earlier start (the common
 case: its lesson cache is there, so neither Markdown nor sqlite_utils loads before the first
-frame); fresh makes a new one each time (the first start ever: the schema is created and the
-lessons parsed, so both load first).
+frame); fresh makes a new one each time (the first start ever: the schema is created, on the
+plain connection, and the lessons parsed, so Markdown loads first, on a thread). --profile both times the two side by side in the same rounds
+(kinds "studyapp" and "studyapp-fresh"), so that their ratios to the minimal window compare
+directly; --no-torch-first leaves out the slowest kind when only those ratios are wanted.
 
 Run it from the repository root (or the snapshot being measured): `python -m studyapp` finds the
 package in the current directory before PYTHONPATH.
@@ -35,6 +37,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from _common import run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,7 +68,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 LINE = re.compile(r"first full frame: ([0-9.]+) s, peak memory: ([0-9.]+) MiB")
-KINDS = ("minimal", "studyapp", "torch-first")
+KINDS = ("minimal", "studyapp", "studyapp-fresh", "torch-first")
 
 
 class BenchFailure(RuntimeError):
@@ -77,7 +81,7 @@ def command(kind: str, data: str) -> list[str]:
         return [sys.executable, "-c", MINIMAL]
     if kind == "torch-first":
         return [sys.executable, "-c", TORCH_FIRST, *app]
-    return [sys.executable, "-m", "studyapp", *app]
+    return [sys.executable, "-m", "studyapp", *app]   # studyapp, studyapp-fresh
 
 
 def one_run(kind: str, data: str) -> tuple[float, float]:
@@ -97,20 +101,28 @@ def one_run(kind: str, data: str) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--profile", choices=["fresh", "used"], default="used")
+    parser.add_argument("--profile", choices=["fresh", "used", "both"], default="used")
+    parser.add_argument("--no-torch-first", action="store_true", help="leave out the torch-first kind")
     args = parser.parse_args()
     if args.runs < 5:
         parser.error("--runs must be at least 5 (the targets are medians of at least 5)")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    times: dict[str, list[float]] = {k: [] for k in KINDS}
-    peaks: dict[str, list[float]] = {k: [] for k in KINDS}
+    kinds = tuple(k for k in KINDS if not (k == "torch-first" and args.no_torch_first)
+                  and not (k == "studyapp-fresh" and args.profile != "both"))
+    # With --profile fresh the kind "studyapp" is itself the first start (and torch-first too).
+    fresh_kinds = {"studyapp-fresh"} if args.profile == "both" else \
+        set(kinds) - {"minimal"} if args.profile == "fresh" else set()
+    times: dict[str, list[float]] = {k: [] for k in kinds}
+    peaks: dict[str, list[float]] = {k: [] for k in kinds}
     with tempfile.TemporaryDirectory(prefix="studyapp-startup-") as tmp:
         used = str(Path(tmp) / "used")
         try:
             for round_ in range(args.runs + 1):   # round 0 warms the file cache and makes the profile
-                order = KINDS[round_ % 3:] + KINDS[:round_ % 3]
+                shift = round_ % len(kinds)
+                order = kinds[shift:] + kinds[:shift]
                 for kind in order:
-                    data = used if args.profile == "used" else tempfile.mkdtemp(dir=tmp)
+                    # A first start gets a new, empty data folder every time: no profile, no cache.
+                    data = tempfile.mkdtemp(dir=tmp) if kind in fresh_kinds else used
                     seconds, peak = one_run(kind, data)
                     if round_:
                         times[kind].append(seconds)
@@ -119,19 +131,24 @@ def main() -> int:
             print(f"FAILED: {exc}", file=sys.stderr)
             return 1
     med = {k: statistics.median(v) for k, v in times.items()}
-    for kind in KINDS:
-        print(f"first full frame, {kind:<11} {med[kind]:.3f} s  (median of {args.runs}; "
+    for kind in kinds:
+        print(f"first full frame, {kind:<14} {med[kind]:.3f} s  (median of {args.runs}; "
               f"min {min(times[kind]):.3f}, max {max(times[kind]):.3f}); "
               f"peak memory {statistics.median(peaks[kind]):.0f} MiB")
-    ratio_min, ratio_torch = med["studyapp"] / med["minimal"], med["studyapp"] / med["torch-first"]
-    peak = max(peaks["studyapp"])
-    print(f"studyapp / minimal PySide6 window: {ratio_min:.2f}x   (target <= 3x)")
-    print(f"studyapp / torch-first start:      {ratio_torch:.2f}x")
-    print(f"studyapp first full frame:         {med['studyapp']:.3f} s   (target < 1 s on an idle machine)")
-    print(f"studyapp peak memory at first frame: {peak:.0f} MiB (largest of the runs; target < 200 MiB)")
+    for kind in (k for k in kinds if k.startswith("studyapp")):
+        # Each round's own ratio too: its range says how much of the spread is the machine's.
+        ratios = [t / m for t, m in zip(times[kind], times["minimal"])]
+        what = f"{kind} ({'first start, no profile' if kind in fresh_kinds else 'existing profile'})"
+        print(f"{what} / minimal PySide6 window: {med[kind] / med['minimal']:.2f}x   (target <= 3x; "
+              f"per round {min(ratios):.2f}-{max(ratios):.2f}x)")
+        if "torch-first" in med:
+            print(f"{what} / torch-first start:      {med[kind] / med['torch-first']:.2f}x")
+        print(f"{what} first full frame:         {med[kind]:.3f} s   (target < 1 s on an idle machine)")
+        print(f"{what} peak memory at first frame: {max(peaks[kind]):.0f} MiB "
+              "(largest of the runs; target < 200 MiB)")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

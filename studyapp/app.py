@@ -42,8 +42,11 @@ class AppContext:
         return Settings(self.store)
 
 
-def build_context(config: cfg.Config) -> AppContext:
-    """Open the profile and read the content. Raises StoreError when the data folder is unusable."""
+def build_context(config: cfg.Config, *, lessons=None) -> AppContext:
+    """Open the profile and read the content. Raises StoreError when the data folder is unusable.
+
+    lessons: a callable giving load_lessons()'s (lessons, errors), called once the profile is open
+    (a first start loads them on a thread meanwhile, _LessonLoader); by default they load here."""
     from studyapp.store import open_profile
 
     from datetime import timedelta
@@ -51,9 +54,17 @@ def build_context(config: cfg.Config) -> AppContext:
     # The start-up backup runs on a worker once the window shows (MainWindow), not before it.
     opened = open_profile(config.data_path, keep_backups=config.backup_keep, backup_on_start=False,
                           backup_interval=timedelta(minutes=config.backup_minutes))
-    lessons, errors = load_lessons(*config.content_folders("lessons"), cache=config.lesson_cache_path)
+    try:
+        lessons, errors = lessons() if lessons is not None else _load_lessons(config)
+    except BaseException:
+        opened.store.close(backup=False)
+        raise
     messages = list(config.warnings) + list(opened.messages)
     return AppContext(config, opened.store, lessons, errors, messages)
+
+
+def _load_lessons(config: cfg.Config) -> tuple[list[Lesson], list[LessonError]]:
+    return load_lessons(*config.content_folders("lessons"), cache=config.lesson_cache_path)
 
 
 def _make_app(argv: list[str]):
@@ -96,10 +107,34 @@ def _fatal(message: str) -> int:
     return 2
 
 
-def _warm_imports() -> None:
-    import sqlite_utils  # noqa: F401
-    from studyapp.content.markdown_render import render_markdown
-    render_markdown("# warm")   # Markdown imports its extensions (and pygments) on first use
+class _LessonLoader:
+    """A first start (no lesson cache yet): Markdown's imports (0.1-0.2 s with its extensions), the
+    parsing of every lesson and the rendering of the one the window opens on run on a thread while
+    this one starts Qt and creates the profile (which waits on the disk). `result()` waits for it
+    and gives load_lessons()'s answer, or raises what it raised."""
+
+    def __init__(self, config: cfg.Config):
+        import threading
+
+        self._config = config
+        self._outcome: tuple | BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="studyapp-lessons")
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            lessons, errors = _load_lessons(self._config)
+            if lessons:
+                lessons[0].html   # the Lessons tab opens on the first lesson: rendered here, kept
+            self._outcome = (lessons, errors)
+        except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread by result()
+            self._outcome = exc
+
+    def result(self) -> tuple[list[Lesson], list[LessonError]]:
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        return self._outcome
 
 
 def _open_window(config: cfg.Config):
@@ -107,32 +142,42 @@ def _open_window(config: cfg.Config):
     # Neither the profile's write library (sqlite_utils: click, dateutil, numpy, 0.19-0.32 s) nor
     # Markdown (0.1-0.2 s with its extensions) is needed for the first frame of an app that has
     # started before: the lessons come from their cache, and the window loads both on a thread
-    # after its first paint (MainWindow._after_first_paint, issue 16).
-    warm = None
-    if not config.lesson_cache_path.exists():
-        # A first start (or a cleared cache): creating the profile needs sqlite_utils and parsing
-        # the lessons needs Markdown, so both load on a thread while Qt starts on this one.
-        import threading
-        warm = threading.Thread(target=_warm_imports, name="studyapp-imports")
-        warm.start()
+    # after its first paint (MainWindow._after_first_paint, issue 16). A first start creates the
+    # profile without sqlite_utils too (store.migrations.PlainDatabase); only its lessons need
+    # Markdown, and they load on a thread meanwhile.
+    loader = _LessonLoader(config) if not config.lesson_cache_path.exists() else None
     from studyapp.store import StoreError
 
     app = _make_app(sys.argv[:1])
-    if warm is not None:
+    if loader is not None:
         import studyapp.ui.main_window  # noqa: F401
-        warm.join()
     try:
-        ctx = build_context(config)
+        ctx = build_context(config, lessons=loader.result if loader is not None else None)
     except StoreError as exc:
+        if loader is not None:
+            loader._thread.join()
         return _fatal(str(exc))
     return app, ctx, create_window(ctx)
 
 
 def run_gui(config: cfg.Config) -> int:
+    # No garbage collection from here to the first frame: start-up makes hundreds of thousands of
+    # objects that live as long as the app (modules, Qt wrappers, the lessons), and a full
+    # collection over them took 70-100 ms of the GUI thread, inside the first paint on a first
+    # start (issue 16). The window freezes them and turns collection back on after its first
+    # paint (MainWindow._after_first_paint), so later collections never scan them again; a timer
+    # turns it back on as well should no paint ever come (a window that never shows).
+    import gc
+    gc.disable()
     opened = _open_window(config)
     if isinstance(opened, int):
+        gc.enable()
         return opened
     app, ctx, window = opened
+    from PySide6.QtCore import QTimer
+
+    from studyapp.ui.main_window import GC_PAUSE_MAX_MS, resume_gc
+    QTimer.singleShot(GC_PAUSE_MAX_MS, resume_gc)
     # However the loop ends (the window closed, app.quit(), the timing hook), every worker is
     # cancelled and joined before the profile closes and Qt goes away.
     app.aboutToQuit.connect(window.shutdown)

@@ -10,11 +10,30 @@ import xml.etree.ElementTree as etree
 
 import markdown
 from markdown.extensions import Extension
+from markdown.extensions.admonition import AdmonitionExtension
+from markdown.extensions.attr_list import AttrListExtension
+from markdown.extensions.def_list import DefListExtension
+from markdown.extensions.fenced_code import FencedCodeExtension
+from markdown.extensions.tables import TableExtension
+from markdown.extensions.toc import TocExtension
 from markdown.treeprocessors import Treeprocessor
 from mdx_truly_sane_lists.mdx_truly_sane_lists import TrulySaneListExtension
 
 EXTENSIONS = ["tables", "fenced_code", "toc", "admonition", "attr_list", "def_list"]
 EXTENSION_CONFIGS = {"toc": {"permalink": False}}
+# Python-Markdown resolves an extension given by name through the installed packages' entry points
+# (importlib.metadata scans every package in the environment: 0.06-0.1 s once per process, on a
+# first start's path to the first window, issue 16); instances of the classes, imported here (so
+# a frozen build sees them too), skip that scan.
+_EXTENSION_CLASSES = {"tables": TableExtension, "fenced_code": FencedCodeExtension, "toc": TocExtension,
+                      "admonition": AdmonitionExtension, "attr_list": AttrListExtension,
+                      "def_list": DefListExtension}
+
+
+def _extensions() -> list[Extension]:
+    return [_EXTENSION_CLASSES[name](**EXTENSION_CONFIGS.get(name, {})) for name in EXTENSIONS]
+
+
 # mdx_truly_sane_lists: nested list items indented by 2 spaces (as most people write them) nest as
 # written; Python-Markdown alone wants 4 and flattens the rest into the parent item's text. Passed
 # as an instance (imported here, so a frozen build finds it), not by name.
@@ -65,8 +84,7 @@ class _QtFriendlyExtension(Extension):
 
 def render_markdown(body: str) -> tuple[str, list[dict]]:
     """Markdown -> (HTML, table-of-contents tokens)."""
-    md = markdown.Markdown(extensions=EXTENSIONS + [TrulySaneListExtension(**SANE_LISTS), _QtFriendlyExtension()],
-                           extension_configs=EXTENSION_CONFIGS)
+    md = markdown.Markdown(extensions=_extensions() + [TrulySaneListExtension(**SANE_LISTS), _QtFriendlyExtension()])
     html = md.convert(body)
     return html, md.toc_tokens
 

@@ -9,7 +9,10 @@ Times are timeutil.to_text() strings (UTC, milliseconds, "Z"), which sort as tex
 """
 from __future__ import annotations
 
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # migrations run on a plain connection too (migrations.PlainDatabase)
+    from sqlite_utils import Database
 
 
 def create_tables(db: Database) -> None:

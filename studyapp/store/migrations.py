@@ -7,7 +7,12 @@ one that has shipped: a learner's file may already have run it. There are no dow
 whose user_version is above LATEST_VERSION belongs to a newer studyapp and is not touched.
 
 Migrations write plain SQL rather than sqlite-utils' create_table(): the SQL a migration runs must
-stay identical forever, and a library upgrade must not change what version 1 means.
+stay identical forever, and a library upgrade must not change what version 1 means. So a migration
+needs only `db.execute(sql, params)` and `db.conn`, and open_profile() runs them through
+PlainDatabase on the profile's own connection: creating a profile on a first start then does not
+wait for sqlite_utils (numpy, click, dateutil: 0.2-0.4 s of imports) before the first window
+(issue 16). Anything else a migration asks of `db` still works: PlainDatabase hands it to a real
+sqlite_utils Database.
 """
 
 from __future__ import annotations
@@ -95,8 +100,31 @@ def user_version(db: Database | sqlite3.Connection) -> int:
     return db.execute("PRAGMA user_version").fetchone()[0]
 
 
+class PlainDatabase:
+    """The part of a sqlite_utils Database that migrations use, on a plain sqlite3 connection:
+    `execute(sql, params)` (a cursor, as sqlite_utils returns) and `conn`. Any other attribute
+    comes from `full()` (by default a sqlite_utils Database on the same connection), loaded the
+    first time one is asked for."""
+
+    def __init__(self, conn: sqlite3.Connection, full: Callable[[], Database] | None = None):
+        self.conn = conn
+        self._full = full
+
+    def execute(self, sql: str, parameters=None):
+        return self.conn.execute(sql, parameters) if parameters is not None else self.conn.execute(sql)
+
+    def __getattr__(self, name: str):
+        if self._full is None:
+            from sqlite_utils import Database
+            conn = self.conn
+            self._full = lambda: Database(conn, execute_plugins=False)
+        return getattr(self._full(), name)
+
+
 def migrate(db: Database, migrations: list[Migration] = MIGRATIONS) -> list[Migration]:
     """Apply every pending migration, each in its own IMMEDIATE transaction; return those applied.
+
+    `db` is a sqlite_utils Database or a PlainDatabase (what a migration can use is the same).
 
     Each step re-reads user_version inside its transaction, so two app instances starting at once
     cannot both apply the same step. A failing migration rolls back to the previous version.

@@ -27,7 +27,7 @@ from . import backup as backups
 from .db import BACKUP_INTERVAL, BUSY_TIMEOUT_MS, DAMAGE_MARKER, Store
 from .errors import ProfileDamageFound, ProfileTooNewError, StoreError
 from .fsinfo import ensure_writable_dir, network_fs_type
-from .migrations import APPLICATION_ID, LATEST_VERSION, migrate, user_version
+from .migrations import APPLICATION_ID, LATEST_VERSION, PlainDatabase, migrate, user_version
 from .timeutil import Clock, for_filenames, for_people, system_clock
 
 PROFILE_NAME = "profile.sqlite3"
@@ -165,8 +165,11 @@ def open_profile(data_dir: Path, *, clock: Clock = system_clock,
                 messages.append(f"{error} (Your profile was opened anyway.)")
         elif changed:
             store.mark_backup_due()
-        if user_version(store.conn) < LATEST_VERSION:   # an up-to-date profile needs no sqlite_utils
-            migrate(store.db)
+        if user_version(store.conn) < LATEST_VERSION:
+            # On the plain connection: neither an up-to-date profile nor a new one (a first start)
+            # waits for sqlite_utils' imports before the first window (issue 16).
+            with store._lock:
+                migrate(PlainDatabase(store.conn, lambda: store.db))
     except Exception as error:  # a failed migration rolled back; the file stays as it was
         store.close(backup=False)
         raise StoreError(f"studyapp could not prepare your profile {path}: {error}") from error

@@ -1,9 +1,10 @@
 """The Flashcards tab: study (review), browse and edit cards, statistics, import and export.
 
 On start the shipped decks (resources/decks/*.md plus a content pack's decks/) are brought into
-the profile (studyapp.srs.cards.Cards.sync_decks: idempotent, keyed). The tab shows three
-pages behind a segmented switch: Study (cards_review.ReviewPage), Browse (a searchable table
-with add, edit, delete with undo, CSV import and CSV/.apkg export) and Statistics
+the profile (studyapp.srs.cards.Cards.sync_decks: idempotent, keyed), by the main window on a
+worker after its first frame; the tab opened before that ends says so and fills in when it does.
+The tab shows three pages behind a segmented switch: Study (cards_review.ReviewPage), Browse (a
+searchable table with add, edit, delete with undo, CSV import and CSV/.apkg export) and Statistics
 (cards_stats.StatsPage, built the first time it is opened so pyqtgraph costs nothing at start).
 
 Links: studyapp://cards?view=study|browse|stats&deck=DECK_ID
@@ -231,9 +232,35 @@ class CardsTab(QWidget):
         self.cards = Cards(self.store)
         self.deck_id: str | None = None
         self._undo_delete: int | None = None
-        self.deck_messages = self._sync_decks()
+        # The window brings the shipped decks in on a worker after its first frame; opened before
+        # that ends, the tab says so and fills in when it does. Otherwise (or if that sync failed)
+        # syncing here is a quick read when the decks are in already.
+        adding = getattr(window, "deck_sync", None)
+        self.waiting_for_decks = False
+        if adding is not None:
+            adding.finished.connect(self._decks_added)   # connected before asking: its end is never missed
+            self.waiting_for_decks = not adding.done
+        self.deck_messages = [] if self.waiting_for_decks else self._sync_decks()
         self.stats_page = None
         self._build()
+        if self.waiting_for_decks:
+            self.loading = QLabel("Adding the course's flashcards to your profile…", alignment=Qt.AlignCenter)
+            self.layout().insertWidget(1, self.loading, 1)
+            self.pages.hide()
+            self.setEnabled(False)
+        else:
+            self._fill_decks()
+            self.review.start(None, Options.load(self.store))
+
+    def _decks_added(self) -> None:
+        if not self.waiting_for_decks or getattr(self.window_, "_closed", False):
+            return   # (a window closing cancelled the sync: the next start adds the cards)
+        self.waiting_for_decks = False
+        self.deck_messages = self._sync_decks()   # a no-op read once the worker has added them
+        self._note_deck_problems()
+        self.loading.hide()
+        self.pages.show()
+        self.setEnabled(True)
         self._fill_decks()
         self.review.start(None, Options.load(self.store))
 
@@ -300,11 +327,14 @@ class CardsTab(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.undo_bar)
+        self._note_deck_problems()
+        self.show_view("study")
+
+    def _note_deck_problems(self) -> None:
         if self.deck_messages:
             note = QLabel("Some shipped cards could not be read: " + "; ".join(self.deck_messages[:3]),
                           wordWrap=True, styleSheet="color: #d1495b;")
-            layout.addWidget(note)
-        self.show_view("study")
+            self.layout().addWidget(note)
 
     def _fill_decks(self) -> None:
         self.deck_box.clear()

@@ -10,7 +10,8 @@ Start-up builds only the tab the window opens on: every other tab is a placehold
 shown, linked to or asked for (`window.tab_widgets[name]` builds it). Building all ten before the
 first paint imported pyqtgraph, the RLHF and PPO tabs and their plots, and started the reward-model
 playground's scoring: 2.3-2.7 s to the first window and 389 MiB (issue 16). The start-up backup
-waits for the first paint. Closing the window cancels and joins every worker (worker.shutdown)
+and the sync of the shipped decks into the profile wait for the first paint (on workers), and
+garbage collection, paused by studyapp.app.run_gui, resumes there. Closing the window cancels and joins every worker (worker.shutdown)
 before Qt goes away, so it exits cleanly at any moment.
 """
 from __future__ import annotations
@@ -48,6 +49,40 @@ def initial_size(saved: dict, room: tuple[int, int] | None) -> tuple[int, int, b
         width, height = min(width, room[0]), min(height, room[1] - FRAME)
         maximise = maximise or not saved
     return width, height, maximise
+
+
+DECK_SYNC_DELAY_MS = 1000  # after the first paint: the shipped decks' sync (MainWindow._start_deck_sync)
+GC_PAUSE_MAX_MS = 10_000   # the longest start-up runs without garbage collection (studyapp.app.run_gui)
+
+
+def resume_gc() -> None:
+    """Turn garbage collection back on after the start-up pause (studyapp.app.run_gui), once: what
+    start-up made moves to the permanent generation first (gc.freeze), so that collections skip
+    it from now on. A no-op when collection is on already (tests, `studyapp screenshot`)."""
+    import gc
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
+def _sync_shipped_decks(path, backup_dir, folders, known, *, cancel) -> list[str]:
+    """On a worker thread (no widgets): bring the shipped decks into the profile through a
+    connection of its own, in one transaction (Cards.sync_decks), so that a crash or a window
+    closed half-way leaves the profile as it was and the next start adds them. Returns what was
+    wrong with the deck files, in words."""
+    from studyapp.content.decks import load_decks
+    from studyapp.srs.cards import Cards
+    from studyapp.store import Store
+
+    decks, errors = load_decks(*folders, known=known)
+    if cancel.is_set():
+        return [str(e) for e in errors]
+    own = Store(path, backup_dir=backup_dir)
+    try:
+        Cards(own).sync_decks(decks)
+    finally:
+        own.close(backup=False)
+    return [str(e) for e in errors]
 
 
 class LazyTabs(Mapping):
@@ -93,6 +128,7 @@ class MainWindow(QMainWindow):
         self._stuck: list = []
         self._painted = False
         self._restoring = True
+        self.deck_sync: worker.Task | None = None   # the shipped decks' sync after the first frame
         self.specs = available_tabs()
         self._specs = {spec.name: spec for spec in self.specs}
         for spec in self.specs:
@@ -110,6 +146,10 @@ class MainWindow(QMainWindow):
         self._restore_state()
         self._backup_timer = QTimer(self, interval=60_000, timeout=self._maybe_backup)
         self._first_backup = QTimer(self, singleShot=True, interval=1500, timeout=self._maybe_backup)
+        # The shipped decks' sync waits until the first frame has settled (~0.3 s after its first
+        # paint): it changes nothing on screen, and its imports (srs, fsrs, sqlite_utils) would
+        # otherwise share the GIL with the paints that finish that frame.
+        self._deck_timer = QTimer(self, singleShot=True, interval=DECK_SYNC_DELAY_MS, timeout=self._start_deck_sync)
         self.installEventFilter(self)   # the start-up backup waits for the first paint
 
     # ---- building -------------------------------------------------------------------------
@@ -167,6 +207,11 @@ class MainWindow(QMainWindow):
     # ---- tabs and links -------------------------------------------------------------------
     def _build_tab(self, name: str) -> QWidget:
         """Build a tab the first time it is needed and put it in place of its placeholder."""
+        if name == "cards" and self._painted and self.deck_sync is None:
+            # Opened before the shipped decks' sync was due: start it now, and the tab waits for it
+            # (saying so) rather than adding the cards on this thread.
+            self._deck_timer.stop()
+            self._start_deck_sync()
         QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
             widget = self._specs[name].create(self)
@@ -309,6 +354,7 @@ class MainWindow(QMainWindow):
             self._painted = True
             self.removeEventFilter(self)
             self._first_backup.start()   # the start-up backup, once the window is up
+            self._deck_timer.start()
             self._backup_timer.start()
             QTimer.singleShot(0, self._after_first_paint)
         return super().eventFilter(obj, event)
@@ -323,6 +369,8 @@ class MainWindow(QMainWindow):
 
         from studyapp.content.lessons import save_cache
 
+        resume_gc()   # studyapp.app.run_gui pauses garbage collection until the first frame
+
         store, lessons, cache = self.ctx.store, list(self.ctx.lessons), self.ctx.config.lesson_cache_path
 
         def load() -> None:
@@ -336,6 +384,22 @@ class MainWindow(QMainWindow):
         # Not a daemon: quitting at once waits for it (well under a second) rather than killing
         # it inside an import or half-way through the cache file.
         threading.Thread(target=load, name="studyapp-after-first-frame").start()
+
+    def _start_deck_sync(self) -> None:
+        """Bring the shipped decks into the profile on a worker, after the first frame: the
+        Flashcards tab finds its cards, and the Progress tab counts them, without the Flashcards
+        tab having been opened first (a first start has none in its profile yet). Idempotent and
+        cheap when they are in already (no write). The Flashcards tab opened before it ends says
+        that the cards are on their way and fills in when it does (CardsTab)."""
+        if self._closed or self.ctx.store.closed or self.ctx.store.read_only or worker.running("decks") is not None:
+            return   # (a read-only profile: the Flashcards tab tries itself, and says why it cannot)
+        store, lessons = self.ctx.store, self.ctx.lessons
+        known = {lesson.slug: {section.id for section in lesson.sections} for lesson in lessons}
+        self.deck_sync = worker.run_in_background(
+            _sync_shipped_decks, store.path, store.backup_dir, self.ctx.config.content_folders("decks"), known,
+            label="Adding the course's flashcards", exclusive="decks",
+            # The Flashcards tab tries again itself when it opens; the learner only hears why.
+            on_error=lambda msg, _tb: self.show_status(f"The course's flashcards could not be added yet: {msg}", 15000))
 
     def _save_state(self) -> None:
         normal = self.normalGeometry() if self.isMaximized() or self.isFullScreen() else self.geometry()
@@ -365,6 +429,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._backup_timer.stop()
         self._first_backup.stop()
+        self._deck_timer.stop()
         if self.ctx.store.conn is not None:
             self._save_state()
         self.hide()   # the learner sees the window go at once; cancelling may take a moment
