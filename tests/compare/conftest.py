@@ -5,17 +5,14 @@ import pytest
 
 from studyapp.app import build_context, create_window
 from studyapp.ui import worker
-from tests.support import make_config, make_tiny_sft
+from tests.support import COURSE, make_config, make_tiny_models
 
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory) -> Path:
     """base, sft and rlhf: tests/support.py's tiny SFT stand-in with seeds 0, 1 and 2, untrained, so
     each writes its own nonsense, but it streams, has distributions and loads like a shipped model."""
-    root = tmp_path_factory.mktemp("models")
-    for seed, name in enumerate(("base", "sft", "rlhf")):
-        make_tiny_sft(root / name, seed=seed, stage=name)
-    return root
+    return make_tiny_models(tmp_path_factory.mktemp("models"), policies=COURSE, distinct=True, reward=None)
 
 
 @pytest.fixture
