@@ -1,6 +1,7 @@
 """Test helpers shared across areas: a clock the test moves, a child process killed midway, a config
-that reads no file of this machine (make_config), the one stand-in for the main window a tab talks
-to (FakeWindow), and the one tiny-model builder (make_tiny_models, on its parts tiny_tokenizer,
+that reads no file of this machine (make_config), the real main window opened and closed as the
+app does (MainWindows, only_tabs), the one stand-in for the main window a tab talks to
+(FakeWindow), and the one tiny-model builder (make_tiny_models, on its parts tiny_tokenizer,
 make_tiny_sft and make_tiny_reward; tiny_gpt2 for a network without a folder). Test folders use
 these rather than their own copies."""
 from __future__ import annotations
@@ -105,6 +106,55 @@ class FakeWindow:
         if self.ctx.store is not None and not self.ctx.store.closed:
             self.ctx.store.close(backup=False)
         return stuck
+
+
+def only_tabs(monkeypatch, names) -> None:
+    """Main windows opened during this test build only the tabs in `names` (those available):
+    faster, and another tab's work in progress (a model loading at start, say) cannot interfere
+    with what the test is about."""
+    from studyapp.ui import main_window, tabs
+
+    monkeypatch.setattr(main_window, "available_tabs",
+                        lambda: [spec for spec in tabs.REGISTRY if spec.name in names and spec.available()])
+
+
+class MainWindows:
+    """The real main window, as many as a test opens, each on a config from make_config(tmp, ...)
+    (build_context and create_window, as the app starts); close() closes them as the app quits.
+
+        windows = MainWindows(tmp_path, qtbot)
+        window, ctx = windows.open(models_dir=...)      # shown
+        ...
+        windows.close()"""
+
+    def __init__(self, tmp: Path, qtbot=None) -> None:
+        self.tmp, self.qtbot = Path(tmp), qtbot
+        self.opened: list = []
+
+    def open(self, *, size: tuple[int, int] | None = None, show: bool = True, exposed: bool = False, **flags):
+        """(window, ctx), shown unless show=False (at `size`; exposed=True: waits until it is on screen)."""
+        from studyapp.app import build_context, create_window
+
+        ctx = build_context(make_config(self.tmp, **flags))
+        window = create_window(ctx)
+        if self.qtbot is not None:
+            self.qtbot.addWidget(window)
+        if size is not None:
+            window.resize(*size)
+        if show:
+            window.show()
+        self.opened.append((window, ctx))
+        if exposed:
+            self.qtbot.waitExposed(window)
+        return window, ctx
+
+    def close(self) -> None:
+        """Close every window whose profile is still open (a test may have closed one itself)."""
+        for window, ctx in self.opened:
+            if not ctx.store.closed:
+                window.close()
+                ctx.store.close(backup=False)
+        self.opened.clear()
 
 
 def tiny_tokenizer(*, chat: bool = False):

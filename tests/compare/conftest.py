@@ -3,9 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from studyapp.app import build_context, create_window
 from studyapp.ui import worker
-from tests.support import COURSE, make_config, make_tiny_models
+from tests.support import COURSE, MainWindows, make_tiny_models
 
 
 @pytest.fixture(scope="session")
@@ -18,25 +17,17 @@ def tiny_models(tmp_path_factory) -> Path:
 @pytest.fixture
 def open_compare(qtbot, tmp_path):
     """open_compare(models_dir=..., **flags) -> (window, tab), with the compare tab shown."""
-    opened = []
+    windows = MainWindows(tmp_path, qtbot)
 
     def _open(**flags):
-        ctx = build_context(make_config(tmp_path, **flags))
-        window = create_window(ctx)
-        qtbot.addWidget(window)
-        window.resize(1280, 820)
-        window.show()
-        qtbot.waitExposed(window)
-        opened.append((window, ctx))
-        tab = window.show_tab("compare")
-        return window, tab
+        window, _ = windows.open(size=(1280, 820), exposed=True, **flags)
+        return window, window.show_tab("compare")
 
     yield _open
-    for window, ctx in opened:
+    for window, _ in windows.opened:
         window.tab_widgets["compare"].shutdown()
-        worker.cancel_all()
-        window.close()
-        ctx.store.close(backup=False)
+    worker.cancel_all()
+    windows.close()
 
 
 def wait_idle(qtbot, tab, timeout=20_000) -> None:
