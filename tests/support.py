@@ -121,6 +121,8 @@ def only_tabs(monkeypatch, names) -> None:
 class MainWindows:
     """The real main window, as many as a test opens, each on a config from make_config(tmp, ...)
     (build_context and create_window, as the app starts); close() closes them as the app quits.
+    A test takes the `main_windows` fixture (tests/conftest.py), which closes them after it; a
+    module-scoped fixture makes its own:
 
         windows = MainWindows(tmp_path, qtbot)
         window, ctx = windows.open(models_dir=...)      # shown

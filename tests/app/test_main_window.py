@@ -6,14 +6,12 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.app.test_lessons_content import GOOD
-from tests.support import MainWindows, make_config
+from tests.support import make_config
 
 
 @pytest.fixture
-def open_window(qtbot, tmp_path):
-    windows = MainWindows(tmp_path, qtbot)
-    yield lambda **flags: windows.open(exposed=True, **flags)
-    windows.close()
+def open_window(main_windows):
+    return lambda **flags: main_windows.open(exposed=True, **flags)
 
 
 def close(window, ctx):

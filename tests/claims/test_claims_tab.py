@@ -7,7 +7,7 @@ import pytest
 from studyapp.lab import claims as C
 from studyapp.ui.links import parse_link
 
-from tests.support import REPO, MainWindows, only_tabs
+from tests.support import REPO, only_tabs
 
 from .test_claims import REPORT, experiment
 
@@ -17,9 +17,8 @@ OURS = ("lessons", "ppo", "claims")
 
 
 @pytest.fixture
-def open_window(qtbot, tmp_path, monkeypatch):
+def open_window(main_windows, tmp_path, monkeypatch):
     only_tabs(monkeypatch, OURS)
-    windows = MainWindows(tmp_path, qtbot)
 
     def _open(report=None, experiments=(), models=None):
         models = models or tmp_path / "models"
@@ -29,10 +28,9 @@ def open_window(qtbot, tmp_path, monkeypatch):
                 (models / "experiments" / f"{res['name']}.json").write_text(json.dumps(res))
         if report is not None:
             (models / "report.json").write_text(json.dumps(report))
-        return windows.open(models_dir=models)[0]
+        return main_windows.open(models_dir=models)[0]
 
-    yield _open
-    windows.close()
+    return _open
 
 
 def test_cards_show_the_reports_figures_and_links_open_their_tabs(open_window):

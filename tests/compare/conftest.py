@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from studyapp.ui import worker
-from tests.support import COURSE, MainWindows, make_tiny_models
+from tests.support import COURSE, make_tiny_models
 
 
 @pytest.fixture(scope="session")
@@ -15,19 +15,17 @@ def tiny_models(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def open_compare(qtbot, tmp_path):
-    """open_compare(models_dir=..., **flags) -> (window, tab), with the compare tab shown."""
-    windows = MainWindows(tmp_path, qtbot)
-
+def open_compare(main_windows):
+    """open_compare(models_dir=..., **flags) -> (window, tab), with the compare tab shown; after the
+    test the tabs stop their answers before main_windows closes the windows."""
     def _open(**flags):
-        window, _ = windows.open(size=(1280, 820), exposed=True, **flags)
+        window, _ = main_windows.open(size=(1280, 820), exposed=True, **flags)
         return window, window.show_tab("compare")
 
     yield _open
-    for window, _ in windows.opened:
+    for window, _ in main_windows.opened:
         window.tab_widgets["compare"].shutdown()
     worker.cancel_all()
-    windows.close()
 
 
 def wait_idle(qtbot, tab, timeout=20_000) -> None:

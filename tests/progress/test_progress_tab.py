@@ -11,15 +11,13 @@ from studyapp.store.quiz import QuizHistory
 from studyapp.store.teach import TeachAttempts
 from studyapp import results
 from studyapp.store import Settings
-from tests.support import MainWindows, only_tabs
+from tests.support import only_tabs
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
+def window(main_windows, monkeypatch):
     only_tabs(monkeypatch, ("lessons", "teach", "progress"))
-    windows = MainWindows(tmp_path, qtbot)
-    yield windows.open(show=False)
-    windows.close()
+    return main_windows.open(show=False)
 
 
 def fill(ctx):

@@ -9,23 +9,21 @@ import pytest
 from PySide6.QtCore import Qt
 
 from studyapp.store.teach import TeachAttempts
-from tests.support import MainWindows, make_config, only_tabs
+from tests.support import make_config, only_tabs
 from tests.tutor.explanations import GOOD, PARTIAL
 
 
 @pytest.fixture
-def open_tab(qtbot, tmp_path, monkeypatch):
+def open_tab(main_windows, monkeypatch):
     """open_tab() -> (window, ctx, tab): the main window on the lessons, teach and progress tabs,
     showing the Teach tab. Opened again, it reopens the same profile (a restart)."""
     only_tabs(monkeypatch, ("lessons", "teach", "progress"))
-    windows = MainWindows(tmp_path, qtbot)
 
     def _open():
-        window, ctx = windows.open()
+        window, ctx = main_windows.open()
         return window, ctx, window.show_tab("teach")
 
-    yield _open
-    windows.close()
+    return _open
 
 
 def check(qtbot, tab, text):
