@@ -48,6 +48,18 @@ class PatientQtBot(QtBot):
 
 
 @pytest.fixture
+def main_windows(qtbot, tmp_path):
+    """tests/support.MainWindows on this test's tmp_path: `main_windows.open(**flags)` gives the
+    real main window and its context; every window still open is closed after the test, passed or
+    failed."""
+    from tests.support import MainWindows
+
+    windows = MainWindows(tmp_path, qtbot)
+    yield windows
+    windows.close()
+
+
+@pytest.fixture
 def qtbot(qtbot):
     """Every test's qtbot (pytest-qt's own) waits patiently: see MIN_WAIT_MS."""
     qtbot.__class__ = PatientQtBot

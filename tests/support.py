@@ -1,7 +1,9 @@
 """Test helpers shared across areas: a clock the test moves, a child process killed midway, a config
-that reads no file of this machine (make_config), the one stand-in for the main window a tab talks
-to (FakeWindow), and the one set of tiny-model builders (tiny_tokenizer, make_tiny_sft,
-make_tiny_reward, make_tiny_models, tiny_gpt2). Test folders use these rather than their own copies."""
+that reads no file of this machine (make_config), the real main window opened and closed as the
+app does (MainWindows, only_tabs), the one stand-in for the main window a tab talks to
+(FakeWindow), and the one tiny-model builder (make_tiny_models, on its parts tiny_tokenizer,
+make_tiny_sft and make_tiny_reward; tiny_gpt2 for a network without a folder). Test folders use
+these rather than their own copies."""
 from __future__ import annotations
 
 import os
@@ -106,6 +108,57 @@ class FakeWindow:
         return stuck
 
 
+def only_tabs(monkeypatch, names) -> None:
+    """Main windows opened during this test build only the tabs in `names` (those available):
+    faster, and another tab's work in progress (a model loading at start, say) cannot interfere
+    with what the test is about."""
+    from studyapp.ui import main_window, tabs
+
+    monkeypatch.setattr(main_window, "available_tabs",
+                        lambda: [spec for spec in tabs.REGISTRY if spec.name in names and spec.available()])
+
+
+class MainWindows:
+    """The real main window, as many as a test opens, each on a config from make_config(tmp, ...)
+    (build_context and create_window, as the app starts); close() closes them as the app quits.
+    A test takes the `main_windows` fixture (tests/conftest.py), which closes them after it; a
+    module-scoped fixture makes its own:
+
+        windows = MainWindows(tmp_path, qtbot)
+        window, ctx = windows.open(models_dir=...)      # shown
+        ...
+        windows.close()"""
+
+    def __init__(self, tmp: Path, qtbot=None) -> None:
+        self.tmp, self.qtbot = Path(tmp), qtbot
+        self.opened: list = []
+
+    def open(self, *, size: tuple[int, int] | None = None, show: bool = True, exposed: bool = False, **flags):
+        """(window, ctx), shown unless show=False (at `size`; exposed=True: waits until it is on screen)."""
+        from studyapp.app import build_context, create_window
+
+        ctx = build_context(make_config(self.tmp, **flags))
+        window = create_window(ctx)
+        if self.qtbot is not None:
+            self.qtbot.addWidget(window)
+        if size is not None:
+            window.resize(*size)
+        if show:
+            window.show()
+        self.opened.append((window, ctx))
+        if exposed:
+            self.qtbot.waitExposed(window)
+        return window, ctx
+
+    def close(self) -> None:
+        """Close every window whose profile is still open (a test may have closed one itself)."""
+        for window, ctx in self.opened:
+            if not ctx.store.closed:
+                window.close()
+                ctx.store.close(backup=False)
+        self.opened.clear()
+
+
 def tiny_tokenizer(*, chat: bool = False):
     """A 400-token byte-level BPE trained on the world's own sentences: facts, harmful requests with
     their literal answers, the refusals and the stock phrase; chat=True adds the chat exchanges."""
@@ -168,25 +221,37 @@ def make_tiny_reward(folder: Path, sft: Path, *, score_seed: int | None = None) 
     return folder
 
 
-def make_tiny_models(models: Path) -> Path:
-    """models/sft (make_tiny_sft) and a reward model trained on it in one quick epoch: what the PPO
-    tab needs to train, in seconds, whether or not the shipped models are on this machine."""
-    from studyapp.lab.reward import RewardConfig, train_reward
+COURSE = ("base", "sft", "rlhf")   # the policies the compare, RLHF and HHH tabs open
 
-    make_tiny_sft(models / "sft")
-    train_reward(models / "sft", models / "reward", RewardConfig(epochs=1, samples_per_prompt=0, sessions=1))
+
+def make_tiny_models(models: Path, *, policies=("sft",), reward: str | None = "trained", chat: bool = False,
+                     distinct: bool = False, score_seed: int | None = None) -> Path:
+    """The one builder of a tiny models folder, in seconds, whatever is on disk: every test area
+    that needs model folders gets them here.
+
+    policies: folder names, each a make_tiny_sft model sharing one tiny_tokenizer(chat=chat); the
+    same weights under every name, or (distinct=True) seeds 0, 1, 2, ... so that each writes its
+    own nonsense. reward: "trained" (train_reward on models/sft, one quick epoch: what PPO trains
+    against), "untrained" (make_tiny_reward, with score_seed as there) or None (no reward model)."""
+    tok = tiny_tokenizer(chat=chat)
+    for seed, name in enumerate(policies):
+        make_tiny_sft(models / name, tokenizer=tok, stage=name, seed=seed if distinct else 0)
+    if reward == "trained":
+        from studyapp.lab.reward import RewardConfig, train_reward
+
+        train_reward(models / "sft", models / "reward", RewardConfig(epochs=1, samples_per_prompt=0, sessions=1))
+    elif reward == "untrained":
+        make_tiny_reward(models / "reward", models / "sft", score_seed=score_seed)
+    elif reward is not None:
+        raise ValueError(f"reward must be 'trained', 'untrained' or None, not {reward!r}")
     return models
 
 
 def make_tiny_course_models(models: Path) -> Path:
-    """base, sft and rlhf (one 2-layer 32-wide GPT-2 saved under three names, its tokenizer trained
-    with the chat exchanges too) and an untrained 1-layer reward model with the lab's preference
-    pairs: every folder the compare and RLHF tabs open, in a few seconds, whatever is on disk."""
-    tok = tiny_tokenizer(chat=True)
-    for name in ("base", "sft", "rlhf"):
-        make_tiny_sft(models / name, tokenizer=tok, stage=name)
-    make_tiny_reward(models / "reward", models / "sft")
-    return models
+    """make_tiny_models for the compare, RLHF and HHH tabs: base, sft and rlhf (one 2-layer 32-wide
+    GPT-2 under three names, its tokenizer trained with the chat exchanges too) and an untrained
+    reward model with the lab's preference pairs: every folder those tabs open."""
+    return make_tiny_models(models, policies=COURSE, reward="untrained", chat=True)
 
 
 def tiny_gpt2():

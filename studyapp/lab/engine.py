@@ -11,7 +11,9 @@ samples answers to rank, the HHH explorer asks for greedy replies, the report an
 For GPT-2 models `replies` runs rollout.py, the lean KV-cache loop that the RL stages (PPO, GRPO,
 best-of-n, the reward model's data) call directly on the model they train. Loaded models live in
 one cache keyed on the folder's content, so a folder shown by two tabs is loaded once and a
-retrained folder is loaded afresh.
+retrained folder is loaded afresh. A command that answers one prompt and exits loads through
+`load_for_command`, which reads a lab GPT-2 folder with quick.py, this engine's own reader that
+never imports transformers (a file of its own for the 500-line limit; see its docstring).
 
 torch and transformers are imported inside the functions, so importing this module (and the app)
 stays light; the module knows nothing of Qt.
@@ -164,17 +166,17 @@ def load_model(folder, device: str | None = None):
 
 def load_for_command(folder, device: str | None = None):
     """(model, tokenizer) for a command that answers a prompt and exits (`studyapp lab generate`):
-    a lab GPT-2 folder is read without importing transformers (quick.py: about 3.5 s of CPU less
-    per call), any other folder with load_model. Validated first either way; uses torch_threads."""
+    a lab GPT-2 folder is read without importing transformers (quick.py, this engine's own reader:
+    about 3.5 s of CPU less per call), any other folder with transformers. Validated once either
+    way (quick.py gets the config validation read); uses torch_threads. Not cached."""
     from . import quick
-    from .modeling import validate_folder
+    from .common import pick_device
+    from .modeling import load_validated_causal_lm, validate_folder
 
     path = resolve_model(folder)
-    validate_folder(path, "causal-lm")
+    config = validate_folder(path, "causal-lm")
     limit_threads()
-    from .common import pick_device
-
-    return quick.load(path, device or pick_device()) or load_model(path, device)
+    return quick.load(path, device or pick_device(), config) or load_validated_causal_lm(path, device)
 
 
 # ----------------------------------------------------------------------------- prompts

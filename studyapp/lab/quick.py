@@ -1,21 +1,29 @@
-"""A lab GPT-2 folder loaded without transformers, for one-shot commands (`studyapp lab generate`).
+"""The engine's reader of a lab GPT-2 folder without transformers, for one-shot commands.
 
-    model, tokenizer = quick.load("models/sft")        # None if the folder is not a plain lab GPT-2
+    model, tokenizer = engine.load_for_command("models/sft")   # the only caller: validates, then quick.load
     for event in engine.stream(model, tokenizer, "Hi"): ...
 
-Importing transformers costs about 3.5 s of CPU before a single token (it pulls in scikit-learn,
-torch.distributed and torch._dynamo for features the lab never uses), twice torch's own import; a
-command that answers one prompt pays it every time. The lab's checkpoints are plain GPT-2
-(config.json, model.safetensors, tokenizer.json), so this module reads them with safetensors and
-tokenizers, both already needed by transformers, and runs the same weights with the same modules
-torch provides. The model answers `model(input_ids=..., past_key_values=..., use_cache=True)` with
-`.logits` and `.past_key_values` as GPT2LMHeadModel does, and has `.transformer` and `.lm_head`
-with GPT-2's layout, so engine.stream_ids and rollout.hidden_states run on it unchanged; a test
-checks its logits against transformers' GPT2LMHeadModel. The tokenizer answers the calls the
-lab's tokenizer helpers make (encode with split_special_tokens, decode, get_vocab, ...).
+Part of the engine (engine.py), in a file of its own for two reasons: engine.py plus this reader
+would pass the project's 500-line limit for a module, and this file must never import transformers
+(test_generate_quick checks that `studyapp lab generate` leaves it unimported). Only engine.py
+imports it (an import-linter contract in pyproject.toml says so); nothing here checks a folder or a
+prompt: engine.load_for_command validates the folder once (modeling.validate_folder) and hands this
+module the config.json it read, and prompts go through engine.encode like every other model's.
+
+Why it exists: importing transformers costs about 3.5 s of CPU before a single token (it pulls in
+scikit-learn, torch.distributed and torch._dynamo for features the lab never uses), twice torch's
+own import; a command that answers one prompt pays it every time, and `studyapp lab generate` must
+answer in under 3 s (bench/cli_generate.py). The lab's checkpoints are plain GPT-2 (config.json,
+model.safetensors, tokenizer.json), so this module reads them with safetensors and tokenizers, both
+already needed by transformers, and runs the same weights with the same modules torch provides. The
+model answers `model(input_ids=..., past_key_values=..., use_cache=True)` with `.logits` and
+`.past_key_values` as GPT2LMHeadModel does, and has `.transformer` and `.lm_head` with GPT-2's
+layout, so engine.stream_ids and rollout.hidden_states run on it unchanged; a test checks its
+logits against transformers' GPT2LMHeadModel. The tokenizer answers the calls the lab's tokenizer
+helpers make (encode with split_special_tokens, decode, get_vocab, ...).
 
 Anything else (another architecture, an option this forward does not implement, a folder without
-tokenizer.json) returns None and the caller loads it with transformers as before.
+tokenizer.json) returns None and the engine loads it with transformers as before.
 """
 
 from __future__ import annotations
@@ -142,11 +150,13 @@ def _modules():
     return QuickGPT2
 
 
-def supported(folder) -> bool:
+def supported(folder, config: dict | None = None) -> bool:
     """Whether `load` can read this folder: a GPT-2 causal LM with the options this forward knows,
-    one model.safetensors and a tokenizer.json."""
+    one model.safetensors and a tokenizer.json. `config` is the folder's config.json as
+    modeling.validate_folder returned it; without it the folder is validated here (False if broken)."""
     folder = Path(folder)
-    config = _read(folder / "config.json")
+    if config is None:
+        config = _validated_config(folder)
     if not config or "GPT2LMHeadModel" not in (config.get("architectures") or []):
         return False
     if any(config.get(k, v) != v for k, v in _REQUIRED.items()):
@@ -156,15 +166,26 @@ def supported(folder) -> bool:
     return all((folder / f).is_file() for f in ("model.safetensors", "tokenizer.json"))
 
 
-def load(folder, device: str = "cpu"):
+def _validated_config(folder: Path) -> dict | None:
+    from .common import LabError
+    from .modeling import validate_folder
+
+    try:
+        return validate_folder(folder, "causal-lm")
+    except LabError:
+        return None
+
+
+def load(folder, device: str = "cpu", config: dict | None = None):
     """(model, tokenizer) of a lab GPT-2 folder without transformers, in eval mode; None when the
-    folder is not one `supported` accepts. Call modeling.validate_folder first (engine does)."""
+    folder is not one `supported` accepts. `config`: what modeling.validate_folder returned for the
+    folder (engine.load_for_command passes it); without it the folder is validated here."""
     folder = Path(folder)
-    if not supported(folder):
+    raw = config if config is not None else _validated_config(folder)
+    if not supported(folder, raw or {}):
         return None
     from safetensors.torch import load_file
 
-    raw = _read(folder / "config.json")
     config = SimpleNamespace(n_embd=raw["n_embd"], n_head=raw["n_head"], n_layer=raw["n_layer"],
                              n_positions=raw["n_positions"], vocab_size=raw["vocab_size"],
                              n_inner=raw.get("n_inner"), layer_norm_epsilon=raw.get("layer_norm_epsilon", 1e-5),

@@ -22,12 +22,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-    QPushButton, QSpinBox, QSplitter, QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
+    QSplitter, QStackedWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from studyapp.lab import methods as M
 from studyapp.ui import worker
+from studyapp.ui.widgets import figure, fill_replies, table
 from studyapp.ui.wrapping import FillWindow
 
 INTRO = ("<b>Beyond PPO.</b> Four ways to push the SFT model toward what the preferences reward, drawn on the "
@@ -43,12 +44,8 @@ SAMPLE_COLUMNS = ("Prompt", "Reply", "Proxy", "Gold")
 LIVE_METHODS = (("best_of_n", "Best-of-n"), ("dpo", "DPO"), ("grpo", "GRPO"))
 
 
-def _num(value, fmt: str = "{:+.2f}") -> str:
-    return fmt.format(value) if isinstance(value, (int, float)) and math.isfinite(value) else "—"
-
-
 def _pct(value) -> str:
-    return _num(value, "{:.0%}")
+    return figure(value, "{:.0%}")
 
 
 
@@ -185,22 +182,6 @@ def _finite(value) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
-def _table(columns, stretch: int | None) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setHorizontalHeaderLabels(columns)
-    table.verticalHeader().hide()
-    table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SingleSelection)
-    table.setWordWrap(False)
-    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeToContents)
-    if stretch is not None:
-        header.setSectionResizeMode(stretch, QHeaderView.Stretch)
-    return table
-
-
 class MethodsTab(QWidget):
     def __init__(self, window):
         super().__init__()
@@ -241,13 +222,13 @@ class MethodsTab(QWidget):
         side_widget.setMaximumWidth(260)
 
         self.chart = MethodsChart()
-        self.table = _table(COLUMNS, None)
+        self.table = table(COLUMNS)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Interactive)
         self.table.setColumnWidth(0, 150)
         self.table.setAccessibleName("Every point: its method and its rates")
         self.table.itemSelectionChanged.connect(self._show_samples)
         self.samples_title = QLabel(wordWrap=True)
-        self.samples = _table(SAMPLE_COLUMNS, 1)
+        self.samples = table(SAMPLE_COLUMNS, stretch=1)
         self.samples.horizontalHeader().setSectionResizeMode(0, QHeaderView.Interactive)
         self.samples.setColumnWidth(0, 130)
         self.samples.setAccessibleName("Replies of the selected point")
@@ -326,7 +307,7 @@ class MethodsTab(QWidget):
             label = p.get("label") or M.TITLES.get(p.get("method"), "?")
             if p.get("source") == "yours":
                 label += " (yours)"
-            cells = (label, _num(p.get("sqrt_kl"), "{:.2f}"), _num(p.get("gold")), _num(p.get("proxy")),
+            cells = (label, figure(p.get("sqrt_kl"), "{:.2f}"), figure(p.get("gold")), figure(p.get("proxy")),
                      _pct(p.get("harmful_refusal")), _pct(p.get("harmless_refusal")), _pct(p.get("fact_accuracy")))
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -351,16 +332,7 @@ class MethodsTab(QWidget):
         samples = (p or {}).get("samples") or []
         self.samples_title.setText(f"<b>Replies of {html.escape(p.get('label', ''))}</b> (sampled)" if p
                                    else "<i>Select a point to read its replies.</i>")
-        self.samples.setRowCount(len(samples))
-        for row, s in enumerate(samples):
-            cells = (s.get("prompt", ""), s.get("response", "") or "(empty reply)", _num(s.get("proxy")),
-                     _num(s.get("gold")))
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text)
-                if column >= 2:
-                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                self.samples.setItem(row, column, item)
+        fill_replies(self.samples, samples, ("proxy", "gold"))
 
     # ---- a live run -------------------------------------------------------------------------
     def start(self) -> None:
@@ -414,8 +386,8 @@ class MethodsTab(QWidget):
         self.add_points(points)
         if points:
             p = points[-1]
-            self.status.setText(f"Done: {p['label']} landed at sqrt KL {_num(p.get('sqrt_kl'), '{:.2f}')}, "
-                                f"gold {_num(p.get('gold'))}, proxy {_num(p.get('proxy'))} (ringed).")
+            self.status.setText(f"Done: {p['label']} landed at sqrt KL {figure(p.get('sqrt_kl'), '{:.2f}')}, "
+                                f"gold {figure(p.get('gold'))}, proxy {figure(p.get('proxy'))} (ringed).")
 
     def _on_cancelled(self) -> None:
         self.status.setText("Cancelled; nothing was added.")

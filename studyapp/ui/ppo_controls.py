@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-    QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QSpinBox, QVBoxLayout,
+    QWidget,
 )
 
 from studyapp.lab import runs as R
+from studyapp.ui.widgets import fill_replies, table
 
 LEARNING_RATES = ("1e-5", "3e-5", "1e-4", "3e-4", "5e-4", "1e-3", "3e-3")
 
@@ -115,16 +115,9 @@ class SamplesView(QWidget):
         top.addWidget(QLabel("Step"))
         top.addWidget(self.step)
         layout.addLayout(top)
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setHorizontalHeaderLabels(self.COLUMNS)
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         # One line per reply keeps four replies in view; the full text is in each cell's tooltip.
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.Interactive)
-        header.setSectionResizeMode(1, QHeaderView.Stretch)
+        self.table = table(self.COLUMNS, stretch=1)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Interactive)
         self.table.setColumnWidth(0, 300)
         layout.addWidget(self.table)
         self.run: R.Run | None = None
@@ -165,18 +158,4 @@ class SamplesView(QWidget):
             # A shipped run keeps no per-step samples; these are its trained policy's greedy replies.
             self.title.setText(f"<b>{self.run.name}</b>: the trained policy's replies after the last step "
                                "(greedy, unseen harmful requests and fact questions)")
-        self.table.setRowCount(len(samples))
-        for row, sample in enumerate(samples):
-            cells = (sample.get("prompt", ""), sample.get("response", "") or "(empty reply)",
-                     fmt(sample.get("score")), fmt(sample.get("rater")))
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text)
-                if column >= 2:
-                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                self.table.setItem(row, column, item)
-
-
-def fmt(value) -> str:
-    number = R.to_float(value)
-    return f"{number:+.2f}" if math.isfinite(number) else "—"
+        fill_replies(self.table, samples, ("score", "rater"))

@@ -30,7 +30,8 @@ from studyapp.store.labruns import LabRuns
 from studyapp.ui import worker
 from studyapp.ui.curves import CurveGrid
 from studyapp.ui.overopt_view import OverOptView
-from studyapp.ui.ppo_controls import SamplesView, SettingsBox, fmt
+from studyapp.ui.ppo_controls import SamplesView, SettingsBox
+from studyapp.ui.widgets import figure
 from studyapp.ui.wrapping import FillWindow
 
 INTRO = ("<b>PPO: the third stage of RLHF.</b> The SFT model writes replies, the reward model scores "
@@ -395,7 +396,7 @@ class PPOTab(QWidget):
         if not self.task.paused:
             self.status.setText(
                 f"Step {run.steps[-1]} of {info.get('total', '?')} · {R.to_float(info.get('seconds_per_step')):.2f} s/step · "
-                f"RM score {fmt(info.get('objective/scores'))} · rater {fmt(info.get('rater/score'))} · "
+                f"RM score {figure(info.get('objective/scores'))} · rater {figure(info.get('rater/score'))} · "
                 f"KL {R.to_float(info.get('objective/kl')):.2f}")
 
     def _finish(self, status: str, summary: dict | None = None, message: str | None = None) -> None:

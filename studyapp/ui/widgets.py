@@ -1,12 +1,19 @@
-"""Small widget and text helpers the RLHF, playground and HHH pages share (one place, one look)."""
+"""Small widget and text helpers the tabs share (one place, one look): the RLHF, playground and
+HHH pages' labels and pickers, and the read-only tables of figures and sampled replies that the
+PPO and Beyond PPO tabs show."""
 from __future__ import annotations
 
 import html
+import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QFrame, QLabel, QPushButton, QScrollArea, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QFrame, QHeaderView, QLabel, QPushButton, QScrollArea, QTableWidget,
+    QTableWidgetItem, QWidget,
+)
 
 from studyapp.lab.ranking import course_prompts
+from studyapp.lab.runs import to_float
 from studyapp.ui import theme
 
 SILENT = "(says nothing)"   # an empty answer, shown so rather than as a bare number or “”
@@ -80,3 +87,43 @@ def short(text: str, n: int = 60) -> str:
 
 def quoted(text: str, n: int = 60) -> str:
     return f"“{short(text, n)}”" if text else SILENT
+
+
+def figure(value, spec: str = "{:+.2f}") -> str:
+    """A figure for a table or a status line: `spec` of the number, "—" when it is missing, not a
+    number or not finite (a metric the run did not log, a NaN)."""
+    number = to_float(value)
+    return spec.format(number) if math.isfinite(number) else "—"
+
+
+def table(columns, stretch: int | None = None) -> QTableWidget:
+    """A read-only table, one line a row (the full text of a cell is in its tooltip, see fill_rows),
+    rows selected whole; columns fit their contents, column `stretch` takes the spare width."""
+    view = QTableWidget(0, len(columns))
+    view.setHorizontalHeaderLabels(columns)
+    view.verticalHeader().hide()
+    view.setEditTriggers(QAbstractItemView.NoEditTriggers)
+    view.setSelectionBehavior(QAbstractItemView.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SingleSelection)
+    view.setWordWrap(False)
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 6)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeToContents)
+    if stretch is not None:
+        header.setSectionResizeMode(stretch, QHeaderView.Stretch)
+    return view
+
+
+def fill_replies(view: QTableWidget, samples, scores: tuple[str, str]) -> None:
+    """One row a sampled reply: its prompt, its text ("(empty reply)" when it said nothing) and the
+    two figures under the keys `scores`, right-aligned; each cell's full text in its tooltip."""
+    view.setRowCount(len(samples))
+    for row, sample in enumerate(samples):
+        cells = (sample.get("prompt", ""), sample.get("response", "") or "(empty reply)",
+                 *(figure(sample.get(key)) for key in scores))
+        for column, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setToolTip(text)
+            if column >= 2:
+                item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            view.setItem(row, column, item)

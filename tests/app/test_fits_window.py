@@ -12,11 +12,10 @@ from PySide6.QtWidgets import (
     QApplication, QListWidget, QScrollArea, QSplitter,
 )
 
-from studyapp import config as cfg
-from studyapp.app import build_context, create_window
 from studyapp.ui.tabs import available_tabs
 from studyapp.ui.wrapping import wrap_items
 from studyapp.wording import count
+from tests.support import MainWindows
 
 SCALED = (911, 472)   # the window at 150% on 1366x768, in logical pixels
 PLAIN = (1280, 680)   # the window at 100% on 1366x768
@@ -24,15 +23,9 @@ PLAIN = (1280, 680)   # the window at 100% on 1366x768
 
 @pytest.fixture(scope="module")
 def window(qapp, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("fits")
-    config = cfg.load_config({"data_dir": tmp / "profile"}, env={}, site_file=tmp / "no-site.toml",
-                             user_file=tmp / "no-user.toml")
-    ctx = build_context(config)
-    win = create_window(ctx)
-    win.show()
-    yield win
-    win.close()
-    ctx.store.close(backup=False)
+    windows = MainWindows(tmp_path_factory.mktemp("fits"))
+    yield windows.open()[0]
+    windows.close()
 
 
 def show(qtbot, window, name, size):

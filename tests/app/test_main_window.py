@@ -1,39 +1,17 @@
 """The main window and the lessons tab, driven headless the way a learner uses them."""
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 
-from studyapp import config as cfg
-from studyapp.app import build_context, create_window
 from tests.app.test_lessons_content import GOOD
-
-
-def make_config(tmp_path: Path, **flags) -> cfg.Config:
-    flags.setdefault("data_dir", tmp_path / "profile")
-    return cfg.load_config(flags, env={}, site_file=tmp_path / "no-site.toml", user_file=tmp_path / "no-user.toml")
+from tests.support import make_config
 
 
 @pytest.fixture
-def open_window(qtbot, tmp_path):
-    opened = []
-
-    def _open(**flags):
-        ctx = build_context(make_config(tmp_path, **flags))
-        window = create_window(ctx)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        opened.append((window, ctx))
-        return window, ctx
-
-    yield _open
-    for window, ctx in opened:
-        if ctx.store.conn is not None:
-            window.close()
-            ctx.store.close(backup=False)
+def open_window(main_windows):
+    return lambda **flags: main_windows.open(exposed=True, **flags)
 
 
 def close(window, ctx):

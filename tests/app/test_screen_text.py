@@ -11,8 +11,7 @@ from PySide6.QtWidgets import (
     QTableWidget, QTabWidget, QTextEdit, QTreeWidget, QWidget,
 )
 
-from studyapp import config as cfg
-from studyapp.app import build_context, create_window
+from tests.support import MainWindows
 
 DEVELOPER_TEXT = {
     "a literal \\n": re.compile(r"\\n"),
@@ -93,16 +92,9 @@ def test_the_scanner_finds_each_kind_of_developer_text():
 
 @pytest.fixture(scope="module")
 def window(qapp, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("screen")
-    config = cfg.load_config({"data_dir": tmp / "profile"}, env={}, site_file=tmp / "no-site.toml",
-                             user_file=tmp / "no-user.toml")
-    ctx = build_context(config)
-    win = create_window(ctx)
-    win.resize(1366, 740)
-    win.show()
-    yield win
-    win.close()
-    ctx.store.close(backup=False)
+    windows = MainWindows(tmp_path_factory.mktemp("screen"))
+    yield windows.open(size=(1366, 740))[0]
+    windows.close()
 
 
 def tab_names():

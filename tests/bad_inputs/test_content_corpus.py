@@ -156,45 +156,31 @@ def test_a_pack_lesson_that_drops_sections_built_in_content_links_to_is_reported
                for p in broken)
 
 
-def test_the_app_opens_with_a_pathological_pack(qtbot, tmp_path, no_slow_render):
-    from studyapp.app import build_context, create_window
+def test_the_app_opens_with_a_pathological_pack(main_windows, tmp_path, no_slow_render):
     pack = write_pack(tmp_path / "pack", {
         "lessons/00-brackets.md": "---\ntitle: Brackets\norder: 0\n---\n" + "[" * 6000,
         "lessons/00-headings.md": "---\ntitle: Headings\norder: 0\n---\n" + "\n".join(f"## h{i}" for i in range(20_000)),
         "lessons/00-deep.md": "---\ntitle: Deep\norder: 0\n---\n" + deep_list(300),
         "lessons/01-intro.md": FRONT + "## A\n", "lessons/02-intro.md": FRONT + "## B\n",
     })
-    conf = cfg.load_config({"data_dir": tmp_path / "p", "content_dir": pack}, env={},
-                           site_file=tmp_path / "s", user_file=tmp_path / "u")
-    ctx = build_context(conf)
-    window = create_window(ctx)
-    qtbot.addWidget(window)
+    window, _ = main_windows.open(show=False, content_dir=pack)
     tab = window.tab_widgets["lessons"]
     assert tab.current.title in {"Brackets", "Headings", "Deep"}
     assert "Shown as plain text" in tab.view.toPlainText()
     assert any("02-intro.md could not be loaded" in tab.lesson_list.item(i).text()
                for i in range(tab.lesson_list.count()))
     assert tab.open_lesson("base-models") and tab.spans               # the course itself still works
-    window.close()
-    ctx.store.close(backup=False)
 
 
-def test_a_long_lesson_is_laid_out_on_a_worker_and_then_shown(qtbot, tmp_path):
-    from studyapp.app import build_context, create_window
+def test_a_long_lesson_is_laid_out_on_a_worker_and_then_shown(qtbot, main_windows, tmp_path):
     from studyapp.ui.lessons_tab import SYNC_RENDER_CHARS
     body = "".join(f"## Part {i}\n\n" + "Some *dense* `inline` **markup** here. " * 40 + "\n\n" for i in range(30))
     assert SYNC_RENDER_CHARS < len(body) and lessons_mod.over_budget(body) is None
     pack = write_pack(tmp_path / "pack", {"lessons/00-long.md": "---\ntitle: Long\norder: 0\n---\n" + body})
-    conf = cfg.load_config({"data_dir": tmp_path / "p", "content_dir": pack}, env={},
-                           site_file=tmp_path / "s", user_file=tmp_path / "u")
-    ctx = build_context(conf)
-    window = create_window(ctx)
-    qtbot.addWidget(window)
+    window, _ = main_windows.open(show=False, content_dir=pack)
     tab = window.tab_widgets["lessons"]
     assert tab.current.title == "Long"
     assert "Laying out Long" in tab.view.toPlainText()          # the window is up before the lesson is
     qtbot.waitUntil(lambda: len(tab.spans) == 30, timeout=60_000)
     assert "Part 29" in tab.view.toPlainText() and "Laying out" not in tab.view.toPlainText()
     assert tab.toc.topLevelItemCount() == 30
-    window.close()
-    ctx.store.close(backup=False)

@@ -4,14 +4,10 @@ import json
 
 import pytest
 
-from studyapp import config as cfg
-from studyapp.app import build_context, create_window
 from studyapp.lab import claims as C
-from studyapp.ui import main_window
 from studyapp.ui.links import parse_link
-from studyapp.ui.tabs import REGISTRY
 
-from tests.support import REPO
+from tests.support import REPO, only_tabs
 
 from .test_claims import REPORT, experiment
 
@@ -21,10 +17,8 @@ OURS = ("lessons", "ppo", "claims")
 
 
 @pytest.fixture
-def open_window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr(main_window, "available_tabs",
-                        lambda: [s for s in REGISTRY if s.name in OURS and s.available()])
-    opened = []
+def open_window(main_windows, tmp_path, monkeypatch):
+    only_tabs(monkeypatch, OURS)
 
     def _open(report=None, experiments=(), models=None):
         models = models or tmp_path / "models"
@@ -34,19 +28,9 @@ def open_window(qtbot, tmp_path, monkeypatch):
                 (models / "experiments" / f"{res['name']}.json").write_text(json.dumps(res))
         if report is not None:
             (models / "report.json").write_text(json.dumps(report))
-        config = cfg.load_config({"data_dir": tmp_path / "profile", "models_dir": models}, env={},
-                                 site_file=tmp_path / "no-site.toml", user_file=tmp_path / "no-user.toml")
-        ctx = build_context(config)
-        window = create_window(ctx)
-        qtbot.addWidget(window)
-        window.show()
-        opened.append((window, ctx))
-        return window
+        return main_windows.open(models_dir=models)[0]
 
-    yield _open
-    for window, ctx in opened:
-        window.close()
-        ctx.store.close(backup=False)
+    return _open
 
 
 def test_cards_show_the_reports_figures_and_links_open_their_tabs(open_window):

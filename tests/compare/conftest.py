@@ -3,43 +3,29 @@ from pathlib import Path
 
 import pytest
 
-from studyapp.app import build_context, create_window
 from studyapp.ui import worker
-from tests.support import make_config, make_tiny_sft
+from tests.support import COURSE, make_tiny_models
 
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory) -> Path:
     """base, sft and rlhf: tests/support.py's tiny SFT stand-in with seeds 0, 1 and 2, untrained, so
     each writes its own nonsense, but it streams, has distributions and loads like a shipped model."""
-    root = tmp_path_factory.mktemp("models")
-    for seed, name in enumerate(("base", "sft", "rlhf")):
-        make_tiny_sft(root / name, seed=seed, stage=name)
-    return root
+    return make_tiny_models(tmp_path_factory.mktemp("models"), policies=COURSE, distinct=True, reward=None)
 
 
 @pytest.fixture
-def open_compare(qtbot, tmp_path):
-    """open_compare(models_dir=..., **flags) -> (window, tab), with the compare tab shown."""
-    opened = []
-
+def open_compare(main_windows):
+    """open_compare(models_dir=..., **flags) -> (window, tab), with the compare tab shown; after the
+    test the tabs stop their answers before main_windows closes the windows."""
     def _open(**flags):
-        ctx = build_context(make_config(tmp_path, **flags))
-        window = create_window(ctx)
-        qtbot.addWidget(window)
-        window.resize(1280, 820)
-        window.show()
-        qtbot.waitExposed(window)
-        opened.append((window, ctx))
-        tab = window.show_tab("compare")
-        return window, tab
+        window, _ = main_windows.open(size=(1280, 820), exposed=True, **flags)
+        return window, window.show_tab("compare")
 
     yield _open
-    for window, ctx in opened:
+    for window, _ in main_windows.opened:
         window.tab_widgets["compare"].shutdown()
-        worker.cancel_all()
-        window.close()
-        ctx.store.close(backup=False)
+    worker.cancel_all()
 
 
 def wait_idle(qtbot, tab, timeout=20_000) -> None:

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from studyapp.lab import quick
+from studyapp.lab.common import LabError
 from studyapp.lab.engine import load_for_command
 from studyapp.lab.generate import generate_text, load_model, stream
 from studyapp.lab.tokenizer import encode, encode_prompt, stop_ids
@@ -74,6 +75,17 @@ def test_other_folders_fall_back_to_transformers(tiny_model_dir, tmp_path):
     assert type(model).__name__ == "GPT2LMHeadModel"
     model, _ = load_for_command(tiny_model_dir, "cpu")
     assert type(model).__name__ == "QuickGPT2"
+
+
+def test_a_damaged_folder_is_refused_naming_the_file(tiny_model_dir, tmp_path):
+    # The engine validates before its transformers-free reader opens anything: the learner reads
+    # which file is wrong, never a safetensors traceback.
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model_dir, broken)
+    (broken / "model.safetensors").write_bytes(b"PK\x03\x04 a zip, not weights")
+    with pytest.raises(LabError, match="model.safetensors: is not a safetensors file"):
+        load_for_command(broken, "cpu")
+    assert quick.load(broken) is None and not quick.supported(broken)
 
 
 def test_lab_generate_never_imports_transformers(tiny_model_dir):

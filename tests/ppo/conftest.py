@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from studyapp.config import load_config
 from studyapp.store import open_profile
-from tests.support import FakeWindow, make_tiny_models
+from tests.support import FakeWindow, make_config, make_tiny_models
 
 
 def write_series(path: Path, steps: int, *, kl_growth: float, nan_at: int | None = None) -> None:
@@ -43,9 +42,7 @@ def make_window(tmp_path, models_dir):
     def _make(models: Path | None = None, data: Path | None = None):
         data = data or tmp_path / "profile"
         store = open_profile(data, backup_on_start=False).store
-        config = load_config({"data_dir": data, "models_dir": models or models_dir}, env={},
-                             site_file=tmp_path / "no-site.toml", user_file=tmp_path / "no-user.toml")
-        windows.append(FakeWindow.of(store, config))
+        windows.append(FakeWindow.of(store, make_config(tmp_path, data_dir=data, models_dir=models or models_dir)))
         return windows[-1]
 
     yield _make

@@ -6,6 +6,7 @@ from studyapp.store import open_profile
 from studyapp.store.labruns import LabRuns
 from studyapp.ui import worker
 from studyapp.ui.ppo_tab import PPOTab
+from tests.support import make_config
 
 RUN_TIMEOUT_MS = 300_000   # a bound on a condition: torch loads slowly on a busy machine
 
@@ -52,13 +53,10 @@ def test_closing_the_profile_while_a_run_cancels_raises_nothing_and_keeps_its_st
 def test_closing_the_window_during_a_run_keeps_it_as_cancelled_with_every_step(qtbot, tiny_models, tmp_path,
                                                                                 cancelling):
     from studyapp.app import build_context
-    from studyapp.config import load_config
     from studyapp.ui.main_window import MainWindow
 
     data = tmp_path / "profile"
-    config = load_config({"data_dir": data, "models_dir": tiny_models}, env={},
-                         site_file=tmp_path / "no-site.toml", user_file=tmp_path / "no-user.toml")
-    ctx = build_context(config)
+    ctx = build_context(make_config(tmp_path, data_dir=data, models_dir=tiny_models))
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     window.show()

@@ -7,34 +7,17 @@ import json
 
 import pytest
 
-from studyapp import config as cfg
-from studyapp.app import build_context, create_window
 from studyapp.store.quiz import QuizHistory
 from studyapp.store.teach import TeachAttempts
 from studyapp import results
 from studyapp.store import Settings
-
-
-def only_our_tabs(monkeypatch):
-    """A window with the tabs these tests use: faster, and another tab's work in progress
-    (a model loading at start, say) cannot interfere with what is tested here."""
-    from studyapp.ui import main_window, tabs
-    keep = ("lessons", "teach", "progress")
-    monkeypatch.setattr(main_window, "available_tabs",
-                        lambda: [spec for spec in tabs.REGISTRY if spec.name in keep])
+from tests.support import only_tabs
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    only_our_tabs(monkeypatch)
-    config = cfg.load_config({"data_dir": tmp_path / "profile"}, env={},
-                             site_file=tmp_path / "no-site.toml", user_file=tmp_path / "no-user.toml")
-    ctx = build_context(config)
-    win = create_window(ctx)
-    qtbot.addWidget(win)
-    yield win, ctx
-    win.close()
-    ctx.store.close(backup=False)
+def window(main_windows, monkeypatch):
+    only_tabs(monkeypatch, ("lessons", "teach", "progress"))
+    return main_windows.open(show=False)
 
 
 def fill(ctx):

@@ -1,7 +1,7 @@
 """Models and a stand-in main window for the RLHF and HHH tab tests.
 
 A tiny set is built once per session, whatever models are on disk, so the tests run the same
-everywhere (tests/support.py's builders): one 2-layer 32-wide GPT-2 saved as base, SFT and RLHF,
+everywhere (tests/support.py's make_tiny_course_models): one 2-layer 32-wide GPT-2 saved as base, SFT and RLHF,
 its tokenizer trained with the chat exchanges too, and an untrained 1-layer reward model with the
 lab's preference pairs; a few seconds.
 """
@@ -10,23 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import FakeWindow, make_tiny_reward, make_tiny_sft, tiny_tokenizer
+from tests.support import FakeWindow, make_tiny_course_models
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-
-def _build_tiny(folder: Path) -> Path:
-    tok = tiny_tokenizer(chat=True)
-    for name in ("base", "sft", "rlhf"):      # one model (same seed, same tokenizer) under three names
-        make_tiny_sft(folder / name, tokenizer=tok, stage=name)
-    make_tiny_reward(folder / "reward", folder / "sft")
-    return folder
 
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory) -> Path:
     """Tiny models, built here whatever is on disk: the same models on every machine."""
-    return _build_tiny(tmp_path_factory.mktemp("tiny-models"))
+    return make_tiny_course_models(tmp_path_factory.mktemp("tiny-models"))
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ import sqlite3
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from studyapp.app import build_context, create_window
 from studyapp.ui import storage_errors
-from tests.app.test_main_window import make_config
 
 
 def _warnings() -> list[QMessageBox]:
@@ -20,12 +18,8 @@ def _warnings() -> list[QMessageBox]:
             and w.windowTitle() == "Your progress is not saved yet"]
 
 
-def test_lesson_progress_written_while_locked_is_reported_kept_and_saved_later(qtbot, tmp_path):
-    ctx = build_context(make_config(tmp_path))
-    window = create_window(ctx)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+def test_lesson_progress_written_while_locked_is_reported_kept_and_saved_later(qtbot, main_windows):
+    window, ctx = main_windows.open(exposed=True)
     writes = storage_errors.pending()
     writes._timer.setInterval(50)
     ctx.store.conn.execute("PRAGMA busy_timeout=50")
@@ -49,5 +43,3 @@ def test_lesson_progress_written_while_locked_is_reported_kept_and_saved_later(q
     assert ctx.progress.sections_read(lesson.slug) == {s.id for s in lesson.sections}
     assert ctx.progress.lesson_progress()[lesson.slug].completed
     assert _warnings() == []
-    window.close()
-    ctx.store.close(backup=False)

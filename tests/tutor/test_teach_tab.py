@@ -4,50 +4,26 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 
-from studyapp import config as cfg
-from studyapp.app import build_context, create_window
 from studyapp.store.teach import TeachAttempts
+from tests.support import make_config, only_tabs
 from tests.tutor.explanations import GOOD, PARTIAL
 
 
-def make_config(tmp_path: Path) -> cfg.Config:
-    return cfg.load_config({"data_dir": tmp_path / "profile"}, env={},
-                           site_file=tmp_path / "no-site.toml", user_file=tmp_path / "no-user.toml")
-
-
-def only_our_tabs(monkeypatch):
-    """A window with the tabs these tests use: faster, and another tab's work in progress
-    (a model loading at start, say) cannot interfere with what is tested here."""
-    from studyapp.ui import main_window, tabs
-    keep = ("lessons", "teach", "progress")
-    monkeypatch.setattr(main_window, "available_tabs",
-                        lambda: [spec for spec in tabs.REGISTRY if spec.name in keep])
-
-
 @pytest.fixture
-def open_tab(qtbot, tmp_path, monkeypatch):
-    opened = []
-    only_our_tabs(monkeypatch)
+def open_tab(main_windows, monkeypatch):
+    """open_tab() -> (window, ctx, tab): the main window on the lessons, teach and progress tabs,
+    showing the Teach tab. Opened again, it reopens the same profile (a restart)."""
+    only_tabs(monkeypatch, ("lessons", "teach", "progress"))
 
     def _open():
-        ctx = build_context(make_config(tmp_path))
-        window = create_window(ctx)
-        qtbot.addWidget(window)
-        window.show()
-        tab = window.show_tab("teach")
-        opened.append((window, ctx))
-        return window, ctx, tab
+        window, ctx = main_windows.open()
+        return window, ctx, window.show_tab("teach")
 
-    yield _open
-    for window, ctx in opened:
-        if ctx.store.conn is not None:
-            window.close()
-            ctx.store.close(backup=False)
+    return _open
 
 
 def check(qtbot, tab, text):
