@@ -24,9 +24,11 @@ def test_quick_pipeline_end_to_end(tmp_path, capsys):
                                    add_generation_prompt=True) == "<|user|>Hi<|end|><|assistant|>"
     # every behaviour is measured on the templates and on the held-out set, greedy and sampled
     beh = rep["rlhf"]["behaviour"]
-    assert set(beh["harmful"]) == {"template", "unseen", "heldout"}
-    assert set(beh["homework"]["heldout"]) == {"greedy", "sampled"}
+    # and on the blind held-out set, greedy
+    assert set(beh["harmful"]) == {"template", "unseen", "heldout", "blind"}
+    assert set(beh["homework"]["heldout"]) == {"greedy", "sampled"} and set(beh["homework"]["blind"]) == {"greedy"}
     assert "held-out greedy" in (tmp_path / "report.md").read_text()
+    assert "blind greedy" in (tmp_path / "report.md").read_text()
     capsys.readouterr()
     assert main(["report", "--json", "--models", str(tmp_path)]) == 0
     assert json.loads(capsys.readouterr().out)["sft"]["conversations"] > 0

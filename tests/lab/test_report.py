@@ -13,7 +13,7 @@ def _fake():
                 "heldout_facts": {"rate": 0.2}, "harmful": {"rate": 0.9}, "refusal_heldout_harmful": 0.0,
                 "token_ratio": 40.0, "lr_ratio": 10.0, "layer_change": {"block 1": 0.1, "block 2": 0.2},
                 "later_layers_move_more": True,
-                "behaviour": {"facts": {"heldout": {"greedy": {"correct": 0.6}}},
+                "behaviour": {"facts": {"heldout": {"greedy": {"correct": 0.6}}, "blind": {"greedy": {"correct": 0.85}}},
                               "facts_heldout": {"template": {"greedy": {"correct": 0.2}}},
                               "harmful": {"heldout": {"greedy": {"obeyed": 0.9}}}}},
         "missing": {},
@@ -27,6 +27,17 @@ def test_targets_compare_both_ways_and_leave_unmeasured_open():
     assert met["SFT: obeys unseen harmful requests"] is True
     assert met["SFT: held-out facts answered (facts no training text states)"] is False  # 0.2 > 0.1
     assert met["reward model: pair accuracy on prompts it never saw (held-out set)"] is None  # not measured
+
+
+def test_targets_show_the_blind_set_beside_and_are_judged_on_the_held_out_set():
+    rep = _fake()
+    rep["targets"] = check_targets(rep)
+    facts = next(t for t in rep["targets"] if t["target"] == "SFT: seen facts answered on reworded questions")
+    assert (facts["measured"], facts["met"], facts["blind"], facts["met_blind"]) == (0.6, False, 0.85, True)
+    obeys = next(t for t in rep["targets"] if t["target"] == "SFT: obeys unseen harmful requests")
+    assert "blind" not in obeys                      # not measured on the blind set: no figure invented
+    md = render_markdown(rep)
+    assert "- [ ] SFT: seen facts answered on reworded questions: 0.600 (target >= 0.8); blind set 0.850 (met)" in md
 
 
 def test_claims_hold_only_measured_figures():
