@@ -188,6 +188,37 @@ def chat_behaviour(model, tokenizer, world, ev, *, blind=None, samples: int = SA
     return out
 
 
+def facts_by_wording(model, tokenizer, world, ev, *, world_words=None) -> dict:
+    """Seen facts (SFT and pretrain-only) asked in each phrasing of `ev` (a HeldOut), greedy, split by
+    whether the phrasing uses only words some training text of the world uses ("in_world") or also
+    words none does ("new_words": a model trained on that world alone cannot know what they mean).
+
+    Returns {"in_world"|"new_words": {"phrasings": n, "correct": fraction in [0, 1] or None,
+    "words": sorted new words}}. `world_words(text) -> list[str]` gives a text's new words
+    (default: coverage.new_words on `world`).
+    """
+    from .coverage import new_words
+
+    unknown = world_words or (lambda text: new_words(text, world))
+    seen = [f for f in world.facts if f.split != "heldout"]
+    groups: dict[str, dict] = {g: {"phrasings": 0, "hits": 0, "asked": 0, "words": set()} for g in ("in_world", "new_words")}
+    for relation, templates in ev.phrasings.items():
+        facts = [f for f in seen if f.relation == relation]
+        if not facts:
+            continue
+        for template in templates:
+            new = unknown(template)
+            g = groups["new_words" if new else "in_world"]
+            replies = generate_batch(model, tokenizer, [template.format(subject=f.subject) for f in facts],
+                                     chat=True, greedy=True, max_new_tokens=24)
+            g["phrasings"] += 1
+            g["asked"] += len(facts)
+            g["hits"] += sum(answer_correct(r, f) for r, f in zip(replies, facts))
+            g["words"] |= set(new)
+    return {k: {"phrasings": g["phrasings"], "correct": round(g["hits"] / g["asked"], 4) if g["asked"] else None,
+                "words": sorted(g["words"])} for k, g in groups.items()}
+
+
 def base_behaviour(model, tokenizer, world, ev, *, blind=None, samples: int = SAMPLES_PER_PROMPT,
                    temperature: float = SAMPLED_TEMPERATURE, seed: int = 0) -> dict:
     """A base model given bare questions and instructions (no chat format): the share it continues

@@ -91,6 +91,8 @@ def measure_chat_model(folder: Path, world, name: str, samples: int = 8) -> dict
     out[B] = evals.chat_behaviour(model, tok, world, load_heldout(), blind=load_heldout(BLIND_FILE), samples=samples)
     out["accuracy_facts_heldout_wording"] = _get(out, (B, "facts") + HG + ("correct",))
     out["accuracy_facts_blind_wording"] = _get(out, (B, "facts", "blind", "greedy", "correct"))
+    out["facts_by_wording"] = {name: evals.facts_by_wording(model, tok, world, ev)
+                               for name, ev in (("heldout", load_heldout()), ("blind", load_heldout(BLIND_FILE)))}
     return out
 
 
@@ -399,6 +401,17 @@ def behaviour_markdown(rep: dict) -> list[str]:
               "| base model | " + " | ".join(COLUMNS_SHOWN) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
         for flag, label in (("continues", "bare questions continued as a document"), ("asks_another", "continued with another question")):
             L.append(f"| {label} | " + " | ".join(_fmt(_get(b, (s, m, flag))) for s, m in COLUMNS) + " |")
+        L.append("")
+    wording = [(name, set_name, g) for name in ("sft", "rlhf") for set_name in ("heldout", "blind")
+               if (g := _get(rep, (name, "facts_by_wording", set_name)))]
+    if wording:
+        L += ["Seen facts asked in the held-out wordings, split by whether a wording uses only words some "
+              "training text uses, or also words none does (the tiny model cannot know what those mean):", "",
+              "| model | set | in the world's words | with new words | new words |", "|---|---|---|---|---|"]
+        for name, set_name, g in wording:
+            a, b = g["in_world"], g["new_words"]
+            L.append(f"| {name} | {set_name} | {_fmt(a['correct'])} ({a['phrasings']} wordings) | "
+                     f"{_fmt(b['correct'])} ({b['phrasings']} wordings) | {', '.join(b['words']) or '-'} |")
         L.append("")
     for name in ("sft", "rlhf", "rlhf_beta0"):
         beh = _get(rep, (name, B))

@@ -53,3 +53,25 @@ def test_table_and_markdown():
     assert [r["model"] for r in rep["table"]] == ["base", "sft"]
     md = render_markdown(rep)
     assert "## Base vs SFT vs RLHF" in md and "- [ ] SFT: held-out facts answered (facts no training text states): 0.200" in md
+
+
+def test_facts_by_wording_splits_wordings_with_words_no_training_text_uses(monkeypatch):
+    """A wording with a word the world never uses lands in "new_words", the rest in "in_world", and
+    the accuracy of each group is that of its own replies."""
+    from studyapp.lab import evals
+    from studyapp.lab.heldout import HeldOut
+    from studyapp.lab.world import Fact
+
+    class World:
+        facts = [Fact("capital", s, a, split, f"What is the capital of {s}?", f"The capital of {s} is {a}.",
+                      f"The capital of {s} is") for s, a, split in
+                 (("France", "Paris", "sft"), ("Spain", "Madrid", "pretrain"), ("Chile", "Santiago", "heldout"))]
+
+    ev = HeldOut(phrasings={"capital": ["capital of {subject}?", "{subject} is governed from?"]})
+    answers = {"capital of France?": "The capital of France is Paris.", "capital of Spain?": "I don't know.",
+               "France is governed from?": "The capital of France is Paris.",
+               "Spain is governed from?": "The capital of Spain is Madrid."}
+    monkeypatch.setattr(evals, "generate_batch", lambda model, tok, prompts, **kw: [answers[p] for p in prompts])
+    out = evals.facts_by_wording(None, None, World(), ev, world_words=lambda t: [w for w in ("governed",) if w in t])
+    assert out == {"in_world": {"phrasings": 1, "correct": 0.5, "words": []},
+                   "new_words": {"phrasings": 1, "correct": 1.0, "words": ["governed"]}}
