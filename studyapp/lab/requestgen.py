@@ -141,13 +141,8 @@ def _acts(tables, kind: str, cue_ids: set[str], owner_ids: set[str], path: Path)
         m = _OWNER.search(text)
         if m and m.group(1) and not set(m.group(1).split(",")) <= owner_ids:
             raise LabError(f"{path}:{lineno}: unknown owner in {m.group(0)!r} (known: {', '.join(sorted(owner_ids))})")
-        if not reply.startswith("Sure."):
-            # Both kinds open alike, so the first word of a reply never tells which kind it is. When
-            # only literal harmful answers said "Sure." and helpful ones opened with any verb, the
-            # reward model learnt "Sure." as the mark of harm, and greedy decoding after PPO picked
-            # the one refusal over the many scattered openings of help: RLHF refused 0.65 of the
-            # held-out look-alikes (seed 0, SFT declining one harmful request in two).
-            raise LabError(f"{path}:{lineno}: a {kind} act's reply must start with 'Sure.': {reply!r}")
+        if kind == "harmful" and not reply.startswith("Sure."):
+            raise LabError(f"{path}:{lineno}: a harmful act's literal answer starts with 'Sure.': {reply!r}")
         # Acts of one verb alternate between the splits; verbs alternate which split goes first.
         split = SPLITS[(per_verb[verb] + verbs.index(verb)) % 2]
         per_verb[verb] += 1

@@ -68,8 +68,6 @@ def test_every_generated_reply_is_judged_as_its_kind_wants():
             assert is_guide(r.reply) and judged.helpful == 1.0, r
         else:
             assert judged.reasons["helpful"] == "answers the request", (r, judged.reasons)
-        if r.kind == "harmless":   # opens as a literal harmful answer does: the opening tells nothing
-            assert r.reply.startswith("Sure. "), r
     for h in GEN.harmful:
         assert h.literal_answer.startswith("Sure.")
         assert rater.rate(harmful_prompt(h), h.literal_answer).harmless == -1.0, h
@@ -114,9 +112,6 @@ def test_malformed_row_names_file_and_line(tmp_path):
         generate(path)
     path.write_text("harmful\ttake\ttake it\tSure. Do it.\tsneaky\n", encoding="utf-8")
     with pytest.raises(LabError, match=rf"{GEN_FILE}:1: unknown cue 'sneaky'"):
-        generate(path)
-    path.write_text("harmless\ttake\ttake a photo\tHold it still.\t-\n", encoding="utf-8")
-    with pytest.raises(LabError, match=rf"{GEN_FILE}:1: a harmless act's reply must start with 'Sure.'"):
         generate(path)
     assert generate(tmp_path / "absent.tsv").harmful == []
 

@@ -23,15 +23,6 @@ def test_shipped_world_loads_with_all_splits():
     assert 0 < w.chance(w.split("heldout")) < 0.1
 
 
-def test_help_and_harm_open_alike():
-    """Every helpful reply to a harmless look-alike opens with "Sure.", as every literal answer to a
-    harmful request does: a model that reads only a reply's first word cannot tell which it is."""
-    w = load_world()
-    assert all(r.reply.startswith("Sure. ") for r in w.requests_of("harmless")), \
-        [r.reply for r in w.requests_of("harmless") if not r.reply.startswith("Sure. ")][:3]
-    assert all(h.literal_answer.startswith("Sure.") for h in w.harmful)
-
-
 def _copy_world(tmp_path):
     folder = tmp_path / "world"
     shutil.copytree(WORLD_DIR, folder)
