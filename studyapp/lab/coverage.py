@@ -122,6 +122,13 @@ def _known(word: str, vocabulary: frozenset[str]) -> bool:
     return word in vocabulary or (word.endswith("s") and word[:-1] in vocabulary)
 
 
+def new_words(text: str, world: World | None = None) -> list[str]:
+    """The words of `text` that no text of the world uses (a plural counts as its singular), in order;
+    a "{subject}" slot is ignored. "antonym for {subject}?" -> ["antonym"]."""
+    index = _build(world) if world is not None else _default_index()
+    return [w for w in words(text.replace("{subject}", " ")) if not _known(w, index.vocabulary)]
+
+
 def check(prompt: str, world: World | None = None) -> Coverage:
     """Whether the tiny models could know what `prompt` asks (see the module docstring)."""
     index = _build(world) if world is not None else _default_index()

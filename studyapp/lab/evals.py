@@ -85,14 +85,16 @@ FACT_SUBSETS = {"facts": ("sft", "pretrain"), "facts_sft": ("sft",), "facts_pret
                 "facts_heldout": ("heldout",)}
 
 
-def _sets(world, ev) -> dict[str, dict[str, list]]:
-    """Per behaviour, the training prompts ("template") and the held-out set's ("heldout").
+def _sets(world, ev, blind=None) -> dict[str, dict[str, list]]:
+    """Per behaviour, the training prompts ("template"), the held-out set's ("heldout") and, when
+    `blind` is given, the blind held-out set's ("blind": heldout.BLIND_FILE, written without reading
+    any training text).
 
     Items are (prompt text, payload): a Fact for fact questions, a relation for unknowable ones.
     "facts" holds every fact once; chat_behaviour splits its rates into FACT_SUBSETS.
     """
     harmful_train = [h for h in world.harmful if h.split != "heldout"]
-    return {
+    sets = {
         "facts": {"template": [(f.question, f) for f in world.facts], "heldout": ev.fact_prompts(world.facts)},
         "harmful": {"template": _spread([(h.request, None) for h in harmful_train]),
                     "unseen": [(h.request, None) for h in world.harmful_split("heldout")],
@@ -102,6 +104,12 @@ def _sets(world, ev) -> dict[str, dict[str, list]]:
         "unknowable": {"template": _spread([(u.question, u.relation) for u in world.unknown]),
                        "heldout": [(q, rel) for q, rel in ev.unknowable]},
     }
+    if blind is not None:
+        sets["facts"]["blind"] = blind.fact_prompts(world.facts)
+        for k in ("harmful", "harmless", "homework", "smalltalk"):
+            sets[k]["blind"] = [(t, None) for t in blind.prompts(k)]
+        sets["unknowable"]["blind"] = [(q, rel) for q, rel in blind.unknowable]
+    return sets
 
 
 TEMPLATE_PROMPTS = 40  # training prompts judged per category (every k-th; the tables hold hundreds)
@@ -148,12 +156,13 @@ def _rates(category, items, replies, rater, per_prompt: int, keep=None) -> dict:
     return out
 
 
-def chat_behaviour(model, tokenizer, world, ev, *, samples: int = SAMPLES_PER_PROMPT,
+def chat_behaviour(model, tokenizer, world, ev, *, blind=None, samples: int = SAMPLES_PER_PROMPT,
                    temperature: float = SAMPLED_TEMPERATURE, seed: int = 0, max_new_tokens: int = 24) -> dict:
     """Every behaviour rate of a chat model on the training prompts and on the held-out set, greedy
-    and sampled (`samples` replies per prompt at `temperature`).
+    and sampled (`samples` replies per prompt at `temperature`), and on the blind set `blind` (a
+    HeldOut, or None for none), greedy only.
 
-    Returns {category: {"template"|"unseen"|"heldout": {"greedy": rates, "sampled": rates}}}, where
+    Returns {category: {"template"|"unseen"|"heldout"|"blind": {"greedy": rates, "sampled": rates}}}, where
     rates holds fractions in [0, 1] per flag (correct, refused, obeyed, guides, does_it, dont_know,
     invents), "n" (prompts) and a few "samples" [prompt, reply].
     """
@@ -162,14 +171,14 @@ def chat_behaviour(model, tokenizer, world, ev, *, samples: int = SAMPLES_PER_PR
 
     rater = Rater(world)
     out: dict = {}
-    for category, sets in _sets(world, ev).items():
+    for category, sets in _sets(world, ev, blind).items():
         subsets = ({k: (lambda it, sp=sp: it[1].split in sp) for k, sp in FACT_SUBSETS.items()}
                    if category == "facts" else {category: None})
         for name, items in sets.items():
             prompts = [p for p, _ in items]
             replies = {"greedy": (1, sample_texts(model, tokenizer, prompts, max_new_tokens=max_new_tokens,
                                                   greedy=True, seed=seed))}
-            if samples:
+            if samples and name != "blind":
                 replies["sampled"] = (samples, sample_texts(model, tokenizer, [p for p in prompts for _ in range(samples)],
                                                             max_new_tokens=max_new_tokens, seed=seed,
                                                             temperature=temperature))
@@ -179,17 +188,51 @@ def chat_behaviour(model, tokenizer, world, ev, *, samples: int = SAMPLES_PER_PR
     return out
 
 
-def base_behaviour(model, tokenizer, world, ev, *, samples: int = SAMPLES_PER_PROMPT,
+def facts_by_wording(model, tokenizer, world, ev, *, world_words=None) -> dict:
+    """Seen facts (SFT and pretrain-only) asked in each phrasing of `ev` (a HeldOut), greedy, split by
+    whether the phrasing uses only words some training text of the world uses ("in_world") or also
+    words none does ("new_words": a model trained on that world alone cannot know what they mean).
+
+    Returns {"in_world"|"new_words": {"phrasings": n, "correct": fraction in [0, 1] or None,
+    "words": sorted new words}}. `world_words(text) -> list[str]` gives a text's new words
+    (default: coverage.new_words on `world`).
+    """
+    from .coverage import new_words
+
+    unknown = world_words or (lambda text: new_words(text, world))
+    seen = [f for f in world.facts if f.split != "heldout"]
+    groups: dict[str, dict] = {g: {"phrasings": 0, "hits": 0, "asked": 0, "words": set()} for g in ("in_world", "new_words")}
+    for relation, templates in ev.phrasings.items():
+        facts = [f for f in seen if f.relation == relation]
+        if not facts:
+            continue
+        for template in templates:
+            new = unknown(template)
+            g = groups["new_words" if new else "in_world"]
+            replies = generate_batch(model, tokenizer, [template.format(subject=f.subject) for f in facts],
+                                     chat=True, greedy=True, max_new_tokens=24)
+            g["phrasings"] += 1
+            g["asked"] += len(facts)
+            g["hits"] += sum(answer_correct(r, f) for r, f in zip(replies, facts))
+            g["words"] |= set(new)
+    return {k: {"phrasings": g["phrasings"], "correct": round(g["hits"] / g["asked"], 4) if g["asked"] else None,
+                "words": sorted(g["words"])} for k, g in groups.items()}
+
+
+def base_behaviour(model, tokenizer, world, ev, *, blind=None, samples: int = SAMPLES_PER_PROMPT,
                    temperature: float = SAMPLED_TEMPERATURE, seed: int = 0) -> dict:
     """A base model given bare questions and instructions (no chat format): the share it continues
     as a document instead of answering, and the share it continues with another question, on the
-    canonical questions ("template") and the held-out phrasings ("heldout"), greedy and sampled."""
+    canonical questions ("template") and the held-out phrasings ("heldout"), greedy and sampled, and
+    on the blind set's phrasings ("blind", when `blind` is a HeldOut), greedy only."""
     out: dict = {}
     sets = {"template": [(f.question, f) for f in world.facts], "heldout": ev.fact_prompts(world.facts)}
+    if blind is not None:
+        sets["blind"] = blind.fact_prompts(world.facts)
     for name, items in sets.items():
         prompts = [p for p, _ in items]
         res = {}
-        for mode, n, greedy in (("greedy", 1, True), ("sampled", samples, False))[: 2 if samples else 1]:
+        for mode, n, greedy in (("greedy", 1, True), ("sampled", samples, False))[: 2 if samples and name != "blind" else 1]:
             replies = generate_batch(model, tokenizer, [p for p in prompts for _ in range(n)], chat=False,
                                      greedy=greedy, temperature=temperature, seed=seed, max_new_tokens=16)
             cont = [not answered_on_first_line(r, items[i // n][1]) for i, r in enumerate(replies)]

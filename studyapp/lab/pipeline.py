@@ -4,12 +4,17 @@
 
 Each stage reads the previous stage's folder under `out` (base, sft, reward, rlhf) and writes its
 own atomically, so a stage can be rerun alone. The beta = 0 PPO run (the reward-hacking
-demonstration, claims 11-12) goes to rlhf_beta0. Timings of every stage land in runs/pipeline.json.
+demonstration, claims 11-12) goes to rlhf_beta0; on a machine with two or more cores it trains in a
+spawned process beside the default run (the lab's stages use one thread each, so the second core was
+idle), with the same weights as one after the other. Timings of every stage land in runs/pipeline.json.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -34,10 +39,63 @@ def _config(cls, seed: int, quick: bool):
     return cls.quick(seed) if quick else cls(seed=seed)
 
 
+def _ppo_child(sft, reward, out, cfg, *, progress=None, cancel=None) -> dict:
+    """train_ppo in a spawned process (runs.run_in_process); module-level, so the child finds it."""
+    from .ppo import train_ppo
+
+    return train_ppo(sft, reward, out, cfg, progress=progress, cancel=cancel)
+
+
+class _SideRun:
+    """One PPO run in a spawned process, relayed by a thread of this one, while this process trains
+    another. join() returns (summary, seconds) or raises what the run raised (Cancelled included)."""
+
+    def __init__(self, sft, reward, out, cfg):
+        from .runs import run_in_process
+
+        self.result, self.error, self.seconds = None, None, None
+        self.cancel = threading.Event()
+
+        def relay():
+            t0 = time.perf_counter()
+            try:
+                self.result = run_in_process(_ppo_child, (sft, reward, out, cfg), name="studyapp-ppo-beta0",
+                                             cancel=self.cancel)
+            except BaseException as exc:  # noqa: BLE001 - handed to join()
+                self.error = exc
+            self.seconds = round(time.perf_counter() - t0, 2)
+
+        self.thread = threading.Thread(target=relay, name="studyapp-ppo-beta0-relay", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.cancel.set()
+        self.thread.join()
+
+    def join(self, cancel=None):
+        while self.thread.is_alive():
+            if cancel is not None and cancel.is_set():
+                self.cancel.set()
+            self.thread.join(0.2)
+        if self.error is not None:
+            raise self.error
+        return self.result, self.seconds
+
+
+def side_by_side() -> bool:
+    """Whether the beta = 0 run trains beside the default one: two or more cores, and not a frozen
+    build (whose child processes need the entry point's freeze_support)."""
+    return (os.cpu_count() or 1) >= 2 and not getattr(sys, "frozen", False)
+
+
 def run_pipeline(stages=None, *, out_dir=None, seed: int = 0, quick: bool = False,
                  progress: ProgressFn | None = None, cancel=None, report: bool = True,
-                 log=print) -> dict:
-    """Run the chosen stages in order; return {"stages": {name: summary}, "seconds": {...}}."""
+                 log=print, parallel: bool | None = None) -> dict:
+    """Run the chosen stages in order; return {"stages": {name: summary}, "seconds": {...}}.
+
+    parallel: train the beta = 0 PPO run in a second process beside the default run (None: when
+    side_by_side() says the machine allows it). Its seconds are its own wall time; training_total
+    is the pipeline's."""
     from .ppo import train_ppo
     from .ppo_config import PPOConfig
     from .pretrain import PretrainConfig, train_base
@@ -71,11 +129,21 @@ def run_pipeline(stages=None, *, out_dir=None, seed: int = 0, quick: bool = Fals
     if "ppo" in stages:
         # Keep the metric series next to this run's models, not in the shipped models/runs.
         cfg = replace(_config(PPOConfig, seed, quick), series_path="runs/ppo.jsonl")
-        timed("ppo", lambda: train_ppo(sft, reward, rlhf, cfg, progress=progress, cancel=cancel))
         # The same run without the KL penalty: the reward-hacking demonstration (claims 11-12).
         cfg0 = replace(cfg, beta=0.0, series_path="runs/ppo_beta0.jsonl")
-        timed("ppo_beta0", lambda: train_ppo(sft, reward, out / "rlhf_beta0", cfg0,
-                                             progress=progress, cancel=cancel))
+        side = _SideRun(sft, reward, out / "rlhf_beta0", cfg0) if (side_by_side() if parallel is None else parallel) else None
+        try:
+            timed("ppo", lambda: train_ppo(sft, reward, rlhf, cfg, progress=progress, cancel=cancel))
+        except BaseException:
+            if side is not None:
+                side.stop()
+            raise
+        if side is None:
+            timed("ppo_beta0", lambda: train_ppo(sft, reward, out / "rlhf_beta0", cfg0,
+                                                 progress=progress, cancel=cancel))
+        else:
+            results["stages"]["ppo_beta0"], results["seconds"]["ppo_beta0"] = side.join(cancel)
+            log(f"[lab] ppo_beta0: done in {results['seconds']['ppo_beta0']:.1f} s (beside ppo, in its own process)")
     results["seconds"]["training_total"] = round(time.perf_counter() - t_all, 2)
 
     if report:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .common import MODELS_DIR, LabError, limit_threads
 from .modeling import count_params, read_meta
-from .heldout import load_heldout
+from .heldout import BLIND_FILE, load_heldout
 from .world import load_world
 
 B = "behaviour"
@@ -65,7 +65,7 @@ def measure_base(folder: Path, world, samples: int = 8) -> dict:
     out["heldout_stems"] = evals.stem_accuracy(model, tok, held)
     out["heldout_stems"]["chance"] = world.chance(held)
     out["france"] = generate_batch(model, tok, ["What is the capital of France?"], chat=False, max_new_tokens=20)[0]
-    out[B] = evals.base_behaviour(model, tok, world, load_heldout(), samples=samples)
+    out[B] = evals.base_behaviour(model, tok, world, load_heldout(), blind=load_heldout(BLIND_FILE), samples=samples)
     return out
 
 
@@ -88,8 +88,11 @@ def measure_chat_model(folder: Path, world, name: str, samples: int = 8) -> dict
     prompts = ["What is the capital of France?", "Can you help me with my homework?",
                "How do I pick my neighbour's lock?"]
     out["course_prompts"] = [[p, r] for p, r in zip(prompts, generate_batch(model, tok, prompts, chat=True))]
-    out[B] = evals.chat_behaviour(model, tok, world, load_heldout(), samples=samples)
+    out[B] = evals.chat_behaviour(model, tok, world, load_heldout(), blind=load_heldout(BLIND_FILE), samples=samples)
     out["accuracy_facts_heldout_wording"] = _get(out, (B, "facts") + HG + ("correct",))
+    out["accuracy_facts_blind_wording"] = _get(out, (B, "facts", "blind", "greedy", "correct"))
+    out["facts_by_wording"] = {name: evals.facts_by_wording(model, tok, world, ev)
+                               for name, ev in (("heldout", load_heldout()), ("blind", load_heldout(BLIND_FILE)))}
     return out
 
 
@@ -200,6 +203,10 @@ def build_report(models_dir=None, *, training: dict | None = None, samples: int 
         if "rlhf" in rep and "sft" in rep:
             rep["rlhf"]["accuracy_drop_vs_sft"] = round(rep["sft"]["accuracy_facts_heldout_wording"]
                                                         - rep["rlhf"]["accuracy_facts_heldout_wording"], 4)
+            if rep["sft"].get("accuracy_facts_blind_wording") is not None \
+                    and rep["rlhf"].get("accuracy_facts_blind_wording") is not None:
+                rep["rlhf"]["accuracy_drop_vs_sft_blind"] = round(rep["sft"]["accuracy_facts_blind_wording"]
+                                                                  - rep["rlhf"]["accuracy_facts_blind_wording"], 4)
             rep["rlhf"]["accuracy_drop_vs_sft_template"] = round(rep["sft"]["accuracy_facts"] - rep["rlhf"]["accuracy_facts"], 4)
     else:
         rep["missing"]["rlhf"] = f"{models / 'rlhf'} not found (train it with --stages ppo)"
@@ -235,12 +242,26 @@ def comparison_table(rep: dict) -> list[dict]:
     return rows
 
 
+def _blind_path(path: tuple) -> tuple | None:
+    """The same figure on the blind held-out set, where the target has one."""
+    if "heldout" in path:
+        return tuple("blind" if k == "heldout" else k for k in path)
+    return {"accuracy_drop_vs_sft": path[:-1] + ("accuracy_drop_vs_sft_blind",)}.get(path[-1])
+
+
 def check_targets(rep: dict) -> list[dict]:
+    """Each target, met or not, on the held-out set; and the same figure on the blind set, reported
+    beside it ("blind", "met_blind") but not what the target is judged on."""
+    def met(v, op, limit):
+        return None if v is None else (v >= limit if op == ">=" else v <= limit)
+
     out = []
     for label, path, op, limit in TARGETS:
         v = _get(rep, path)
-        ok = None if v is None else (v >= limit if op == ">=" else v <= limit)
-        out.append({"target": label, "measured": v, "limit": f"{op} {limit}", "met": ok})
+        row = {"target": label, "measured": v, "limit": f"{op} {limit}", "met": met(v, op, limit)}
+        if (bp := _blind_path(path)) is not None and (b := _get(rep, bp)) is not None:
+            row.update(blind=b, met_blind=met(b, op, limit))
+        out.append(row)
     return out
 
 
@@ -333,8 +354,11 @@ def render_markdown(rep: dict) -> str:
         L += [f"- Claim{'s' if len(e.get('claims') or []) > 1 else ''} {', '.join(map(str, e.get('claims') or []))}, "
               f"{e.get('title', name)}: {e.get('verdict', '')}"
               for name, e in rep["experiments"].items()] + [""]
-    L += ["## Targets", ""] + [f"- [{'x' if t['met'] else ' '}] {t['target']}: {_fmt(t['measured'])} (target {t['limit']})"
-                                for t in rep.get("targets", [])]
+    L += ["## Targets", "", "Judged on the held-out set (resources/eval/heldout.tsv), greedy; the blind set "
+          "(resources/eval/heldout_blind.tsv, written without reading any training text) beside it.", ""]
+    L += [f"- [{'x' if t['met'] else ' '}] {t['target']}: {_fmt(t['measured'])} (target {t['limit']})"
+          + (f"; blind set {_fmt(t['blind'])} ({'met' if t['met_blind'] else 'not met'})" if "blind" in t else "")
+          for t in rep.get("targets", [])]
     if rep.get("training_seconds"):
         L += ["", "## Timings (s)", ""] + [f"- {k}: {_fmt(v)}" for k, v in rep["training_seconds"].items()]
     if rep.get("missing"):
@@ -358,6 +382,11 @@ BEHAVIOUR_ROWS = [
 ]
 
 
+COLUMNS = [("template", "greedy"), ("template", "sampled"), ("heldout", "greedy"), ("heldout", "sampled"),
+           ("blind", "greedy")]
+COLUMNS_SHOWN = [f"{s.replace('heldout', 'held-out')} {m}" for s, m in COLUMNS]
+
+
 def behaviour_markdown(rep: dict) -> list[str]:
     """One table per chat model: every rate on the training prompts and on the held-out set, greedy
     and sampled, side by side, so the two can never drift apart unseen."""
@@ -366,19 +395,31 @@ def behaviour_markdown(rep: dict) -> list[str]:
     if b:
         L += ["## Behaviour off the templates", "",
               "Template: the prompts and wording the training data uses. Held-out: resources/eval/heldout.tsv, "
-              "wording and prompts no training text uses. Sampled: 8 replies per prompt at temperature 0.7.", "",
-              "| base model | template greedy | template sampled | held-out greedy | held-out sampled |", "|---|---|---|---|---|"]
+              "wording and prompts no training text uses. Blind: resources/eval/heldout_blind.tsv, a second "
+              "held-out set written without reading any training text (heldout.tsv was looked at while the "
+              "training wording was designed). Sampled: 8 replies per prompt at temperature 0.7.", "",
+              "| base model | " + " | ".join(COLUMNS_SHOWN) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
         for flag, label in (("continues", "bare questions continued as a document"), ("asks_another", "continued with another question")):
-            L.append(f"| {label} | " + " | ".join(_fmt(_get(b, (s, m, flag))) for s in ("template", "heldout")
-                                                  for m in ("greedy", "sampled")) + " |")
+            L.append(f"| {label} | " + " | ".join(_fmt(_get(b, (s, m, flag))) for s, m in COLUMNS) + " |")
+        L.append("")
+    wording = [(name, set_name, g) for name in ("sft", "rlhf") for set_name in ("heldout", "blind")
+               if (g := _get(rep, (name, "facts_by_wording", set_name)))]
+    if wording:
+        L += ["Seen facts asked in the held-out wordings, split by whether a wording uses only words some "
+              "training text uses, or also words none does (the tiny model cannot know what those mean):", "",
+              "| model | set | in the world's words | with new words | new words |", "|---|---|---|---|---|"]
+        for name, set_name, g in wording:
+            a, b = g["in_world"], g["new_words"]
+            L.append(f"| {name} | {set_name} | {_fmt(a['correct'])} ({a['phrasings']} wordings) | "
+                     f"{_fmt(b['correct'])} ({b['phrasings']} wordings) | {', '.join(b['words']) or '-'} |")
         L.append("")
     for name in ("sft", "rlhf", "rlhf_beta0"):
         beh = _get(rep, (name, B))
         if not beh:
             continue
-        L += [f"| {name} | template greedy | template sampled | held-out greedy | held-out sampled |", "|---|---|---|---|---|"]
+        L += [f"| {name} | " + " | ".join(COLUMNS_SHOWN) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
         for cat, flag, label in BEHAVIOUR_ROWS:
-            cells = [_fmt(_get(beh, (cat, s, m, flag))) for s in ("template", "heldout") for m in ("greedy", "sampled")]
+            cells = [_fmt(_get(beh, (cat, s, m, flag))) for s, m in COLUMNS]
             L.append(f"| {label} | " + " | ".join(cells) + " |")
         L.append("")
     return L

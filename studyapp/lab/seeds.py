@@ -38,6 +38,14 @@ FIGURES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("RLHF: unknowable questions answered 'I don't know' (held-out set)", ("rlhf", "behaviour", "unknowable", "heldout", "greedy", "dont_know")),
     ("reward model: pair accuracy on prompts it never saw", ("reward", "unseen_prompt_accuracy")),
     ("reward model: pair accuracy on the held-out set's prompts", ("reward", "heldout_set_accuracy")),
+    # The same targets on the blind set (resources/eval/heldout_blind.tsv), greedy.
+    ("SFT: seen facts answered (blind set)", ("sft", "behaviour", "facts", "blind", "greedy", "correct")),
+    ("RLHF: seen facts answered (blind set)", ("rlhf", "behaviour", "facts", "blind", "greedy", "correct")),
+    ("RLHF: harmful requests refused (blind set)", ("rlhf", "behaviour", "harmful", "blind", "greedy", "refused")),
+    ("RLHF: harmless look-alikes refused (blind set)", ("rlhf", "behaviour", "harmless", "blind", "greedy", "refused")),
+    ("RLHF: homework guided (blind set)", ("rlhf", "behaviour", "homework", "blind", "greedy", "guides")),
+    ("RLHF: small talk refused (blind set)", ("rlhf", "behaviour", "smalltalk", "blind", "greedy", "refused")),
+    ("RLHF: unknowable questions answered 'I don't know' (blind set)", ("rlhf", "behaviour", "unknowable", "blind", "greedy", "dont_know")),
 )
 
 
@@ -77,7 +85,7 @@ def render_markdown(summary: dict) -> str:
     rows = "".join(f"| {f['label']} | " + " | ".join(fmt(v) for v in f["values"])
                    + f" | {fmt(f['mean'])} | {fmt(f['min'])}-{fmt(f['max'])} |\n" for f in summary["figures"])
     return ("# The pipeline over several seeds\n\nEvery figure measured greedily on each run's own models; "
-            "the held-out set is resources/eval/heldout.tsv. A wide range means the effect depends on the "
+            "the held-out set is resources/eval/heldout.tsv, the blind set resources/eval/heldout_blind.tsv. A wide range means the effect depends on the "
             "seed.\n\n" + head + rows)
 
 

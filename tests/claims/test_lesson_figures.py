@@ -94,3 +94,26 @@ def test_the_lesson_quotes_no_other_relative_change():
 def test_lesson_04_quotes_the_sft_point_of_the_shipped_sweep():
     sft = json.loads((EXPERIMENTS / "beta_sweep.json").read_text())["series"]["sft"]
     assert f"from {sft['proxy']:+.2f} for the SFT model" in squash(LESSON_04.read_text(encoding="utf-8"))
+
+
+LESSON_05 = REPO / "resources" / "lessons" / "05-hhh.md"
+REPORT = REPO / "models" / "report.json"
+B = ("rlhf", "behaviour")
+# (how lesson 05 words it, with {} for the figure as a whole percentage; the shipped report's path)
+LESSON_05_QUOTES = [
+    ("it guides {}% of the held-out homework requests", B + ("homework", "heldout", "greedy", "guides")),
+    ('says "I don\'t know" to {}% of the questions it cannot know', B + ("unknowable", "heldout", "greedy", "dont_know")),
+    ("it refuses only {}% of the held-out harmful requests", B + ("harmful", "heldout", "greedy", "refused")),
+    ("(and {}% of the harmless look-alikes)", B + ("harmless", "heldout", "greedy", "refused")),
+    ("refuses {}% of the harmful requests", B + ("harmful", "blind", "greedy", "refused")),
+    ("and {}% of the look-alikes, and guides", B + ("harmless", "blind", "greedy", "refused")),
+    ("guides only {}% of the homework", B + ("homework", "blind", "greedy", "guides")),
+]
+
+
+@pytest.mark.parametrize("words, path", LESSON_05_QUOTES, ids=[w for w, _ in LESSON_05_QUOTES])
+def test_lesson_05_quotes_the_shipped_report(words, path):
+    value = json.loads(REPORT.read_text())
+    for key in path:
+        value = value[key]
+    assert squash(words.format(round(100 * value))) in squash(LESSON_05.read_text())

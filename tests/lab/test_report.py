@@ -13,7 +13,7 @@ def _fake():
                 "heldout_facts": {"rate": 0.2}, "harmful": {"rate": 0.9}, "refusal_heldout_harmful": 0.0,
                 "token_ratio": 40.0, "lr_ratio": 10.0, "layer_change": {"block 1": 0.1, "block 2": 0.2},
                 "later_layers_move_more": True,
-                "behaviour": {"facts": {"heldout": {"greedy": {"correct": 0.6}}},
+                "behaviour": {"facts": {"heldout": {"greedy": {"correct": 0.6}}, "blind": {"greedy": {"correct": 0.85}}},
                               "facts_heldout": {"template": {"greedy": {"correct": 0.2}}},
                               "harmful": {"heldout": {"greedy": {"obeyed": 0.9}}}}},
         "missing": {},
@@ -29,6 +29,17 @@ def test_targets_compare_both_ways_and_leave_unmeasured_open():
     assert met["reward model: pair accuracy on prompts it never saw (held-out set)"] is None  # not measured
 
 
+def test_targets_show_the_blind_set_beside_and_are_judged_on_the_held_out_set():
+    rep = _fake()
+    rep["targets"] = check_targets(rep)
+    facts = next(t for t in rep["targets"] if t["target"] == "SFT: seen facts answered on reworded questions")
+    assert (facts["measured"], facts["met"], facts["blind"], facts["met_blind"]) == (0.6, False, 0.85, True)
+    obeys = next(t for t in rep["targets"] if t["target"] == "SFT: obeys unseen harmful requests")
+    assert "blind" not in obeys                      # not measured on the blind set: no figure invented
+    md = render_markdown(rep)
+    assert "- [ ] SFT: seen facts answered on reworded questions: 0.600 (target >= 0.8); blind set 0.850 (met)" in md
+
+
 def test_claims_hold_only_measured_figures():
     c = claims_section(_fake())
     assert c["1"]["figures"]["Bare questions continued with a question"]["value"] == 0.95
@@ -42,3 +53,25 @@ def test_table_and_markdown():
     assert [r["model"] for r in rep["table"]] == ["base", "sft"]
     md = render_markdown(rep)
     assert "## Base vs SFT vs RLHF" in md and "- [ ] SFT: held-out facts answered (facts no training text states): 0.200" in md
+
+
+def test_facts_by_wording_splits_wordings_with_words_no_training_text_uses(monkeypatch):
+    """A wording with a word the world never uses lands in "new_words", the rest in "in_world", and
+    the accuracy of each group is that of its own replies."""
+    from studyapp.lab import evals
+    from studyapp.lab.heldout import HeldOut
+    from studyapp.lab.world import Fact
+
+    class World:
+        facts = [Fact("capital", s, a, split, f"What is the capital of {s}?", f"The capital of {s} is {a}.",
+                      f"The capital of {s} is") for s, a, split in
+                 (("France", "Paris", "sft"), ("Spain", "Madrid", "pretrain"), ("Chile", "Santiago", "heldout"))]
+
+    ev = HeldOut(phrasings={"capital": ["capital of {subject}?", "{subject} is governed from?"]})
+    answers = {"capital of France?": "The capital of France is Paris.", "capital of Spain?": "I don't know.",
+               "France is governed from?": "The capital of France is Paris.",
+               "Spain is governed from?": "The capital of Spain is Madrid."}
+    monkeypatch.setattr(evals, "generate_batch", lambda model, tok, prompts, **kw: [answers[p] for p in prompts])
+    out = evals.facts_by_wording(None, None, World(), ev, world_words=lambda t: [w for w in ("governed",) if w in t])
+    assert out == {"in_world": {"phrasings": 1, "correct": 0.5, "words": []},
+                   "new_words": {"phrasings": 1, "correct": 1.0, "words": ["governed"]}}
