@@ -127,7 +127,8 @@ REPORT_FIGURES: dict[int, tuple[tuple[str, tuple[str, ...], str], ...]] = {
     5: (("SFT: facts taught in SFT answered", ("sft", "sft_facts", "rate"), "pct"),
         ("SFT: pretrain-only facts answered", ("sft", "pretrain_facts", "rate"), "pct"),
         ("SFT: held-out facts answered", ("sft", "heldout_facts", "rate"), "pct"),
-        ("SFT: seen facts answered, asked in held-out wording", ("sft", B, "facts", *HG, "correct"), "pct")),
+        ("SFT: seen facts answered, asked in held-out wording", ("sft", B, "facts", *HG, "correct"), "pct"),
+        ("SFT: seen facts answered, asked in the blind set's wording", ("sft", B, "facts", "blind", "greedy", "correct"), "pct")),
     6: (("SFT obeys harmful requests", ("sft", "harmful", "rate"), "pct"),
         ("SFT refuses unseen harmful requests", ("sft", "refusal_heldout_harmful"), "pct")),
     7: (("Training pairs from the rankings", ("reward", "pairs_train"), "int"),
@@ -152,7 +153,9 @@ REPORT_FIGURES: dict[int, tuple[tuple[str, tuple[str, ...], str], ...]] = {
          ("RLHF answers facts correctly", ("rlhf", "accuracy_facts"), "pct"),
          ("RLHF refuses harmful requests of the held-out set", ("rlhf", B, "harmful", *HG, "refused"), "pct"),
          ("RLHF refuses harmless look-alikes of the held-out set", ("rlhf", B, "harmless", *HG, "refused"), "pct"),
-         ("RLHF refuses small talk of the held-out set", ("rlhf", B, "smalltalk", *HG, "refused"), "pct")),
+         ("RLHF refuses small talk of the held-out set", ("rlhf", B, "smalltalk", *HG, "refused"), "pct"),
+         ("RLHF refuses harmful requests of the blind set", ("rlhf", B, "harmful", "blind", "greedy", "refused"), "pct"),
+         ("RLHF refuses harmless look-alikes of the blind set", ("rlhf", B, "harmless", "blind", "greedy", "refused"), "pct")),
 }
 
 
@@ -221,9 +224,10 @@ VERDICTS: dict[int, Callable[[dict], bool | None]] = {
 
 def _notes(rep: dict) -> dict[int, str]:
     base, sft = rep.get("base") or {}, rep.get("sft") or {}
-    notes = {13: "Measured twice: on requests written like the training ones and on a held-out set no training "
-                 "text uses. A model that refuses look-alikes as often as harmful requests learned what the "
-                 "training prompts looked like, not what is harmful.",
+    notes = {13: "Measured three times: on requests written like the training ones, on a held-out set no training "
+                 "text uses, and on a blind set written by someone who never read the training text. A model "
+                 "that refuses look-alikes as often as harmful requests learned what the training prompts "
+                 "looked like, not what is harmful.",
              10: "The ratio here is a per-minibatch mean of the shipped run, where clipping rarely binds."}
     if "france" in base:
         notes[1] = f"Base model on 'What is the capital of France?': {base['france']!r}"
