@@ -269,14 +269,7 @@ class Cards:
             for deck in decks:
                 self._ensure_deck(db, deck.id, deck.title, shipped=True)
                 keys = [f"{deck.id}:{c.key}" for c in deck.cards]
-                existing = {}
-                for start in range(0, len(keys), 500):   # SQLite's bound-parameter limit
-                    chunk = keys[start:start + 500]
-                    marks = ",".join("?" * len(chunk))
-                    for row in db.execute(
-                            f"SELECT source_key, id, edited, front, back, lesson_id, section_id "
-                            f"FROM card WHERE source_key IN ({marks})", chunk):
-                        existing[row[0]] = row[1:]
+                existing = _stored_cards(db, keys)
                 for key, card in zip(keys, deck.cards):
                     row = existing.get(key)
                     shipped = (card.front, card.back, card.lesson_id, card.section_id)
@@ -299,19 +292,25 @@ class Cards:
             if stored.get(deck.id) != (deck.title, 1):
                 return True
             keys = [f"{deck.id}:{c.key}" for c in deck.cards]
-            existing = {}
-            for start in range(0, len(keys), 500):
-                chunk = keys[start:start + 500]
-                for row in db.execute(
-                        f"SELECT source_key, edited, front, back, lesson_id, section_id FROM card "
-                        f"WHERE source_key IN ({','.join('?' * len(chunk))})", chunk):
-                    existing[row[0]] = row[1:]
+            existing = _stored_cards(db, keys)
             for key, card in zip(keys, deck.cards):
                 row = existing.get(key)
-                if row is None or (not row[0] and tuple(row[1:]) != (
+                if row is None or (not row[1] and tuple(row[2:]) != (
                         card.front, card.back, card.lesson_id, card.section_id)):
                     return True
         return False
+
+
+def _stored_cards(db, source_keys: list[str]) -> dict[str, tuple]:
+    """The stored cards with these source keys: {source_key: (id, edited, front, back, lesson_id,
+    section_id)}, read 500 keys at a time (SQLite's bound-parameter limit)."""
+    found = {}
+    for start in range(0, len(source_keys), 500):
+        chunk = source_keys[start:start + 500]
+        for row in db.execute("SELECT source_key, id, edited, front, back, lesson_id, section_id FROM card "
+                              f"WHERE source_key IN ({','.join('?' * len(chunk))})", chunk):
+            found[row[0]] = tuple(row[1:])
+    return found
 
 
 def search_rows(conn, text: str = "", *, deck_id: str | None = None, limit: int = 2000) -> list[dict]:
