@@ -20,3 +20,12 @@ def test_the_import_contracts_are_kept():
     contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
     assert len(contracts) >= 4      # every contract of pyproject.toml was checked, and none is lost
     assert out.stdout.count(" KEPT") == len(contracts) and " BROKEN" not in out.stdout, out.stdout[-2000:]
+
+
+MAX_MODULE_LINES = 500   # issue 14: a module longer than this is split by feature, as cards_* are
+
+
+def test_no_module_of_the_app_is_over_500_lines():
+    long = {p.relative_to(ROOT).as_posix(): n for p in sorted((ROOT / "studyapp").rglob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert long == {}, f"split these by feature: {long}"
