@@ -18,7 +18,7 @@ from pathlib import Path
 
 from studyapp.config import RESOURCES_DIR
 from studyapp.content.frontmatter import ContentError
-from studyapp.content.lessons import RENDER_SECONDS, load_lessons
+from studyapp.content.lessons import RENDER_SECONDS, SHIPPED_CACHE, load_lessons
 
 KINDS = ("lessons", "quizzes", "decks", "rubrics")
 
@@ -53,7 +53,8 @@ def _skipped(pack: Path, builtin: Path) -> list[ContentError]:
                 continue
             if entry.is_dir():
                 problems.append(ContentError(entry, 0, f"folders inside {kind}/ are not read; it is skipped"))
-            elif entry.suffix != ".md" and not (kind == "lessons" and entry.suffix.lower() in IMAGE_SUFFIXES):
+            elif entry.suffix != ".md" and not (kind == "lessons" and (entry.suffix.lower() in IMAGE_SUFFIXES
+                                                                       or entry.name == SHIPPED_CACHE)):
                 problems.append(ContentError(entry, 0, "only .md files are read; this file is skipped"))
     return problems
 

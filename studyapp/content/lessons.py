@@ -254,8 +254,12 @@ def load_lessons(*folders: Path, cache: Path | None = None) -> tuple[list[Lesson
 
     cache: a file written by save_cache(); a lesson file whose size and modification time are as
     cached is taken from it (with its rendered HTML) instead of being parsed. Markdown is then not
-    needed at all, which keeps it out of the window's first frame (issue 16)."""
+    needed at all, which keeps it out of the window's first frame (issue 16). Failing that, a
+    folder's own SHIPPED_CACHE (write_shipped_cache) serves a file whose content hash it holds:
+    the lessons that ship with the app open without Markdown on a first start too."""
     cached = _read_cache(cache) if cache is not None else {}
+    shipped = {str(Path(folder) / name): entry for folder in folders if folder
+               for name, entry in _read_cache(Path(folder) / SHIPPED_CACHE).items()}
 
     def parse(path: Path) -> Lesson:
         entry = cached.get(str(path))
@@ -266,6 +270,14 @@ def load_lessons(*folders: Path, cache: Path | None = None) -> tuple[list[Lesson
                     return _from_entry(path, entry)
             except (OSError, KeyError, TypeError, ValueError):
                 pass   # changed, gone or a damaged entry: parse the file as usual
+        entry = shipped.get(str(path))
+        if entry is not None:
+            try:
+                if entry["sha256"] == _sha256(path):
+                    info = path.stat()
+                    return _from_entry(path, {**entry, "stat": [info.st_size, info.st_mtime_ns]})
+            except (OSError, KeyError, TypeError, ValueError):
+                pass   # edited since it shipped, or a damaged entry: parse the file as usual
         return parse_lesson(path)
 
     lessons, errors = load_files(folders, parse, key=lambda lesson: lesson.slug)
@@ -276,6 +288,14 @@ def load_lessons(*folders: Path, cache: Path | None = None) -> tuple[list[Lesson
 # The lesson cache: what loading and rendering found, kept between starts
 
 CACHE_FORMAT = 1   # raise when parsing or rendering changes what a lesson holds
+# A folder's own cache, shipped with its lessons: keyed by file name, valid for a file whose content
+# has the recorded SHA-256 (modification times do not survive a copy or an installer).
+SHIPPED_CACHE = "rendered-cache.json"
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _read_cache(cache: Path) -> dict[str, dict]:
@@ -296,26 +316,51 @@ def _from_entry(path: Path, entry: dict) -> Lesson:
                   stat=tuple(entry["stat"]), _html=entry["html"])
 
 
+def _entry(lesson: Lesson) -> dict:
+    html = lesson.html   # renders now if it was not shown yet
+    return {"stat": list(lesson.stat), "slug": lesson.slug, "title": lesson.title, "order": lesson.order,
+            "objectives": list(lesson.objectives), "summary": lesson.summary, "body": lesson.body,
+            "sections": [[s.id, s.title, s.text] for s in lesson.sections], "note": lesson.note,
+            "html": html}
+
+
 def save_cache(lessons: list[Lesson], cache: Path) -> bool:
     """Render every lesson (off the GUI thread: this may take a moment) and keep what loading and
     rendering found in `cache` for the next start. Writes only when something changed, atomically;
     a cache that cannot be written is no error (the next start parses the files). True if written."""
+    entries = {str(lesson.path): _entry(lesson) for lesson in lessons if lesson.stat is not None}
+    if _read_cache(cache) == entries:
+        return False
+    return _write_cache(entries, cache)
+
+
+def shipped_cache_entries(folder: Path) -> dict[str, dict]:
+    """What write_shipped_cache() writes for `folder`: every lesson parsed and rendered afresh, keyed
+    by file name, with its content hash and without its (machine-specific) size and time."""
+    lessons, _ = load_files([Path(folder)], parse_lesson, key=lambda lesson: lesson.slug)   # no cache
+    return {lesson.path.name: {**{k: v for k, v in _entry(lesson).items() if k != "stat"},
+                               "sha256": _sha256(lesson.path)}
+            for lesson in lessons if lesson.stat is not None}
+
+
+def write_shipped_cache(folder: Path) -> bool:
+    """Write `folder`/SHIPPED_CACHE, so that these lessons open without Markdown on a first start.
+
+    Run after editing a shipped lesson (`python -m studyapp.content.lessons resources/lessons`);
+    tests/content checks the shipped one is current. A stale entry is harmless: its hash no longer
+    matches, and the file is parsed as usual. True if written."""
+    entries = shipped_cache_entries(folder)
+    if _read_cache(Path(folder) / SHIPPED_CACHE) == entries:
+        return False
+    return _write_cache(entries, Path(folder) / SHIPPED_CACHE, sort_keys=True)
+
+
+def _write_cache(entries: dict, cache: Path, sort_keys: bool = False) -> bool:
     import json
     import os
 
-    entries = {}
-    for lesson in lessons:
-        html = lesson.html   # renders now if it was not shown yet
-        if lesson.stat is None:
-            continue
-        entries[str(lesson.path)] = {
-            "stat": list(lesson.stat), "slug": lesson.slug, "title": lesson.title, "order": lesson.order,
-            "objectives": list(lesson.objectives), "summary": lesson.summary, "body": lesson.body,
-            "sections": [[s.id, s.title, s.text] for s in lesson.sections], "note": lesson.note,
-            "html": html}
-    if _read_cache(cache) == entries:
-        return False
-    text = json.dumps({"format": CACHE_FORMAT, "lessons": entries}, ensure_ascii=False)
+    text = json.dumps({"format": CACHE_FORMAT, "lessons": entries}, ensure_ascii=False,
+                      sort_keys=sort_keys, indent=1 if sort_keys else None)
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         partial = cache.with_name(cache.name + ".tmp")
@@ -362,3 +407,10 @@ def search(lessons: list[Lesson], query: str, limit: int = 50) -> list[Hit]:
             hits.append(Hit(lesson.slug, lesson.title, section.id, section.title, snippet, score))
     hits.sort(key=lambda h: -h.score)
     return hits[:limit]
+
+
+if __name__ == "__main__":
+    import sys
+
+    for arg in sys.argv[1:] or ["resources/lessons"]:
+        print(f"{arg}: {'written' if write_shipped_cache(Path(arg)) else 'unchanged'}")

@@ -120,7 +120,11 @@ def test_a_lesson_is_rendered_when_first_shown_with_the_same_section_ids(tmp_pat
     calls = []
     real = lessons_mod.render
     monkeypatch.setattr(lessons_mod, "render", lambda body: (calls.append(body), real(body))[1])
-    lessons, _ = load_lessons(RESOURCES_DIR / "lessons")
+    folder = tmp_path / "lessons"                          # the shipped lessons without their render cache
+    folder.mkdir()
+    for path in (RESOURCES_DIR / "lessons").glob("*.md"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    lessons, _ = load_lessons(folder)
     assert all(len(body) < 2000 for body in calls)        # loading renders headings only
     calls.clear()
     for lesson in lessons:
@@ -162,3 +166,43 @@ def test_the_lesson_cache_gives_the_same_lessons_without_rendering_and_follows_e
     assert [l.title.split()[0] for l in load_lessons(folder, cache=cache)[0]][1] == "Edited"
     cache.write_text("{not json")                              # a damaged cache: the files are parsed
     assert [l.title for l in load_lessons(folder, cache=cache)[0]] == [l.title for l in load_lessons(folder)[0]]
+
+
+def test_a_folders_shipped_cache_serves_unchanged_files_without_markdown_and_not_edited_ones(tmp_path, monkeypatch):
+    """A lesson folder copied elsewhere (as an installer does: new paths, new times) still opens from
+    its shipped cache, with the same lessons a parse gives; an edited file is parsed afresh."""
+    import shutil
+
+    import studyapp.content.lessons as lessons_mod
+    (tmp_path / "made").mkdir()
+    made = lesson_dir(tmp_path / "made", {"01-a.md": GOOD, "02-b.md": GOOD.replace("title: ", "title: Second ")})
+    assert lessons_mod.write_shipped_cache(made) and not lessons_mod.write_shipped_cache(made)   # unchanged: no write
+    folder = tmp_path / "installed"
+    shutil.copytree(made, folder)                              # other paths; copytree keeps times, so:
+    for path in folder.glob("*.md"):
+        path.touch()
+    calls = []
+    monkeypatch.setattr(lessons_mod, "render", lambda body: calls.append(body))
+    monkeypatch.setattr(lessons_mod, "parse_lesson", lambda path: calls.append(path))
+    served, errors = load_lessons(folder)
+    assert calls == [] and errors == []                        # nothing parsed or rendered
+    monkeypatch.undo()
+    fresh = [lessons_mod.parse_lesson(p) for p in sorted(folder.glob("*.md"))]
+    assert [(l.slug, l.title, l.order, l.objectives, l.summary, l.body, l.sections, l.note, l.html, l.path)
+            for l in served] == [(l.slug, l.title, l.order, l.objectives, l.summary, l.body, l.sections, l.note,
+                                  l.html, l.path) for l in sorted(fresh, key=lambda l: (l.order, l.title))]
+    edited = folder / "02-b.md"
+    edited.write_text(edited.read_text().replace("title: Second", "title: Edited"))
+    assert [l.title for l in load_lessons(folder)[0]] == ["A test lesson", "Edited A test lesson"]
+
+
+def test_the_shipped_lessons_render_cache_is_current():
+    """resources/lessons ships its rendered cache, so a first start needs no Markdown; after editing
+    a lesson (or the renderer), rewrite it: python -m studyapp.content.lessons resources/lessons"""
+    import json
+
+    from studyapp.content.lessons import SHIPPED_CACHE, shipped_cache_entries
+    folder = RESOURCES_DIR / "lessons"
+    shipped = json.loads((folder / SHIPPED_CACHE).read_text(encoding="utf-8"))["lessons"]
+    assert shipped == shipped_cache_entries(folder), \
+        "stale: run  python -m studyapp.content.lessons resources/lessons"
