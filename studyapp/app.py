@@ -235,7 +235,10 @@ def screenshot(config: cfg.Config, tab: str, out: Path, size: tuple[int, int] = 
         if not worker._live:
             break
         time.sleep(0.02)
-    for _ in range(10):
+    # Then a second of events: charts redraw a few at a time on a timer (the PPO tab's eight take
+    # 0.4 s), and a shot taken at once showed the last ones empty.
+    settled = time.monotonic() + 1.0
+    while time.monotonic() < settled:
         app.processEvents()
         time.sleep(0.01)
     out.parent.mkdir(parents=True, exist_ok=True)
