@@ -185,3 +185,24 @@ def test_every_kind_of_preferred_reply_is_seen_losing_where_it_does_not_fit():
     # The off-kind replies come from every other kind, facts and guides included.
     losers = {p.rejected for p in pairs if p.kind.endswith("> off-kind")}
     assert any(r.startswith("Let's") for r in losers) and any(" is " in r and r.startswith("The ") for r in losers)
+
+
+def test_every_written_example_of_the_hhh_explorer_is_judged_as_its_label_says():
+    """The explorer labels its written examples ("a guide", "a refusal", "a full answer"); the rater
+    must read each the same way, or the tab ranks "a guide" with the refusals (as it once did: "I
+    will not do it for you, but ..." holds a refusal marker)."""
+    from studyapp.lab.hhh import load_scenarios
+    from studyapp.lab.rater import does_it, is_guide
+    from studyapp.lab.world import is_refusal
+
+    judged = {"a guide": is_guide, "a refusal": is_refusal, "a warm refusal": is_refusal}
+    checked = 0
+    for scenario in load_scenarios():
+        for label, text in scenario.examples:
+            if label in judged:
+                assert judged[label](text), (scenario.id, label, text)
+                checked += 1
+            if scenario.id == "homework" and label == "a full answer":
+                assert does_it(text) and not is_refusal(text), text
+                checked += 1
+    assert checked >= 5
