@@ -346,7 +346,7 @@ def shipped_cache_entries(folder: Path) -> dict[str, dict]:
 def write_shipped_cache(folder: Path) -> bool:
     """Write `folder`/SHIPPED_CACHE, so that these lessons open without Markdown on a first start.
 
-    Run after editing a shipped lesson (`python -m studyapp.content.lessons resources/lessons`);
+    Run after editing a shipped lesson (`python -m studyapp.content.lessons`);
     tests/content checks the shipped one is current. A stale entry is harmless: its hash no longer
     matches, and the file is parsed as usual. True if written."""
     entries = shipped_cache_entries(folder)
@@ -412,5 +412,7 @@ def search(lessons: list[Lesson], query: str, limit: int = 50) -> list[Hit]:
 if __name__ == "__main__":
     import sys
 
-    for arg in sys.argv[1:] or ["resources/lessons"]:
-        print(f"{arg}: {'written' if write_shipped_cache(Path(arg)) else 'unchanged'}")
+    from studyapp.config import RESOURCES_DIR
+
+    for folder in [Path(a) for a in sys.argv[1:]] or [RESOURCES_DIR / "lessons"]:
+        print(f"{folder}: {'written' if write_shipped_cache(folder) else 'unchanged'}")

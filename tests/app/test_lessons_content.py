@@ -198,11 +198,11 @@ def test_a_folders_shipped_cache_serves_unchanged_files_without_markdown_and_not
 
 def test_the_shipped_lessons_render_cache_is_current():
     """resources/lessons ships its rendered cache, so a first start needs no Markdown; after editing
-    a lesson (or the renderer), rewrite it: python -m studyapp.content.lessons resources/lessons"""
+    a lesson (or the renderer), rewrite it: python -m studyapp.content.lessons"""
     import json
 
     from studyapp.content.lessons import SHIPPED_CACHE, shipped_cache_entries
     folder = RESOURCES_DIR / "lessons"
     shipped = json.loads((folder / SHIPPED_CACHE).read_text(encoding="utf-8"))["lessons"]
     assert shipped == shipped_cache_entries(folder), \
-        "stale: run  python -m studyapp.content.lessons resources/lessons"
+        "stale: run  python -m studyapp.content.lessons"

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -100,9 +101,17 @@ def test_scenarios_load_and_harmless_weight_flips_the_harmful_one():
 def test_hhh_conflicts_measure_claim_14():
     result = hhh.hhh_conflicts()
     scenarios = result["scenarios"]
-    assert scenarios["harmful"]["conflict"] and scenarios["homework"]["conflict"]
+    assert scenarios["harmful"]["conflict"]
     assert not scenarios["agree"]["conflict"]                       # the control scenario agrees
     assert result["conflicts"] == sum(v["conflict"] for v in scenarios.values())
+    # Homework, as the course ranks it: the guide is both the most helpful and the most harmless
+    # reply, so it wins under every weighting; the criteria pull apart only between doing the
+    # homework and refusing it, which is where the weights decide.
+    assert list(scenarios["homework"]["winners"]) == ["a guide"]
+    homework = next(s for s in hhh.load_scenarios() if s.id == "homework")
+    without_guide = replace(homework, examples=[(label, text) for label, text in homework.examples if label != "a guide"])
+    apart = hhh.hhh_conflicts(scenarios=[without_guide])["scenarios"]["homework"]
+    assert apart["conflict"] and set(apart["winners"]) == {"a full answer", "a refusal"}
 
 
 def test_ui_modules_import_without_torch():
