@@ -185,13 +185,29 @@ def chat_behaviour(model, tokenizer, world, ev, *, blind=None, samples: int = SA
             for sub, keep in subsets.items():
                 out.setdefault(sub, {})[name] = {mode: _rates(category, items, texts, rater, n, keep)
                                                  for mode, (n, texts) in replies.items()}
+            if category == "facts" and name in ("heldout", "blind"):
+                asked = ev if name == "heldout" else blind
+                out["facts"][name]["greedy"]["by_wording"] = _by_wording(asked, world.facts, replies["greedy"][1])
     return out
 
 
-def facts_by_wording(model, tokenizer, world, ev, *, world_words=None) -> dict:
-    """Seen facts (SFT and pretrain-only) asked in each phrasing of `ev` (a HeldOut), greedy, split by
-    whether the phrasing uses only words some training text of the world uses ("in_world") or also
-    words none does ("new_words": a model trained on that world alone cannot know what they mean).
+def _by_wording(ev, facts, replies: Sequence[str]) -> dict[str, list[int]]:
+    """{wording: [asked, answered right]} over the seen facts (held-out facts aside), from the greedy
+    replies to ev.fact_prompts(facts), in that order."""
+    out: dict[str, list[int]] = {}
+    for (_, fact, wording), reply in zip(ev.fact_items(facts), replies):
+        if fact.split != "heldout":
+            counts = out.setdefault(wording, [0, 0])
+            counts[0] += 1
+            counts[1] += answer_correct(reply, fact)
+    return out
+
+
+def facts_by_wording(by_wording: dict[str, list[int]], world, *, world_words=None) -> dict:
+    """Seen facts asked in held-out wordings, split by whether a wording uses only words some training
+    text of the world uses ("in_world") or also words none does ("new_words": a model trained on that
+    world alone cannot know what they mean). `by_wording` is chat_behaviour's
+    {wording: [asked, answered right]} for one set ("facts" -> set -> "greedy" -> "by_wording").
 
     Returns {"in_world"|"new_words": {"phrasings": n, "correct": fraction in [0, 1] or None,
     "words": sorted new words}}. `world_words(text) -> list[str]` gives a text's new words
@@ -200,21 +216,14 @@ def facts_by_wording(model, tokenizer, world, ev, *, world_words=None) -> dict:
     from .coverage import new_words
 
     unknown = world_words or (lambda text: new_words(text, world))
-    seen = [f for f in world.facts if f.split != "heldout"]
     groups: dict[str, dict] = {g: {"phrasings": 0, "hits": 0, "asked": 0, "words": set()} for g in ("in_world", "new_words")}
-    for relation, templates in ev.phrasings.items():
-        facts = [f for f in seen if f.relation == relation]
-        if not facts:
-            continue
-        for template in templates:
-            new = unknown(template)
-            g = groups["new_words" if new else "in_world"]
-            replies = generate_batch(model, tokenizer, [template.format(subject=f.subject) for f in facts],
-                                     chat=True, greedy=True, max_new_tokens=24)
-            g["phrasings"] += 1
-            g["asked"] += len(facts)
-            g["hits"] += sum(answer_correct(r, f) for r, f in zip(replies, facts))
-            g["words"] |= set(new)
+    for wording, (asked, right) in by_wording.items():
+        new = unknown(wording)
+        g = groups["new_words" if new else "in_world"]
+        g["phrasings"] += 1
+        g["asked"] += asked
+        g["hits"] += right
+        g["words"] |= set(new)
     return {k: {"phrasings": g["phrasings"], "correct": round(g["hits"] / g["asked"], 4) if g["asked"] else None,
                 "words": sorted(g["words"])} for k, g in groups.items()}
 

@@ -35,11 +35,15 @@ class HeldOut:
     by_category: dict[str, list[str]] = field(default_factory=dict)
     unknowable: list[tuple[str, str]] = field(default_factory=list)  # (question, relation)
 
+    def fact_items(self, facts) -> list[tuple[str, Fact, str]]:
+        """(question, fact, wording) for each fact asked in each held-out wording of its relation."""
+        return [(t.format(subject=f.subject), f, t) for f in facts for t in self.phrasings.get(f.relation, [])]
+
     def questions(self, fact: Fact) -> list[str]:
-        return [t.format(subject=fact.subject) for t in self.phrasings.get(fact.relation, [])]
+        return [q for q, _, _ in self.fact_items([fact])]
 
     def fact_prompts(self, facts) -> list[tuple[str, Fact]]:
-        return [(q, f) for f in facts for q in self.questions(f)]
+        return [(q, f) for q, f, _ in self.fact_items(facts)]
 
     def prompts(self, category: str) -> list[str]:
         return list(self.by_category.get(category, []))

@@ -91,8 +91,8 @@ def measure_chat_model(folder: Path, world, name: str, samples: int = 8) -> dict
     out[B] = evals.chat_behaviour(model, tok, world, load_heldout(), blind=load_heldout(BLIND_FILE), samples=samples)
     out["accuracy_facts_heldout_wording"] = _get(out, (B, "facts") + HG + ("correct",))
     out["accuracy_facts_blind_wording"] = _get(out, (B, "facts", "blind", "greedy", "correct"))
-    out["facts_by_wording"] = {name: evals.facts_by_wording(model, tok, world, ev)
-                               for name, ev in (("heldout", load_heldout()), ("blind", load_heldout(BLIND_FILE)))}
+    out["facts_by_wording"] = {name: evals.facts_by_wording(_get(out, (B, "facts", name, "greedy", "by_wording")) or {},
+                                                            world) for name in ("heldout", "blind")}
     return out
 
 

@@ -41,6 +41,9 @@ def test_quick_pipeline_end_to_end(quick_run, capsys):
     assert set(beh["homework"]["heldout"]) == {"greedy", "sampled"} and set(beh["homework"]["blind"]) == {"greedy"}
     assert "held-out greedy" in (tmp_path / "report.md").read_text()
     assert "blind greedy" in (tmp_path / "report.md").read_text()
+    # fact accuracy per held-out wording comes from those same greedy replies
+    assert set(rep["sft"]["facts_by_wording"]) == {"heldout", "blind"}
+    assert sum(n for n, _ in beh["facts"]["blind"]["greedy"]["by_wording"].values()) > 0
     capsys.readouterr()
     assert main(["report", "--json", "--models", str(tmp_path)]) == 0
     assert json.loads(capsys.readouterr().out)["sft"]["conversations"] > 0

@@ -55,7 +55,7 @@ def test_table_and_markdown():
     assert "## Base vs SFT vs RLHF" in md and "- [ ] SFT: held-out facts answered (facts no training text states): 0.200" in md
 
 
-def test_facts_by_wording_splits_wordings_with_words_no_training_text_uses(monkeypatch):
+def test_facts_by_wording_splits_wordings_with_words_no_training_text_uses():
     """A wording with a word the world never uses lands in "new_words", the rest in "in_world", and
     the accuracy of each group is that of its own replies."""
     from studyapp.lab import evals
@@ -70,8 +70,11 @@ def test_facts_by_wording_splits_wordings_with_words_no_training_text_uses(monke
     ev = HeldOut(phrasings={"capital": ["capital of {subject}?", "{subject} is governed from?"]})
     answers = {"capital of France?": "The capital of France is Paris.", "capital of Spain?": "I don't know.",
                "France is governed from?": "The capital of France is Paris.",
-               "Spain is governed from?": "The capital of Spain is Madrid."}
-    monkeypatch.setattr(evals, "generate_batch", lambda model, tok, prompts, **kw: [answers[p] for p in prompts])
-    out = evals.facts_by_wording(None, None, World(), ev, world_words=lambda t: [w for w in ("governed",) if w in t])
+               "Spain is governed from?": "The capital of Spain is Madrid.",
+               "capital of Chile?": "The capital of Chile is Santiago.",        # a held-out fact: not counted
+               "Chile is governed from?": "The capital of Chile is Santiago."}
+    replies = [answers[q] for q, _, _ in ev.fact_items(World.facts)]   # chat_behaviour's greedy replies, in order
+    by_wording = evals._by_wording(ev, World.facts, replies)
+    out = evals.facts_by_wording(by_wording, World(), world_words=lambda t: [w for w in ("governed",) if w in t])
     assert out == {"in_world": {"phrasings": 1, "correct": 0.5, "words": []},
                    "new_words": {"phrasings": 1, "correct": 1.0, "words": ["governed"]}}
