@@ -258,8 +258,7 @@ def load_lessons(*folders: Path, cache: Path | None = None) -> tuple[list[Lesson
     folder's own SHIPPED_CACHE (write_shipped_cache) serves a file whose content hash it holds:
     the lessons that ship with the app open without Markdown on a first start too."""
     cached = _read_cache(cache) if cache is not None else {}
-    shipped = {str(Path(folder) / name): entry for folder in folders if folder
-               for name, entry in _read_cache(Path(folder) / SHIPPED_CACHE).items()}
+    shipped: dict[Path, dict] = {}   # a folder's shipped cache, read on its first miss of `cached`
 
     def parse(path: Path) -> Lesson:
         entry = cached.get(str(path))
@@ -270,7 +269,9 @@ def load_lessons(*folders: Path, cache: Path | None = None) -> tuple[list[Lesson
                     return _from_entry(path, entry)
             except (OSError, KeyError, TypeError, ValueError):
                 pass   # changed, gone or a damaged entry: parse the file as usual
-        entry = shipped.get(str(path))
+        if path.parent not in shipped:
+            shipped[path.parent] = _read_cache(path.parent / SHIPPED_CACHE)
+        entry = shipped[path.parent].get(path.name)
         if entry is not None:
             try:
                 if entry["sha256"] == _sha256(path):
