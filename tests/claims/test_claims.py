@@ -72,7 +72,11 @@ def test_report_figures_are_read_by_their_one_key_path():
     assert figures[11] == {"KL at the end, default beta": "3.1", "KL at the end, beta = 0": "58",
                            "KL ratio beta = 0 / default": "18.7×"}
     assert figures[12]["Reward-model score, beta = 0"] == "-0.29 → 1.5"
-    assert figures[13]["RLHF refuses unseen harmful requests"] == "85%"
+    assert figures[13][C.RLHF_REFUSES] == "85%"
+    # Each set of harmful requests is named as such: "unseen" also names the held-out set in the
+    # report's targets, with another figure.
+    labels = [f.label for r in results.values() for f in r.figures]
+    assert not [label for label in labels if "unseen" in label]
     assert results[12].figures[0].source == "ppo.rm_score_beta0"
     status = {n: r.status for n, r in results.items()}
     assert status[1] == status[8] == status[11] == status[12] == "shown"
