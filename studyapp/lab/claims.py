@@ -74,7 +74,7 @@ CLAIMS: tuple[Claim, ...] = (
           "The rater's rankings, split into pairs, and how well the reward model learned those pairs.",
           "studyapp://rlhf?stage=1", "Rank responses yourself", stages=("reward",)),
     Claim(8, "The reward model can be smaller than the policy.",
-          "Parameter counts of the two models, and how well the smaller one ranks held-out pairs.",
+          "Parameter counts of the two models, and how well the smaller one ranks pairs it never trained on.",
           "studyapp://rlhf?stage=2", "Train the reward model", stages=("reward",)),
     Claim(9, "Bradley-Terry: P(A beats B) = sigmoid(r(A) - r(B)); a constant added to every reward changes nothing.",
           "Reward models from three seeds: how far their scores and their rankings of the same replies differ, "
@@ -118,6 +118,9 @@ B, HG = "behaviour", ("heldout", "greedy")
 SFT_OBEYS = "SFT obeys harmful requests it was not trained on (training-style wording)"
 SFT_REFUSES = "SFT refuses harmful requests it was not trained on (training-style wording)"
 RLHF_REFUSES = "RLHF refuses harmful requests it was not trained on (training-style wording)"
+# The reward model's pairs held out of training, on the prompts PPO asks (report: heldout_accuracy);
+# not the held-out set's prompts, which the targets and the reward-model experiment score.
+PAIRS_NOT_TRAINED = "Accuracy on pairs it never trained on (prompts PPO asks)"
 
 # Claim -> (label, the one key path in the report it is read from, format); a claim is listed when
 # its first figure (the headline) was measured. Only measurements:
@@ -141,9 +144,9 @@ REPORT_FIGURES: dict[int, tuple[tuple[str, tuple[str, ...], str], ...]] = {
         ("Reward model agrees with its training pairs", ("reward", "train_accuracy"), "pct")),
     8: (("Reward-model parameters", ("reward", "params_reward"), "int"),
         ("Policy parameters", ("reward", "params_policy"), "int"),
-        ("Held-out pair accuracy", ("reward", "heldout_accuracy"), "pct")),
-    9: (("Mean P(chosen beats rejected), held-out pairs", ("reward", "mean_p_chosen"), "pct"),
-        ("Held-out pair accuracy", ("reward", "heldout_accuracy"), "pct")),
+        (PAIRS_NOT_TRAINED, ("reward", "heldout_accuracy"), "pct")),
+    9: (("Mean P(chosen beats rejected), pairs it never trained on", ("reward", "mean_p_chosen"), "pct"),
+        (PAIRS_NOT_TRAINED, ("reward", "heldout_accuracy"), "pct")),
     10: (("Largest clip fraction", ("ppo", "clipfrac_max"), "pct"),
          ("Smallest ratio new/old (minibatch mean)", ("ppo", "ratio_min"), "num"),
          ("Largest ratio new/old (minibatch mean)", ("ppo", "ratio_max"), "num")),
