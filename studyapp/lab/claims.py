@@ -98,7 +98,7 @@ CLAIMS: tuple[Claim, ...] = (
           stages=("rlhf", "sft")),
     Claim(14, "Helpful, honest and harmless pull against each other.",
           "On the trained models: refusing harmful requests, refusing harmless ones and answering facts, as beta changes.",
-          "studyapp://hhh?scenario=homework", "Open the homework scenario", _RUN.format("beta_sweep"), ("ppo", "rlhf")),
+          "studyapp://hhh?scenario=harmful", "Weigh helpful against harmless on a harmful request", _RUN.format("beta_sweep"), ("ppo", "rlhf")),
 )
 
 

@@ -191,3 +191,11 @@ def test_every_figure_shown_for_the_shipped_models_is_in_the_shipped_results():
 ])
 def test_a_figure_over_seeds_reads_as_mean_and_range(mean, low, high, text):
     assert C.range_text(mean, low, high) == text
+
+
+def test_claim_14_opens_a_scenario_where_the_criteria_pull_apart():
+    """The homework scenario's guide wins under every weighting; the claim's link opens one where
+    the weights change which reply the rater puts first."""
+    from studyapp.lab import hhh
+    scenario = parse_link(C.claim(14).link).params["scenario"]
+    assert hhh.hhh_conflicts()["scenarios"][scenario]["conflict"]
