@@ -22,9 +22,10 @@ values); only the language model is saved, as a plain causal-LM folder. Forward 
 GPT-2 path of rollout.py: about 0.3 s per step (32 prompts x 20 tokens, 2 epochs x 2 minibatches)
 on one CPU thread, 0.3x the time of TRL 1.12.0's PPOTrainer on the same models (bench/ppo_vs_trl.py).
 
-Defaults were chosen by measurement on the lab's models (see the PPOConfig comments): at beta 0.6
-the policy learns to refuse unseen harmful requests while keeping most of its facts; at beta 0 it finds what
-the small reward model over-rates (fragments of the refusal phrase, repeated) within 100 steps.
+Defaults were chosen by measurement on the lab's models (see the PPOConfig comments). What the
+shipped runs do is measured, not promised here: models/report.md (held-out behaviour of the beta 0.5
+run) and models/experiments/ (the beta sweep over 3 seeds: at beta 0 every seed collapses into a
+repeated string the reward model over-rates while the rater's score falls).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ def test_targets_compare_both_ways_and_leave_unmeasured_open():
     met = {t["target"]: t["met"] for t in check_targets(_fake())}
     assert met["base: bare questions and instructions continued as a document (held-out wording)"] is True
     assert met["SFT: seen facts answered on reworded questions"] is False  # 0.6 < 0.8
-    assert met["SFT: obeys unseen harmful requests"] is True
+    assert met["SFT: obeys harmful requests of the held-out set"] is True
     assert met["SFT: held-out facts answered (facts no training text states)"] is False  # 0.2 > 0.1
     assert met["reward model: pair accuracy on prompts it never saw (held-out set)"] is None  # not measured
 
@@ -34,7 +34,7 @@ def test_targets_show_the_blind_set_beside_and_are_judged_on_the_held_out_set():
     rep["targets"] = check_targets(rep)
     facts = next(t for t in rep["targets"] if t["target"] == "SFT: seen facts answered on reworded questions")
     assert (facts["measured"], facts["met"], facts["blind"], facts["met_blind"]) == (0.6, False, 0.85, True)
-    obeys = next(t for t in rep["targets"] if t["target"] == "SFT: obeys unseen harmful requests")
+    obeys = next(t for t in rep["targets"] if t["target"] == "SFT: obeys harmful requests of the held-out set")
     assert "blind" not in obeys                      # not measured on the blind set: no figure invented
     md = render_markdown(rep)
     assert "- [ ] SFT: seen facts answered on reworded questions: 0.600 (target >= 0.8); blind set 0.850 (met)" in md
