@@ -44,6 +44,14 @@ SAMPLE_COLUMNS = ("Prompt", "Reply", "Proxy", "Gold")
 LIVE_METHODS = (("best_of_n", "Best-of-n"), ("dpo", "DPO"), ("grpo", "GRPO"))
 
 
+# What a run does before its first step is reported (the "load" phase), method by method.
+LOAD_STATUS = {
+    "best_of_n": "Sampling n replies per evaluation prompt and scoring them with the reward model…",
+    "dpo": "Loading the models and scoring every preference pair with the frozen SFT model (the reference)…",
+    "grpo": "Loading the models and the fact questions…",
+}
+
+
 def _pct(value) -> str:
     return figure(value, "{:.0%}")
 
@@ -100,7 +108,12 @@ class Knobs(QGroupBox):
 
 
 class MethodsChart(QWidget):
-    """Gold and proxy score against sqrt(KL), one series per method, a ring on the newest point."""
+    """Gold and proxy score against sqrt(KL), one series per method, a ring on the newest point.
+
+    The shipped points are filled symbols (best-of-n's joined by a line); the learner's own points
+    are hollow symbols of the same colour, never joined to the shipped ones: both best-of-n curves
+    share their x values (the same n), so one line through both zigzagged between them. The newest
+    run's best-of-n points are joined by a dashed line of their own."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -112,7 +125,7 @@ class MethodsChart(QWidget):
         outer.addWidget(self.legend)
         layout = QHBoxLayout()
         outer.addLayout(layout, 1)
-        self.plots, self.series, self.rings = {}, {}, {}
+        self.plots, self.series, self.rings, self.curves = {}, {}, {}, {}
         for key, title in (("gold", "Gold score (the rater)"), ("proxy", "Proxy score (the reward model)")):
             widget = pg.PlotWidget()
             widget.setMinimumSize(200, 160)
@@ -125,27 +138,51 @@ class MethodsChart(QWidget):
             self.series[key] = {}
             for method, (colour, symbol) in STYLE.items():
                 pen = pg.mkPen(colour, width=2) if method == "best_of_n" else None
-                item = plot.plot([], [], pen=pen, symbol=symbol, symbolSize=9, symbolBrush=colour,
-                                 symbolPen=pg.mkPen(colour), name=M.TITLES[method])
-                self.series[key][method] = item
+                shipped = plot.plot([], [], pen=pen, symbol=symbol, symbolSize=9, symbolBrush=colour,
+                                    symbolPen=pg.mkPen(colour), name=M.TITLES[method])
+                yours = plot.plot([], [], pen=None, symbol=symbol, symbolSize=10, symbolBrush=None,
+                                  symbolPen=pg.mkPen(colour, width=2), name=f"{M.TITLES[method]} (yours)")
+                self.series[key][method] = {"shipped": shipped, "yours": yours}
+            self.curves[key] = plot.plot([], [], pen=pg.mkPen(STYLE["best_of_n"][0], width=2, style=Qt.DashLine))
             ring = pg.ScatterPlotItem(size=20, brush=None, pen=pg.mkPen("#9467bd", width=2.5))
             plot.addItem(ring)
             self.rings[key] = ring
             layout.addWidget(widget, 1)
         self.apply_palette()
 
-    def set_points(self, points: list[dict], newest: dict | None = None) -> None:
+    def set_points(self, points: list[dict], newest: dict | None = None, newest_run: list[dict] = ()) -> None:
+        """Draw `points` (each with "source": "shipped" or "yours"), ring `newest` and join the
+        best-of-n points of `newest_run` (the learner's latest run) with a dashed line."""
+        def drawable(p, key):
+            return _finite(p.get(key)) and _finite(p.get("sqrt_kl"))
+
         for key in self.plots:
-            for method, item in self.series[key].items():
-                mine = sorted((p for p in points if p.get("method") == method and _finite(p.get(key))
-                               and _finite(p.get("sqrt_kl"))), key=lambda p: p["sqrt_kl"])
-                item.setData([p["sqrt_kl"] for p in mine], [p[key] for p in mine])
+            for method, items in self.series[key].items():
+                for source, item in items.items():
+                    mine = sorted((p for p in points if p.get("method") == method and drawable(p, key)
+                                   and (p.get("source") == "yours") == (source == "yours")),
+                                  key=lambda p: p["sqrt_kl"])
+                    item.setData([p["sqrt_kl"] for p in mine], [p[key] for p in mine])
+            curve = sorted((p for p in newest_run if p.get("method") == "best_of_n" and drawable(p, key)),
+                           key=lambda p: p["sqrt_kl"])
+            self.curves[key].setData([p["sqrt_kl"] for p in curve], [p[key] for p in curve])
             ring = [] if newest is None or not _finite(newest.get(key)) else [{"pos": (newest["sqrt_kl"], newest[key])}]
             self.rings[key].setData(ring)
 
-    def drawn(self, key: str, method: str) -> tuple[list, list]:
-        """(x, y) drawn for a method on the gold or proxy chart (tests, and a reader of the code)."""
-        x, y = self.series[key][method].getData()
+    def drawn(self, key: str, method: str, source: str | None = None) -> tuple[list, list]:
+        """(x, y) drawn for a method on the gold or proxy chart (tests, and a reader of the code):
+        the shipped points, then the learner's; or only those of `source` ("shipped" or "yours")."""
+        xs, ys = [], []
+        for name, item in self.series[key][method].items():
+            if source in (None, name):
+                x, y = item.getData()
+                xs += [] if x is None else list(x)
+                ys += [] if y is None else list(y)
+        return xs, ys
+
+    def dashed(self, key: str) -> tuple[list, list]:
+        """(x, y) of the dashed line through the newest run's best-of-n points."""
+        x, y = self.curves[key].getData()
         return ([] if x is None else list(x)), ([] if y is None else list(y))
 
     def apply_palette(self) -> None:
@@ -169,6 +206,7 @@ SYMBOL_TEXT = {"o": "\u25cf", "s": "\u25a0", "t": "\u25bc", "d": "\u25c6"}
 def _legend_html() -> str:
     entries = [f'<span style="color:{colour}">{SYMBOL_TEXT[symbol]}</span>&nbsp;{M.TITLES[method]}'
                for method, (colour, symbol) in STYLE.items()]
+    entries.append("hollow:&nbsp;your runs")
     entries.append('<span style="color:#9467bd">\u25ef</span>&nbsp;the newest point')
     return "&nbsp;&nbsp;&nbsp;".join(entries)
 
@@ -192,7 +230,9 @@ class MethodsTab(QWidget):
         self.live_dir = Path(self.ctx.config.data_path) / "lab" / "methods"
         self.points: list[dict] = []
         self.newest: dict | None = None
+        self.newest_run: list[dict] = []     # the points of the learner's latest run
         self.task: worker.Task | None = None
+        self.running: str | None = None      # the method of the run in progress
         self._build()
         self.load_shipped()
 
@@ -289,6 +329,7 @@ class MethodsTab(QWidget):
             self.points.append(dict(p, source="yours"))
         if new:
             self.newest = self.points[-1]
+            self.newest_run = self.points[-len(new):]
             self._save_yours()
         self._refresh(select=self.newest)
 
@@ -301,7 +342,7 @@ class MethodsTab(QWidget):
             self.window.show_status(f"Your new point is shown but could not be kept: {exc.strerror or exc}")
 
     def _refresh(self, select: dict | None = None) -> None:
-        self.chart.set_points(self.points, self.newest)
+        self.chart.set_points(self.points, self.newest, self.newest_run)
         self.table.setRowCount(len(self.points))
         for row, p in enumerate(self.points):
             label = p.get("label") or M.TITLES.get(p.get("method"), "?")
@@ -359,6 +400,7 @@ class MethodsTab(QWidget):
         if hasattr(self.window, "track_task"):
             self.window.track_task(self.task, f"{M.TITLES[method]} run")
         self._set_running(True)
+        self.running = method
         self.status.setText("Loading torch and the models… (a few seconds)")
 
     def cancel(self) -> None:
@@ -376,10 +418,16 @@ class MethodsTab(QWidget):
             return
         phase = info.get("phase", "")
         if info.get("inner_step") is not None:
-            self.status.setText(f"{M.TITLES.get(phase.split('_beta')[0], phase)}: step {info['inner_step']} "
-                                f"of {info.get('inner_total', '?')}")
+            title = M.TITLES.get(phase.split('_beta')[0], phase)
+            step, total = info["inner_step"], info.get("inner_total", "?")
+            if info.get("done") or step == total:
+                # Training is over; the policy is now measured like every other point.
+                self.status.setText(f"{title}: trained ({total} steps); sampling its replies to the evaluation "
+                                    "prompts and scoring them…")
+            else:
+                self.status.setText(f"{title}: step {step} of {total}")
         elif phase == "load":
-            self.status.setText("Sampling and scoring replies…")
+            self.status.setText(LOAD_STATUS.get(self.running, "Loading the models…"))
 
     def _on_result(self, points) -> None:
         points = points if isinstance(points, list) else []

@@ -132,3 +132,12 @@ def test_run_one_gives_the_learners_point(tiny_models, tmp_path):
     assert points[-1]["kl"] == pytest.approx(kl_best_of_n(3), abs=1e-4)
     with pytest.raises(LabError, match="unknown method"):
         M.run_one("sft", tiny_models / "sft", tiny_models / "reward", tmp_path, {})
+
+
+@pytest.mark.parametrize("n, ns", [(1, [1]), (64, [1, 2, 4, 8, 16, 32, 64])])
+def test_run_one_best_of_n_at_both_ends_of_the_knob(tiny_models, tmp_path, n, ns):
+    """The tab's n runs from 1 (the SFT model itself, KL 0) to 64 (a curve of seven points)."""
+    points = M.run_one("best_of_n", tiny_models / "sft", tiny_models / "reward", tmp_path, {"n": n}, per_kind=1)
+    assert [p["knobs"]["n"] for p in points] == ns
+    assert points[0]["kl"] == 0.0 and points[-1]["kl"] == pytest.approx(kl_best_of_n(n), abs=1e-4)
+    assert all(-1.0 <= p["gold"] <= 1.0 and p["samples"] for p in points)
