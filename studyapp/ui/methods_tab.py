@@ -371,9 +371,20 @@ class MethodsTab(QWidget):
     def _show_samples(self) -> None:
         p = self.selected_point()
         samples = (p or {}).get("samples") or []
-        self.samples_title.setText(f"<b>Replies of {html.escape(p.get('label', ''))}</b> (sampled)" if p
-                                   else "<i>Select a point to read its replies.</i>")
+        title = (f"<b>Replies of {html.escape(p.get('label', ''))}</b> (sampled)" if p
+                 else "<i>Select a point to read its replies.</i>")
+        if p and _finite(p.get("implicit_accuracy_heldout")):
+            title += ". " + self.implicit_reward_text(p)
+        self.samples_title.setText(title)
         fill_replies(self.samples, samples, ("proxy", "gold"))
+
+    def implicit_reward_text(self, p: dict) -> str:
+        """A DPO point's implicit-reward accuracy beside the reward model's on the same held-out pairs."""
+        rm = p.get("reward_model_accuracy_heldout")
+        if not _finite(rm):
+            rm = M.reward_model_accuracy(self.models / "reward")
+        text = f"Its implicit reward, beta log(pi/pi_sft), ranks {p['implicit_accuracy_heldout']:.0%} of the held-out pairs right"
+        return text + (f"; the reward model, {rm:.0%}." if _finite(rm) else ".")
 
     # ---- a live run -------------------------------------------------------------------------
     def start(self) -> None:

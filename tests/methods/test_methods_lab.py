@@ -78,6 +78,14 @@ def test_run_methods_writes_every_method_on_the_same_axes(result):
     assert seen[-1]["done"] and seen[-1]["step"] == seen[-1]["total"] == 5
 
 
+def test_the_reward_models_accuracy_is_read_from_its_record(tmp_path):
+    assert M.reward_model_accuracy(tmp_path) is None                 # no lab.json
+    (tmp_path / "lab.json").write_text('{"stage": "reward", "result": {"heldout_accuracy": 0.8545}}')
+    assert M.reward_model_accuracy(tmp_path) == 0.8545
+    (tmp_path / "lab.json").write_text("not json")
+    assert M.reward_model_accuracy(tmp_path) is None
+
+
 def test_a_policy_equal_to_sft_has_kl_zero_and_its_scores_are_the_judges_own(result, tiny_models):
     from studyapp.lab.reward import load_reward_model, score
 
@@ -99,6 +107,12 @@ def test_trained_folders_are_standard_checkpoints_with_their_series(result):
     # One series per beta (train_dpo's own file would be overwritten by the next beta).
     assert (out / "runs" / "dpo_beta_0.1.jsonl").is_file() and (out / "runs" / "dpo_beta_0.5.jsonl").is_file()
     assert (out / "runs" / "grpo.jsonl").is_file()
+    # The model card names a way to make the folder that exists: there is no `lab train --stages dpo`
+    # (the shipped cards said so); a run with the test's small knobs is named by its Python call.
+    card = (out / "dpo_beta_0.5" / "README.md").read_text()
+    assert "--stages" not in card and "DPOConfig(beta=0.5, epochs=1, seed=0)" in card
+    card = (out / "grpo" / "README.md").read_text()
+    assert "--stages" not in card and "GRPOConfig(k=2, steps=2, beta=0.04, seed=0)" in card
 
 
 def test_read_results_finds_the_file_and_explains_a_bad_one(result, tmp_path):

@@ -58,6 +58,12 @@ def test_shipped_results_are_drawn_one_series_per_method_with_rates_and_replies(
     row = [tab.table.item(2, c).text() for c in range(tab.table.columnCount())]
     assert row == ["DPO beta 0.1", "1.50", "+0.30", "+0.20", "25%", "0%", "50%"]
     assert "81% of the held-out pairs" in tab.table.item(2, 0).toolTip()
+    # Selected, a DPO point says its implicit reward's pair accuracy beside the reward model's,
+    # read from the reward folder's record when the point has none.
+    (models / "reward").mkdir()
+    (models / "reward" / "lab.json").write_text('{"result": {"heldout_accuracy": 0.855}}')
+    tab.table.selectRow(2)
+    assert "ranks 81% of the held-out pairs right; the reward model, 86%" in tab.samples_title.text()
     assert "112 prompts" in tab.notice.text() and "No shipped results" not in tab.notice.text()
     tab.table.selectRow(3)
     assert tab.samples.item(0, 1).text() == "reply of GRPO k 8, 40 steps" and "GRPO" in tab.samples_title.text()
