@@ -22,7 +22,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
     QSplitter, QStackedWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
@@ -41,6 +41,9 @@ STYLE = {   # method -> (colour, symbol); Tableau colours as the PPO charts use
 }
 COLUMNS = ("Method", "sqrt KL", "Gold", "Proxy", "Harmful\nrefused", "Harmless\nrefused", "Facts\nright")
 SAMPLE_COLUMNS = ("Prompt", "Reply", "Proxy", "Gold")
+# A point this far from SFT (sqrt KL; KL 16 nats, where best-of-256 is 4.5) is "far": PPO without a
+# KL penalty lands at about 7, and drawn with it every other point crowds into the left quarter.
+FAR_SQRT_KL = 4.0
 LIVE_METHODS = (("best_of_n", "Best-of-n"), ("dpo", "DPO"), ("grpo", "GRPO"))
 
 
@@ -126,6 +129,7 @@ class MethodsChart(QWidget):
         layout = QHBoxLayout()
         outer.addLayout(layout, 1)
         self.plots, self.series, self.rings, self.curves = {}, {}, {}, {}
+        self.near, self._points = True, []
         for key, title in (("gold", "Gold score (the rater)"), ("proxy", "Proxy score (the reward model)")):
             widget = pg.PlotWidget()
             widget.setMinimumSize(200, 160)
@@ -168,6 +172,34 @@ class MethodsChart(QWidget):
             self.curves[key].setData([p["sqrt_kl"] for p in curve], [p[key] for p in curve])
             ring = [] if newest is None or not _finite(newest.get(key)) else [{"pos": (newest["sqrt_kl"], newest[key])}]
             self.rings[key].setData(ring)
+        self._points = [p for p in points if _finite(p.get("sqrt_kl"))]
+        self._fit()
+
+    def set_near(self, near: bool) -> None:
+        """Fit the view to the points near SFT (sqrt KL up to FAR_SQRT_KL), or to every point."""
+        self.near = near
+        self._fit()
+
+    def far_points(self) -> list[dict]:
+        return [p for p in self._points if p["sqrt_kl"] > FAR_SQRT_KL]
+
+    def _fit(self) -> None:
+        near = [p for p in self._points if p["sqrt_kl"] <= FAR_SQRT_KL]
+        for key, widget in self.plots.items():
+            plot = widget.getPlotItem()
+            ys = [p[key] for p in near if _finite(p.get(key))]
+            if self.near and self.far_points() and ys:
+                # The far points stay drawn, outside the view; the table lists them.
+                plot.setXRange(min(p["sqrt_kl"] for p in near), max(p["sqrt_kl"] for p in near), padding=0.08)
+                plot.setYRange(min(ys), max(ys), padding=0.12)
+            else:
+                plot.enableAutoRange()
+                plot.getViewBox().updateAutoRange()   # now, not at the next paint
+
+    def view_range(self, key: str) -> tuple[tuple[float, float], tuple[float, float]]:
+        """((x0, x1), (y0, y1)) the gold or proxy chart shows."""
+        (x0, x1), (y0, y1) = self.plots[key].getPlotItem().getViewBox().viewRange()
+        return (x0, x1), (y0, y1)
 
     def drawn(self, key: str, method: str, source: str | None = None) -> tuple[list, list]:
         """(x, y) drawn for a method on the gold or proxy chart (tests, and a reader of the code):
@@ -255,6 +287,13 @@ class MethodsTab(QWidget):
         side.addWidget(self.knobs)
         side.addLayout(buttons)
         side.addWidget(self.status)
+        self.near_box = QCheckBox("&Drop far points from the view", checked=True,
+                                  toolTip=f"Fit the charts to the points within sqrt KL {FAR_SQRT_KL:g} of SFT; "
+                                          "the far ones stay in the table")
+        self.near_box.toggled.connect(self._set_near)
+        self.far_note = QLabel(wordWrap=True)
+        side.addWidget(self.near_box)
+        side.addWidget(self.far_note)
         side.addStretch(1)
         side_widget = QWidget()
         side_widget.setLayout(side)
@@ -341,8 +380,23 @@ class MethodsTab(QWidget):
         except OSError as exc:
             self.window.show_status(f"Your new point is shown but could not be kept: {exc.strerror or exc}")
 
+    def _set_near(self, near: bool) -> None:
+        self.chart.set_near(near)
+        self._note_far()
+
+    def _note_far(self) -> None:
+        far = self.chart.far_points()
+        self.near_box.setVisible(bool(far))
+        if far and self.near_box.isChecked():
+            names = "; ".join(f"{html.escape(p.get('label', '?'))} at sqrt KL {p['sqrt_kl']:.1f} (gold "
+                              f"{figure(p.get('gold'))}, proxy {figure(p.get('proxy'))})" for p in far)
+            self.far_note.setText(f"Off the charts: {names}. Untick to see {'it' if len(far) == 1 else 'them'}.")
+        else:
+            self.far_note.setText("")
+
     def _refresh(self, select: dict | None = None) -> None:
         self.chart.set_points(self.points, self.newest, self.newest_run)
+        self._note_far()
         self.table.setRowCount(len(self.points))
         for row, p in enumerate(self.points):
             label = p.get("label") or M.TITLES.get(p.get("method"), "?")

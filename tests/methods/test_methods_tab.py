@@ -65,9 +65,28 @@ def test_shipped_results_are_drawn_one_series_per_method_with_rates_and_replies(
     tab.table.selectRow(2)
     assert "ranks 81% of the held-out pairs right; the reward model, 86%" in tab.samples_title.text()
     assert "112 prompts" in tab.notice.text() and "No shipped results" not in tab.notice.text()
+    assert not tab.near_box.isVisible() and tab.far_note.text() == ""    # no far point: nothing to drop
     tab.table.selectRow(3)
     assert tab.samples.item(0, 1).text() == "reply of GRPO k 8, 40 steps" and "GRPO" in tab.samples_title.text()
     assert not tab.grab().isNull()
+
+
+def test_a_far_point_is_left_off_the_view_and_named_until_the_box_is_unticked(qtbot, tmp_path):
+    models = tmp_path / "models"
+    (models / "methods").mkdir(parents=True)
+    far = point("ppo", "PPO (rlhf_beta0, beta 0)", 7.4, -0.77, 2.19)
+    M.write_results(models / "methods", {"points": SHIPPED + [far]})
+    tab, _ = open_tab(qtbot, models, tmp_path / "profile")
+    (x0, x1), (y0, y1) = tab.chart.view_range("gold")
+    assert x0 <= 0.0 and 2.0 <= x1 < 7.4 and y0 > -0.77 and y1 >= 0.3   # every near point in view
+    assert tab.chart.view_range("proxy")[1][1] < 2.19
+    assert tab.chart.drawn("gold", "ppo") == ([1.2, 7.4], [0.25, -0.77])  # still drawn, outside the view
+    assert tab.near_box.isVisible() and "PPO (rlhf_beta0, beta 0) at sqrt KL 7.4" in tab.far_note.text()
+    tab.near_box.setChecked(False)
+    (x0, x1), (y0, y1) = tab.chart.view_range("gold")
+    assert x1 >= 7.4 and y0 <= -0.77 and tab.far_note.text() == ""
+    tab.near_box.setChecked(True)
+    assert tab.chart.view_range("gold")[0][1] < 7.4
 
 
 def test_without_results_the_tab_says_so_and_gives_the_command(qtbot, tmp_path):
