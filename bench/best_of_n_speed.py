@@ -81,7 +81,7 @@ def main() -> int:
           f"gold {s['gold']:.3f}")
     print(f"PPO: median step {ppo_step:.3f} s over {len(ppo_steps)} steps ({PPOConfig().batch_size} prompts x "
           f"{PPOConfig().max_new_tokens} tokens)")
-    print(f"ratio: best-of-{args.n} = {w / ppo_step:.1f} PPO steps")
+    print(f"ratio: best-of-{args.n} = {w / ppo_step:.1f} PPO steps (the shipped PPO run has {PPOConfig().steps})")
     print(f"target under {TARGET_S:.0f} s: CPU {c:.1f} s -> {'met' if c < TARGET_S else 'NOT met'}; wall {w:.1f} s "
           f"-> {'met' if w < TARGET_S else 'NOT met'} (load {os.getloadavg()[0]:.1f})")
     return 0

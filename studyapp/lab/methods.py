@@ -158,7 +158,8 @@ class _Bench:
                           m["replies_gold"], kl_from="sampled replies (sum of log pi - log pi_sft per reply, mean)",
                           seconds=seconds, folder=name or Path(folder).name)
 
-    def dpo(self, beta: float, out_dir: Path, *, epochs: int | None = None, progress=None, cancel=None) -> dict:
+    def dpo(self, beta: float, out_dir: Path, *, epochs: int | None = None, progress=None, cancel=None,
+            command: str | None = None) -> dict:
         from .dpo import DPOConfig, load_pairs, train_dpo
 
         self._pairs = self._pairs or load_pairs(self.reward_dir)
@@ -168,7 +169,7 @@ class _Bench:
         folder = out_dir / f"dpo_beta_{beta:g}"
         timer = Timer()
         result = train_dpo(self.sft_dir, self._pairs, folder, cfg, progress=progress, cancel=cancel,
-                           world=self.world, evaluate=False, ref_cache=self._ref_logps)
+                           world=self.world, evaluate=False, ref_cache=self._ref_logps, command=command)
         seconds = timer.elapsed()
         # train_dpo writes <out>/runs/dpo.jsonl; one file per beta keeps every run's series.
         series = Path(result["series"])
@@ -176,10 +177,12 @@ class _Bench:
             series.replace(series.with_name(f"dpo_beta_{beta:g}.jsonl"))
         point = self.policy("dpo", f"DPO beta {beta:g}", {"beta": beta, "epochs": cfg.epochs}, folder, seconds=seconds)
         point["implicit_accuracy_heldout"] = result.get("implicit_accuracy_heldout")
+        # Beside it, the reward model's accuracy on the same held-out pairs (the issue's comparison).
+        point["reward_model_accuracy_heldout"] = reward_model_accuracy(self.reward_dir)
         return point
 
     def grpo(self, out_dir: Path, *, steps: int | None = None, k: int | None = None, beta: float | None = None,
-             name: str = "grpo", progress=None, cancel=None) -> dict:
+             name: str = "grpo", progress=None, cancel=None, command: str | None = None) -> dict:
         from .grpo import GRPOConfig, train_grpo
 
         cfg = GRPOConfig(seed=self.seed, series_path=f"runs/{name}.jsonl")
@@ -187,7 +190,7 @@ class _Bench:
         folder = out_dir / name
         timer = Timer()
         result = train_grpo(self.sft_dir, folder, cfg, progress=progress, cancel=cancel, world=self.world,
-                            evaluate=False)
+                            evaluate=False, command=command)
         point = self.policy("grpo", f"GRPO k {cfg.k}, {cfg.steps} steps",
                             {"k": cfg.k, "steps": cfg.steps, "beta": cfg.beta}, folder, seconds=timer.elapsed())
         point["fact_reward_end"] = result.get("reward_end")
@@ -234,6 +237,11 @@ def run_methods(sft_dir, reward_dir, out_dir, *, ppo_dirs: Sequence = (), seed: 
     bench = _Bench(sft_dir, reward_dir, seed=seed, per_kind=per_kind, world=world)
     out_dir.mkdir(parents=True, exist_ok=True)
     points, seconds, cpu_seconds, done = [], {}, {}, 0
+    # The model cards name the command that made the folders, when the command line can say it.
+    command = None
+    if dpo_epochs is None and grpo_steps is None and grpo_k is None and per_kind == PER_KIND and tuple(ns) == NS:
+        command = f"{COMMAND} --seed {seed}" + (
+            "" if tuple(dpo_betas) == DPO_BETAS else " --dpo-betas " + " ".join(f"{b:g}" for b in dpo_betas))
     cpu = {"at": time.process_time()}
     load_start = _load_average()
 
@@ -255,11 +263,11 @@ def run_methods(sft_dir, reward_dir, out_dir, *, ppo_dirs: Sequence = (), seed: 
         t = Timer()
         phase = f"dpo_beta_{beta:g}"
         add([bench.dpo(beta, out_dir, epochs=dpo_epochs, progress=_relay(report, phase, done, total),
-                       cancel=cancel)], phase, t)
+                       cancel=cancel, command=command)], phase, t)
     check_cancel(cancel)
     t = Timer()
     add([bench.grpo(out_dir, steps=grpo_steps, k=grpo_k, progress=_relay(report, "grpo", done, total),
-                    cancel=cancel)], "grpo", t)
+                    cancel=cancel, command=command)], "grpo", t)
     for folder in ppo_dirs:
         check_cancel(cancel)
         t = Timer()
@@ -326,6 +334,18 @@ def run_one_in_process(method: str, sft_dir, reward_dir, out_dir, knobs: dict, *
     if in_process:
         return run_one(*args, dict(knobs), progress=progress, cancel=cancel)
     return run_in_process(run_one, (*args, dict(knobs)), name="studyapp-methods", progress=progress, cancel=cancel)
+
+
+def reward_model_accuracy(reward_dir) -> float | None:
+    """The reward model's share of held-out pairs ranked right, as its lab.json records it (the pairs
+    DPO's implicit reward is scored on: the same preferences.jsonl, split "heldout"); None when the
+    folder has no such record. No torch."""
+    try:
+        meta = json.loads((Path(reward_dir) / "lab.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = (meta.get("result") or {}).get("heldout_accuracy") if isinstance(meta, dict) else None
+    return value if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
 def _load_average() -> float | None:

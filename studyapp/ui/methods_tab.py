@@ -1,7 +1,7 @@
 """The "Beyond PPO" tab ("methods"): best-of-n, DPO, GRPO and PPO on the same axes.
 
-Two charts share their x-axis, sqrt(KL to the SFT model): the gold score (the rater) and the proxy
-score (the reward model), one series per method, with a legend. Beside them: a table of every point
+Two charts (studyapp/ui/methods_chart.py) share their x-axis, sqrt(KL to the SFT model): the gold
+score (the rater) and the proxy score (the reward model), one series per method, with a legend. Beside them: a table of every point
 (harmful-refusal, harmless-refusal, fact accuracy) and the replies of the selected point. The
 shipped results are read from <models>/methods/methods.json (studyapp.lab.methods.read_results, no
 torch); when there are none the tab says so and gives the command that makes them.
@@ -15,19 +15,18 @@ Links: studyapp://methods?method=best_of_n|dpo|grpo picks a method.
 from __future__ import annotations
 
 import html
-import math
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
     QSplitter, QStackedWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from studyapp.lab import methods as M
 from studyapp.ui import worker
+from studyapp.ui.methods_chart import FAR_SQRT_KL, STYLE, MethodsChart, _finite
 from studyapp.ui.widgets import figure, fill_replies, table
 from studyapp.ui.wrapping import FillWindow
 
@@ -36,12 +35,17 @@ INTRO = ("<b>Beyond PPO.</b> Four ways to push the SFT model toward what the pre
          "(gold, left) and the reward model's score (proxy, right). Best-of-n trains nothing; DPO learns "
          "from the pairs directly; GRPO learns from a checkable reward; PPO is the course's method.")
 
-STYLE = {   # method -> (colour, symbol); Tableau colours as the PPO charts use
-    "best_of_n": ("#1f77b4", "o"), "dpo": ("#2ca02c", "s"), "grpo": ("#d62728", "t"), "ppo": ("#ff7f0e", "d"),
-}
 COLUMNS = ("Method", "sqrt KL", "Gold", "Proxy", "Harmful\nrefused", "Harmless\nrefused", "Facts\nright")
 SAMPLE_COLUMNS = ("Prompt", "Reply", "Proxy", "Gold")
 LIVE_METHODS = (("best_of_n", "Best-of-n"), ("dpo", "DPO"), ("grpo", "GRPO"))
+
+
+# What a run does before its first step is reported (the "load" phase), method by method.
+LOAD_STATUS = {
+    "best_of_n": "Sampling n replies per evaluation prompt and scoring them with the reward model…",
+    "dpo": "Loading the models and scoring every preference pair with the frozen SFT model (the reference)…",
+    "grpo": "Loading the models and the fact questions…",
+}
 
 
 def _pct(value) -> str:
@@ -99,89 +103,6 @@ class Knobs(QGroupBox):
         return index >= 0
 
 
-class MethodsChart(QWidget):
-    """Gold and proxy score against sqrt(KL), one series per method, a ring on the newest point."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(2)
-        # The legend sits above the charts, not inside them, where it covered points.
-        self.legend = QLabel(_legend_html(), accessibleName="Legend of the charts")
-        outer.addWidget(self.legend)
-        layout = QHBoxLayout()
-        outer.addLayout(layout, 1)
-        self.plots, self.series, self.rings = {}, {}, {}
-        for key, title in (("gold", "Gold score (the rater)"), ("proxy", "Proxy score (the reward model)")):
-            widget = pg.PlotWidget()
-            widget.setMinimumSize(200, 160)
-            plot = widget.getPlotItem()
-            plot.setTitle(title)
-            plot.setLabel("bottom", "sqrt(KL to SFT)")
-            plot.setMenuEnabled(False)
-            plot.hideButtons()
-            self.plots[key] = widget
-            self.series[key] = {}
-            for method, (colour, symbol) in STYLE.items():
-                pen = pg.mkPen(colour, width=2) if method == "best_of_n" else None
-                item = plot.plot([], [], pen=pen, symbol=symbol, symbolSize=9, symbolBrush=colour,
-                                 symbolPen=pg.mkPen(colour), name=M.TITLES[method])
-                self.series[key][method] = item
-            ring = pg.ScatterPlotItem(size=20, brush=None, pen=pg.mkPen("#9467bd", width=2.5))
-            plot.addItem(ring)
-            self.rings[key] = ring
-            layout.addWidget(widget, 1)
-        self.apply_palette()
-
-    def set_points(self, points: list[dict], newest: dict | None = None) -> None:
-        for key in self.plots:
-            for method, item in self.series[key].items():
-                mine = sorted((p for p in points if p.get("method") == method and _finite(p.get(key))
-                               and _finite(p.get("sqrt_kl"))), key=lambda p: p["sqrt_kl"])
-                item.setData([p["sqrt_kl"] for p in mine], [p[key] for p in mine])
-            ring = [] if newest is None or not _finite(newest.get(key)) else [{"pos": (newest["sqrt_kl"], newest[key])}]
-            self.rings[key].setData(ring)
-
-    def drawn(self, key: str, method: str) -> tuple[list, list]:
-        """(x, y) drawn for a method on the gold or proxy chart (tests, and a reader of the code)."""
-        x, y = self.series[key][method].getData()
-        return ([] if x is None else list(x)), ([] if y is None else list(y))
-
-    def apply_palette(self) -> None:
-        palette = self.palette()
-        for widget in self.plots.values():
-            widget.setBackground(palette.color(QPalette.Base))
-            plot = widget.getPlotItem()
-            for axis in ("left", "bottom"):
-                plot.getAxis(axis).setTextPen(palette.color(QPalette.Text))
-            plot.titleLabel.setText(plot.titleLabel.text, color=palette.color(QPalette.Text).name())
-
-    def changeEvent(self, event) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.PaletteChange:
-            self.apply_palette()
-
-
-SYMBOL_TEXT = {"o": "\u25cf", "s": "\u25a0", "t": "\u25bc", "d": "\u25c6"}
-
-
-def _legend_html() -> str:
-    entries = [f'<span style="color:{colour}">{SYMBOL_TEXT[symbol]}</span>&nbsp;{M.TITLES[method]}'
-               for method, (colour, symbol) in STYLE.items()]
-    entries.append('<span style="color:#9467bd">\u25ef</span>&nbsp;the newest point')
-    return "&nbsp;&nbsp;&nbsp;".join(entries)
-
-
-def legend_entries() -> list[str]:
-    """The method names the legend shows, in order."""
-    return [M.TITLES[m] for m in STYLE]
-
-
-def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
-
-
 class MethodsTab(QWidget):
     def __init__(self, window):
         super().__init__()
@@ -192,7 +113,9 @@ class MethodsTab(QWidget):
         self.live_dir = Path(self.ctx.config.data_path) / "lab" / "methods"
         self.points: list[dict] = []
         self.newest: dict | None = None
+        self.newest_run: list[dict] = []     # the points of the learner's latest run
         self.task: worker.Task | None = None
+        self.running: str | None = None      # the method of the run in progress
         self._build()
         self.load_shipped()
 
@@ -215,6 +138,13 @@ class MethodsTab(QWidget):
         side.addWidget(self.knobs)
         side.addLayout(buttons)
         side.addWidget(self.status)
+        self.near_box = QCheckBox("&Drop far points from the view", checked=True,
+                                  toolTip=f"Fit the charts to the points within sqrt KL {FAR_SQRT_KL:g} of SFT; "
+                                          "the far ones stay in the table")
+        self.near_box.toggled.connect(self._set_near)
+        self.far_note = QLabel(wordWrap=True)
+        side.addWidget(self.near_box)
+        side.addWidget(self.far_note)
         side.addStretch(1)
         side_widget = QWidget()
         side_widget.setLayout(side)
@@ -289,6 +219,7 @@ class MethodsTab(QWidget):
             self.points.append(dict(p, source="yours"))
         if new:
             self.newest = self.points[-1]
+            self.newest_run = self.points[-len(new):]
             self._save_yours()
         self._refresh(select=self.newest)
 
@@ -300,8 +231,23 @@ class MethodsTab(QWidget):
         except OSError as exc:
             self.window.show_status(f"Your new point is shown but could not be kept: {exc.strerror or exc}")
 
+    def _set_near(self, near: bool) -> None:
+        self.chart.set_near(near)
+        self._note_far()
+
+    def _note_far(self) -> None:
+        far = self.chart.far_points()
+        self.near_box.setVisible(bool(far))
+        if far and self.near_box.isChecked():
+            names = "; ".join(f"{html.escape(p.get('label', '?'))} at sqrt KL {p['sqrt_kl']:.1f} (gold "
+                              f"{figure(p.get('gold'))}, proxy {figure(p.get('proxy'))})" for p in far)
+            self.far_note.setText(f"Off the charts: {names}. Untick to see {'it' if len(far) == 1 else 'them'}.")
+        else:
+            self.far_note.setText("")
+
     def _refresh(self, select: dict | None = None) -> None:
-        self.chart.set_points(self.points, self.newest)
+        self.chart.set_points(self.points, self.newest, self.newest_run)
+        self._note_far()
         self.table.setRowCount(len(self.points))
         for row, p in enumerate(self.points):
             label = p.get("label") or M.TITLES.get(p.get("method"), "?")
@@ -330,9 +276,20 @@ class MethodsTab(QWidget):
     def _show_samples(self) -> None:
         p = self.selected_point()
         samples = (p or {}).get("samples") or []
-        self.samples_title.setText(f"<b>Replies of {html.escape(p.get('label', ''))}</b> (sampled)" if p
-                                   else "<i>Select a point to read its replies.</i>")
+        title = (f"<b>Replies of {html.escape(p.get('label', ''))}</b> (sampled)" if p
+                 else "<i>Select a point to read its replies.</i>")
+        if p and _finite(p.get("implicit_accuracy_heldout")):
+            title += ". " + self.implicit_reward_text(p)
+        self.samples_title.setText(title)
         fill_replies(self.samples, samples, ("proxy", "gold"))
+
+    def implicit_reward_text(self, p: dict) -> str:
+        """A DPO point's implicit-reward accuracy beside the reward model's on the same held-out pairs."""
+        rm = p.get("reward_model_accuracy_heldout")
+        if not _finite(rm):
+            rm = M.reward_model_accuracy(self.models / "reward")
+        text = f"Its implicit reward, beta log(pi/pi_sft), ranks {p['implicit_accuracy_heldout']:.0%} of the held-out pairs right"
+        return text + (f"; the reward model, {rm:.0%}." if _finite(rm) else ".")
 
     # ---- a live run -------------------------------------------------------------------------
     def start(self) -> None:
@@ -359,6 +316,7 @@ class MethodsTab(QWidget):
         if hasattr(self.window, "track_task"):
             self.window.track_task(self.task, f"{M.TITLES[method]} run")
         self._set_running(True)
+        self.running = method
         self.status.setText("Loading torch and the models… (a few seconds)")
 
     def cancel(self) -> None:
@@ -376,10 +334,16 @@ class MethodsTab(QWidget):
             return
         phase = info.get("phase", "")
         if info.get("inner_step") is not None:
-            self.status.setText(f"{M.TITLES.get(phase.split('_beta')[0], phase)}: step {info['inner_step']} "
-                                f"of {info.get('inner_total', '?')}")
+            title = M.TITLES.get(phase.split('_beta')[0], phase)
+            step, total = info["inner_step"], info.get("inner_total", "?")
+            if info.get("done") or step == total:
+                # Training is over; the policy is now measured like every other point.
+                self.status.setText(f"{title}: trained ({total} steps); sampling its replies to the evaluation "
+                                    "prompts and scoring them…")
+            else:
+                self.status.setText(f"{title}: step {step} of {total}")
         elif phase == "load":
-            self.status.setText("Sampling and scoring replies…")
+            self.status.setText(LOAD_STATUS.get(self.running, "Loading the models…"))
 
     def _on_result(self, points) -> None:
         points = points if isinstance(points, list) else []

@@ -78,6 +78,14 @@ def test_run_methods_writes_every_method_on_the_same_axes(result):
     assert seen[-1]["done"] and seen[-1]["step"] == seen[-1]["total"] == 5
 
 
+def test_the_reward_models_accuracy_is_read_from_its_record(tmp_path):
+    assert M.reward_model_accuracy(tmp_path) is None                 # no lab.json
+    (tmp_path / "lab.json").write_text('{"stage": "reward", "result": {"heldout_accuracy": 0.8545}}')
+    assert M.reward_model_accuracy(tmp_path) == 0.8545
+    (tmp_path / "lab.json").write_text("not json")
+    assert M.reward_model_accuracy(tmp_path) is None
+
+
 def test_a_policy_equal_to_sft_has_kl_zero_and_its_scores_are_the_judges_own(result, tiny_models):
     from studyapp.lab.reward import load_reward_model, score
 
@@ -99,6 +107,12 @@ def test_trained_folders_are_standard_checkpoints_with_their_series(result):
     # One series per beta (train_dpo's own file would be overwritten by the next beta).
     assert (out / "runs" / "dpo_beta_0.1.jsonl").is_file() and (out / "runs" / "dpo_beta_0.5.jsonl").is_file()
     assert (out / "runs" / "grpo.jsonl").is_file()
+    # The model card names a way to make the folder that exists: there is no `lab train --stages dpo`
+    # (the shipped cards said so); a run with the test's small knobs is named by its Python call.
+    card = (out / "dpo_beta_0.5" / "README.md").read_text()
+    assert "--stages" not in card and "DPOConfig(beta=0.5, epochs=1, seed=0)" in card
+    card = (out / "grpo" / "README.md").read_text()
+    assert "--stages" not in card and "GRPOConfig(k=2, steps=2, beta=0.04, seed=0)" in card
 
 
 def test_read_results_finds_the_file_and_explains_a_bad_one(result, tmp_path):
@@ -132,3 +146,12 @@ def test_run_one_gives_the_learners_point(tiny_models, tmp_path):
     assert points[-1]["kl"] == pytest.approx(kl_best_of_n(3), abs=1e-4)
     with pytest.raises(LabError, match="unknown method"):
         M.run_one("sft", tiny_models / "sft", tiny_models / "reward", tmp_path, {})
+
+
+@pytest.mark.parametrize("n, ns", [(1, [1]), (64, [1, 2, 4, 8, 16, 32, 64])])
+def test_run_one_best_of_n_at_both_ends_of_the_knob(tiny_models, tmp_path, n, ns):
+    """The tab's n runs from 1 (the SFT model itself, KL 0) to 64 (a curve of seven points)."""
+    points = M.run_one("best_of_n", tiny_models / "sft", tiny_models / "reward", tmp_path, {"n": n}, per_kind=1)
+    assert [p["knobs"]["n"] for p in points] == ns
+    assert points[0]["kl"] == 0.0 and points[-1]["kl"] == pytest.approx(kl_best_of_n(n), abs=1e-4)
+    assert all(-1.0 <= p["gold"] <= 1.0 and p["samples"] for p in points)

@@ -58,10 +58,35 @@ def test_shipped_results_are_drawn_one_series_per_method_with_rates_and_replies(
     row = [tab.table.item(2, c).text() for c in range(tab.table.columnCount())]
     assert row == ["DPO beta 0.1", "1.50", "+0.30", "+0.20", "25%", "0%", "50%"]
     assert "81% of the held-out pairs" in tab.table.item(2, 0).toolTip()
+    # Selected, a DPO point says its implicit reward's pair accuracy beside the reward model's,
+    # read from the reward folder's record when the point has none.
+    (models / "reward").mkdir()
+    (models / "reward" / "lab.json").write_text('{"result": {"heldout_accuracy": 0.855}}')
+    tab.table.selectRow(2)
+    assert "ranks 81% of the held-out pairs right; the reward model, 86%" in tab.samples_title.text()
     assert "112 prompts" in tab.notice.text() and "No shipped results" not in tab.notice.text()
+    assert not tab.near_box.isVisible() and tab.far_note.text() == ""    # no far point: nothing to drop
     tab.table.selectRow(3)
     assert tab.samples.item(0, 1).text() == "reply of GRPO k 8, 40 steps" and "GRPO" in tab.samples_title.text()
     assert not tab.grab().isNull()
+
+
+def test_a_far_point_is_left_off_the_view_and_named_until_the_box_is_unticked(qtbot, tmp_path):
+    models = tmp_path / "models"
+    (models / "methods").mkdir(parents=True)
+    far = point("ppo", "PPO (rlhf_beta0, beta 0)", 7.4, -0.77, 2.19)
+    M.write_results(models / "methods", {"points": SHIPPED + [far]})
+    tab, _ = open_tab(qtbot, models, tmp_path / "profile")
+    (x0, x1), (y0, y1) = tab.chart.view_range("gold")
+    assert x0 <= 0.0 and 2.0 <= x1 < 7.4 and y0 > -0.77 and y1 >= 0.3   # every near point in view
+    assert tab.chart.view_range("proxy")[1][1] < 2.19
+    assert tab.chart.drawn("gold", "ppo") == ([1.2, 7.4], [0.25, -0.77])  # still drawn, outside the view
+    assert tab.near_box.isVisible() and "PPO (rlhf_beta0, beta 0) at sqrt KL 7.4" in tab.far_note.text()
+    tab.near_box.setChecked(False)
+    (x0, x1), (y0, y1) = tab.chart.view_range("gold")
+    assert x1 >= 7.4 and y0 <= -0.77 and tab.far_note.text() == ""
+    tab.near_box.setChecked(True)
+    assert tab.chart.view_range("gold")[0][1] < 7.4
 
 
 def test_without_results_the_tab_says_so_and_gives_the_command(qtbot, tmp_path):
@@ -97,6 +122,20 @@ def test_the_knobs_follow_the_method_and_a_link_picks_one(qtbot, tmp_path):
     assert "Unknown method" in tab.status.text()
 
 
+def test_the_status_says_what_the_run_is_doing(qtbot, tmp_path):
+    tab, _ = open_tab(qtbot, tmp_path / "models", tmp_path / "data")
+    tab.running = "dpo"
+    tab._on_progress({"stage": "methods", "phase": "load", "step": 0, "total": 1})
+    assert "reference" in tab.status.text() and "Sampling" not in tab.status.text()
+    tab._on_progress({"stage": "methods", "phase": "dpo", "inner_step": 3, "inner_total": 68})
+    assert tab.status.text() == "DPO: step 3 of 68"
+    tab._on_progress({"stage": "methods", "phase": "dpo", "inner_step": 68, "inner_total": 68})
+    assert "trained (68 steps)" in tab.status.text() and "scoring" in tab.status.text()
+    tab.running = "best_of_n"
+    tab._on_progress({"stage": "methods", "phase": "load", "step": 0, "total": 1})
+    assert "Sampling n replies" in tab.status.text()
+
+
 @pytest.fixture
 def models_with_results(tiny_models, tmp_path):
     models = tmp_path / "models"
@@ -119,6 +158,12 @@ def test_a_live_best_of_n_run_lands_its_point_on_the_charts(qtbot, tmp_path, mod
     assert [p["knobs"]["n"] for p in mine] == [1, 2, 4]              # the curve up to n, from one draw
     x, y = tab.chart.drawn("gold", "best_of_n")
     assert mine[-1]["sqrt_kl"] in x and mine[-1]["gold"] in y and len(x) == 2 + 3
+    # The learner's curve is its own series (hollow symbols), never joined to the shipped one, which
+    # has the same x values: one line through both zigzagged between them. A dashed line joins the
+    # points of this run.
+    assert tab.chart.drawn("gold", "best_of_n", "shipped") == ([0.0, 0.8], [-0.1, 0.1])
+    assert tab.chart.drawn("proxy", "best_of_n", "yours") == ([p["sqrt_kl"] for p in mine], [p["proxy"] for p in mine])
+    assert tab.chart.dashed("gold") == ([p["sqrt_kl"] for p in mine], [p["gold"] for p in mine])
     ring = tab.chart.rings["gold"].data
     assert len(ring) == 1 and (ring[0]["x"], ring[0]["y"]) == (mine[-1]["sqrt_kl"], mine[-1]["gold"])
     assert tab.table.rowCount() == 5 and tab.table.item(4, 0).text() == "best-of-4 (yours)"
@@ -145,6 +190,22 @@ def test_a_live_dpo_run_trains_into_the_profile_and_lands(qtbot, tmp_path, model
     assert tab.chart.drawn("gold", "dpo") == ([mine["sqrt_kl"]], [mine["gold"]])
     assert (tmp_path / "profile" / "lab" / "methods" / "dpo_beta_0.5" / "config.json").is_file()
     assert not (models_with_results / "methods" / "dpo_beta_0.5").exists()
+
+
+def test_a_live_grpo_run_lands_beside_the_shipped_points(qtbot, tmp_path, models_with_results):
+    tab, window = open_tab(qtbot, models_with_results, tmp_path / "profile")
+    tab.open_link({"method": "grpo"})
+    tab.knobs.steps.setValue(2)
+    tab.knobs.k.setValue(2)
+    tab.start_button.click()
+    qtbot.waitUntil(lambda: tab.task is None, timeout=RUN_TIMEOUT_MS)
+    assert not window.errors, window.errors
+    [mine] = [p for p in tab.points if p["source"] == "yours"]
+    assert mine["method"] == "grpo" and mine["knobs"] == {"k": 2, "steps": 2, "beta": 0.04}
+    assert tab.chart.drawn("proxy", "grpo", "yours") == ([mine["sqrt_kl"]], [mine["proxy"]])
+    assert tab.chart.drawn("gold", "grpo", "shipped") == ([], []) and tab.chart.dashed("gold") == ([], [])
+    assert tab.table.item(2, 0).text() == "GRPO k 2, 2 steps (yours)"
+    assert (tmp_path / "profile" / "lab" / "methods" / "grpo_k2_steps2" / "config.json").is_file()
 
 
 def test_cancelling_a_grpo_run_adds_nothing(qtbot, tmp_path, models_with_results):
