@@ -274,3 +274,12 @@ def test_a_tab_that_fails_to_build_says_so_and_the_rest_work(open_window, monkey
     assert "could not open: report.json is unreadable" in window._holders["claims"].widget().text()
     assert "report.json is unreadable" in window.statusBar().currentMessage()
     assert window.show_tab("quiz") is not None and window.current_tab_name() == "quiz"
+
+
+def test_the_title_does_not_repeat_the_app_name(open_window):
+    """Qt adds the application display name ("studyapp") to a window's title on X11 and
+    Windows; a title that named it too read "studyapp — from base model to assistant — studyapp"."""
+    window, ctx = open_window()
+    assert window.windowTitle() == "From base model to assistant"
+    assert "studyapp" not in window.windowTitle().lower()
+    close(window, ctx)
