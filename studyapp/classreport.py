@@ -209,7 +209,11 @@ def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
 
 def svg_bars(path: Path, title: str, items: list[tuple[str, float | None, str]]) -> None:
     """Horizontal bars, one per (label, value 0..1, note), with the value as a percentage."""
-    row_h, label_w, bar_w, top = 26, 330, 420, 48
+    row_h, label_w, bar_w, top = 26, 440, 420, 48
+    # Labels are right-aligned against the bars, so a long one ran off the left edge ("LHF stages
+    # 1 and 2", "eferences-and-rewards Q12"): cut to what fits at 8.2 px a character, a wide
+    # sans-serif's widest average at 13 px (DejaVu Sans: 6.2-7.1 on the shipped titles and questions).
+    fits = int((label_w - 20) / 8.2)
     height = top + row_h * max(len(items), 1) + 20
     parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{label_w + bar_w + 140}' height='{height}' "
              f"font-family='sans-serif' font-size='13'>",
@@ -217,7 +221,7 @@ def svg_bars(path: Path, title: str, items: list[tuple[str, float | None, str]])
              f"<text x='12' y='28' font-size='17' font-weight='bold'>{html.escape(title)}</text>"]
     for i, (label, value, note) in enumerate(items):
         y = top + i * row_h
-        short = label if len(label) <= 48 else label[:47] + "…"
+        short = label if len(label) <= fits else label[:fits - 1].rstrip() + "…"
         parts.append(f"<text x='{label_w - 8}' y='{y + 17}' text-anchor='end'>{html.escape(short)}</text>")
         parts.append(f"<rect x='{label_w}' y='{y + 4}' width='{bar_w}' height='{row_h - 8}' fill='#eceff1'/>")
         if value is not None:

@@ -95,3 +95,29 @@ def test_the_class_report_window_shows_lessons_and_hardest_questions(qtbot, tmp_
     assert dialog.questions.item(0, 2).text() == "3"            # the most missed question first
     assert "6 learners" in dialog.summary.text()
     assert (folder / "class-report" / "questions.svg").is_file()
+
+
+def test_no_plot_label_runs_off_the_edge(qapp, tmp_path):
+    """The labels stand right-aligned against the bars; long lesson titles and question texts
+    ran off the plot's left edge ("LHF stages 1 and 2…"). Rendered, nothing touches the edge."""
+    from PySide6.QtGui import QColor, QImage, QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
+    long_title = "Helpful, honest, harmless and where refusals come from, and why they matter"
+    items = [(long_title, 0.5, "· 22 took it"),
+             ("preferences-and-rewards Q12: Adding 10 to every reward the reward model outputs "
+              "changes the Bradley-Terry probability?", 0.81, "· 17 of 21"),
+             ("instruction-tuning Q14: \"SFT teaches obedience, not discernment\" means the SFT "
+              "model follows instructions", 0.76, "· 16 of 21")]
+    path = tmp_path / "bars.svg"
+    classreport.svg_bars(path, "Title", items)
+    renderer = QSvgRenderer(str(path))
+    image = QImage(renderer.defaultSize(), QImage.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    renderer.render(painter)
+    painter.end()
+    ink = [(x, y) for x in range(4) for y in range(image.height())
+           if QColor(image.pixel(x, y)).lightness() < 200]
+    assert not ink, f"a label reaches the left edge at {ink[:3]}"
+    assert "Helpful, honest, harmless and where refusals come" in path.read_text(encoding="utf-8")
