@@ -95,6 +95,23 @@ def test_the_class_report_window_shows_lessons_and_hardest_questions(qtbot, tmp_
     assert dialog.questions.item(0, 2).text() == "3"            # the most missed question first
     assert "6 learners" in dialog.summary.text()
     assert (folder / "class-report" / "questions.svg").is_file()
+    # The class table: one line per learner, best and latest teach-it-back side by side.
+    assert dialog.learners.rowCount() == 6 and dialog.learners.item(0, 0).text() == "Learner 00"
+    headers = [dialog.learners.horizontalHeaderItem(c).text() for c in range(dialog.learners.columnCount())]
+    assert headers[-2:] == ["Teach it back: best", "Teach it back: latest"]
+    assert [dialog.learners.item(0, c).text() for c in (5, 6)] == ["100%", "50%"]
+    assert dialog.lessons.item(0, 6).text() == "50%"               # the latest, beside the best
+    # The plots are shown, not only written.
+    for plot in (dialog.lessons_plot, dialog.questions_plot):
+        assert plot.renderer().isValid()
+    dialog.pages.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: dialog.lessons_plot.isVisible(), timeout=5000)
+    plot, area = dialog.lessons_plot, dialog.lessons_plot.parentWidget().parentWidget()
+    assert 400 < plot.width() <= area.viewport().width()             # fitted to the width, no side scrolling
+    natural = plot.renderer().defaultSize()
+    drawn = plot.heightForWidth(plot.width())                      # drawn at the top, not stretched
+    assert abs(drawn / min(plot.width(), natural.width()) - natural.height() / natural.width()) < 0.02
+    assert plot.height() >= drawn                                  # all of it there (a tall one scrolls)
 
 
 def test_no_plot_label_runs_off_the_edge(qapp, tmp_path):
