@@ -40,7 +40,7 @@ h2 { font-size: 15pt; margin-top: 18px; }
 h3 { font-size: 12.5pt; }
 p, li { line-height: 140%; }
 code { font-family: 'DejaVu Sans Mono', monospace; }
-pre { font-family: 'DejaVu Sans Mono', monospace; padding: 6px; }
+pre { font-family: 'DejaVu Sans Mono', monospace; padding: 6px; white-space: pre-wrap; }
 th { font-weight: bold; text-align: left; padding: 4px 8px; }
 td { padding: 4px 8px; }
 """
@@ -233,7 +233,10 @@ class LessonsTab(QWidget):
         if objectives:
             head += ("<table width='100%' cellpadding='8' bgcolor='#e8f0fe' style='margin: 4px 0 10px 0;'>"
                      f"<tr><td><b>By the end of this lesson you can</b><ul>{objectives}</ul></td></tr></table>")
-        page = head + lesson.html
+        # A markdown table with more text than room is laid out by Qt one pixel wider than the
+        # view (a sideways scroll bar under every lesson with one, at any window size); at 99%
+        # it wraps its cells inside the view instead.
+        page = head + lesson.html.replace("<table>", "<table width='99%'>")
         if theme.current() == "dark":
             for light, dark in DARK_ADMONITIONS.items():
                 page = page.replace(light, dark)

@@ -188,3 +188,20 @@ def test_flashcard_statistics_fit_without_overlapping(qtbot, window, size):
     assert explain.height() >= explain.heightForWidth(explain.width())   # the whole explanation shows
     assert stats.status.geometry().top() >= retention.geometry().bottom()
     tab.show_view("study")
+
+
+@pytest.mark.parametrize("size", [SCALED, PLAIN])
+def test_no_lesson_scrolls_sideways(qtbot, window, size):
+    """Code blocks (the loss-mask table of lesson 2, the PPO objective of lesson 4) are 70-90
+    monospace characters: at 150% they made the whole lesson scroll sideways; they wrap. And
+    a table with more text than room came out one pixel too wide at any size (lesson 5)."""
+    tab, _holder = show(qtbot, window, "lessons", size)
+    wide = []
+    for lesson in tab.lessons:
+        tab.open_lesson(lesson.slug)
+        qtbot.waitUntil(lambda: tab.current is lesson and bool(tab.spans) or lesson.note, timeout=20_000)
+        QApplication.processEvents()
+        bar = tab.view.horizontalScrollBar()
+        if bar.maximum() > 0:
+            wide.append((lesson.slug, bar.maximum()))
+    assert not wide, f"lessons wider than the view by (px): {wide}"
