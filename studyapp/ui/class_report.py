@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from studyapp.classreport import write_report
 from studyapp.ui import worker
+from studyapp.ui.screen_fit import resize_to_fit
 
 
 def _pct(value) -> str:
@@ -82,7 +83,7 @@ class ClassReportDialog(QDialog):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Class report")
-        self.resize(1000, 640)
+        resize_to_fit(self, 1000, 640)   # 1500x960 pixels at 150%: more than a 1366x768 screen
         self.task: worker.Task | None = None
         self.result: dict | None = None
         intro = QLabel("Put the results your learners exported from their Progress tab into one "

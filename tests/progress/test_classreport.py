@@ -138,3 +138,19 @@ def test_no_plot_label_runs_off_the_edge(qapp, tmp_path):
            if QColor(image.pixel(x, y)).lightness() < 200]
     assert not ink, f"a label reaches the left edge at {ink[:3]}"
     assert "Helpful, honest, harmless and where refusals come" in path.read_text(encoding="utf-8")
+
+
+def test_the_class_report_window_fits_a_small_screen(qtbot, monkeypatch):
+    """It asked for 1000x640: 1500x960 pixels at 150%, more than a whole 1366x768 screen, so its
+    lower half was off the screen. It takes the screen's free area where that is smaller."""
+    from studyapp.ui import screen_fit
+    from studyapp.ui.class_report import ClassReportDialog
+
+    monkeypatch.setattr(screen_fit, "screen_room", lambda widget: (911, 512))   # 1366x768 at 150%
+    dialog = ClassReportDialog()
+    qtbot.addWidget(dialog)
+    assert (dialog.width(), dialog.height()) == (911, 512 - screen_fit.FRAME)
+    monkeypatch.setattr(screen_fit, "screen_room", lambda widget: (1920, 1040))
+    roomy = ClassReportDialog()
+    qtbot.addWidget(roomy)
+    assert (roomy.width(), roomy.height()) == (1000, 640)
