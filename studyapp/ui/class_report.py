@@ -133,7 +133,7 @@ class ClassReportDialog(QDialog):
         return table
 
     def ask_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "The folder of your learners' exports")
+        folder = QFileDialog.getExistingDirectory(self, "The folder of your learners' exports", str(Path.home()))
         if folder:
             self.load(Path(folder))
 

@@ -21,6 +21,7 @@ from studyapp.ui import theme, worker
 from studyapp.ui.links import parse_link
 from studyapp.ui.storage_errors import save
 from studyapp.ui.wrapping import wrap_items
+from studyapp.wording import count
 
 READ_DWELL_MS = 1200
 # A lesson this short lays out within a frame or two on the GUI thread (the built-in ones are at
@@ -369,7 +370,7 @@ class LessonsTab(QWidget):
             item.setData(ROLE_SLUG, hit.slug)
             item.setData(ROLE_SECTION, hit.section_id)
             self.lesson_list.addItem(item)
-        self.status.emit(f"{len(hits)} section(s) match “{query}”")
+        self.status.emit(f"{count(len(hits), 'section')} match{'es' if len(hits) == 1 else ''} “{query}”")
 
     def show_find(self) -> None:
         self.find_bar.show()

@@ -33,6 +33,7 @@ from studyapp.ui.overopt_view import OverOptView
 from studyapp.ui.ppo_controls import SamplesView, SettingsBox
 from studyapp.ui.widgets import figure
 from studyapp.ui.wrapping import FillWindow
+from studyapp.wording import count
 
 INTRO = ("<b>PPO: the third stage of RLHF.</b> The SFT model writes replies, the reward model scores "
          "them, and PPO nudges the policy toward higher scores while a KL penalty (beta) keeps it close "
@@ -276,7 +277,9 @@ class PPOTab(QWidget):
             self.window.show_status("Tick at least one run to export.")
             return None
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export the curves as CSV", "ppo-runs.csv", "CSV (*.csv)")
+            # In the home folder: a bare name put the file wherever the app was started from.
+            path, _ = QFileDialog.getSaveFileName(self, "Export the curves as CSV",
+                                                  str(Path.home() / "ppo-runs.csv"), "CSV (*.csv)")
             if not path:
                 return None
         try:
@@ -284,12 +287,13 @@ class PPOTab(QWidget):
         except OSError as exc:
             self.window.report_error("Export failed", f"Could not write {path}: {exc.strerror or exc}")
             return None
-        self.window.show_status(f"Wrote {rows} rows of {len(runs)} run(s) to {path}")
+        self.window.show_status(f"Wrote {count(rows, 'row')} of {count(len(runs), 'run')} to {path}")
         return path
 
     def export_png(self, path: str | None = None) -> str | None:
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export the charts as PNG", "ppo-curves.png", "PNG (*.png)")
+            path, _ = QFileDialog.getSaveFileName(self, "Export the charts as PNG",
+                                                  str(Path.home() / "ppo-curves.png"), "PNG (*.png)")
             if not path:
                 return None
         if not self.curves.save_png(path):

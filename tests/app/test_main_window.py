@@ -54,7 +54,12 @@ def test_sections_not_scrolled_to_are_not_read(open_window):
 def test_search_lists_sections_and_opens_the_hit(open_window, qtbot):
     window, _ = open_window()
     tab = window.tab_widgets["lessons"]
+    said = []
+    tab.status.connect(said.append)
     qtbot.keyClicks(tab.search_box, "Bradley-Terry")
+    hits = tab.lesson_list.count()
+    # In words, not "3 section(s) match" (issue 15: no developer text on screen).
+    assert said[-1] == f"{hits} section{'s' if hits != 1 else ''} match{'es' if hits == 1 else ''} “Bradley-Terry”"
     first = tab.lesson_list.item(0)
     assert "›" in first.text()
     tab._item_chosen(first)
