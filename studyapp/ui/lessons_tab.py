@@ -205,7 +205,7 @@ class LessonsTab(QWidget):
                 self._show(lesson, section)
 
         self._render_task = worker.run_in_background(lambda: lesson.html, on_result=done,
-                                                     label=f"Laying out {lesson.path.name}")
+                                                     label=f"Laying out “{lesson.title}”")
 
     def _show(self, lesson: content.Lesson, section: str | None) -> None:
         # Rendered on first show (content.lessons.Lesson.html), within the render budget.
