@@ -250,7 +250,7 @@ def test_the_hidden_reward_playground_waits_to_be_shown_before_it_scores(open_wi
     window.open_link("studyapp://rlhf?playground=1")
     assert playground.isVisible()
     qtbot.waitUntil(lambda: playground.rewards is not None, timeout=120_000)
-    assert not playground._stale and "Scored by" in playground.status.text()
+    assert not playground._stale and playground.status.text() == "Scored by the shipped reward model"
 
 
 @pytest.mark.parametrize("saved, room, expected", [
