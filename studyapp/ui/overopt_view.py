@@ -107,6 +107,19 @@ class OverOptView(QWidget):
                  html.escape(self.data.get("verdict", ""))]
         self.note.setText(" ".join(p for p in parts if p))
 
+    def resizeEvent(self, event) -> None:
+        # As in curves.CurveChart: the wrapped texts ask for the lines they need at this width, so
+        # a narrow window (1366x768 at 150%) makes the tab scroll instead of squeezing the note
+        # under the chart (its first line was drawn beneath the plot).
+        super().resizeEvent(event)
+        margins = self.layout().contentsMargins()
+        width = self.contentsRect().width() - margins.left() - margins.right()
+        for label in (self.title, self.legend, self.note):
+            old = label.minimumHeight()
+            label.setMinimumHeight(0)   # heightForWidth never answers less than the minimum
+            needed = label.heightForWidth(width)
+            label.setMinimumHeight(needed if needed > 0 else old)
+
     # ---- drawing ----------------------------------------------------------------------------
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -65,7 +65,7 @@ class PPOTab(QWidget):
 
     # ---- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
-        intro = QLabel(INTRO, wordWrap=True)
+        self.intro = intro = QLabel(INTRO, wordWrap=True)
         self.settings = SettingsBox(config=self.ctx.config)
         self.reward_label = QLabel(wordWrap=True)
         self.start_button = QPushButton("Start training", toolTip="Train PPO now, on this computer's CPU")
@@ -147,6 +147,15 @@ class PPOTab(QWidget):
         layout.addWidget(split, 1)
         self._smoothing_changed(self.smooth_slider.value())
         self._show_reward_dir()
+
+    def resizeEvent(self, event) -> None:
+        # The tab's layout counts the wrapped intro at one line in its minimum (FillWindow says
+        # "no height-for-width") but lays it out at three at 150%: the views below got less than
+        # their minimum and the beta sweep's note slid under its chart. Its minimum is its lines.
+        super().resizeEvent(event)
+        margins = self.layout().contentsMargins()
+        self.intro.setMinimumHeight(0)
+        self.intro.setMinimumHeight(self.intro.heightForWidth(self.width() - margins.left() - margins.right()))
 
     def _view_changed(self, index: int) -> None:
         """Only the view on show claims room: a hidden page's minimum height (the charts' captions

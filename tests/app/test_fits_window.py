@@ -205,3 +205,24 @@ def test_no_lesson_scrolls_sideways(qtbot, window, size):
         if bar.maximum() > 0:
             wide.append((lesson.slug, bar.maximum()))
     assert not wide, f"lessons wider than the view by (px): {wide}"
+
+
+@pytest.mark.parametrize("size", [SCALED, PLAIN])
+def test_the_beta_sweep_texts_are_not_drawn_over_by_its_chart(qtbot, window, size):
+    """At 150% the sweep's note was squeezed below its wrapped height and its first line lay
+    under the chart. Every wrapped text gets the height of its lines, and sits clear of the chart."""
+    tab, _holder = show(qtbot, window, "ppo", size)
+    view = tab.overopt
+    tab.views.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.plot_widget is not None or view.problem, timeout=10_000)
+
+    def laid_out() -> bool:   # the layout settles over a few posted events
+        tall = all(l.height() >= l.heightForWidth(l.width()) for l in (view.title, view.legend, view.note)
+                   if l.text())
+        if view.plot_widget is None:
+            return tall
+        chart = view.plot_widget.geometry()
+        return (tall and chart.bottom() < view.note.geometry().top()
+                and chart.top() > view.legend.geometry().bottom())
+
+    qtbot.waitUntil(laid_out, timeout=3000)
