@@ -96,7 +96,7 @@ class OverOptView(QWidget):
         self.title.setText(
             f"<b>Over-optimisation, measured:</b> PPO at {len(series['by_beta'])} values of beta, {seeds} seeds "
             f"each ({series.get('steps', '?')} steps, shipped SFT and reward models). Gao et al. 2022: as KL grows the "
-            "proxy score rises while the true (gold) score rises, peaks and falls. Dotted: SFT's gold score.")
+            "proxy score rises while the true (gold) score rises, peaks and falls. Scores are means over held-out prompts; dotted: SFT's gold score.")
         swatch = lambda key: f"<span style='color:{COLOURS[key]}; font-size:16px'>&#9644;</span>"  # noqa: E731
         self.legend.setText("&nbsp;&nbsp; ".join(f"{swatch(k)}&nbsp;{NAMES[k]}" for k in COLOURS)
                             + "&nbsp;&nbsp; <i>line: mean over seeds · band and bars: range over seeds</i>")
@@ -138,7 +138,8 @@ class OverOptView(QWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setLabel("bottom", "sqrt(KL to the SFT model), nats^½")
-        plot.setLabel("left", "mean score on held-out prompts")
+        # Short: the chart is about 160 px tall at 150% scaling and a longer label was cut off.
+        plot.setLabel("left", "held-out score")
         xs = [p["x"] for p in self.points]
         self.items = {}
         for key, colour in COLOURS.items():
