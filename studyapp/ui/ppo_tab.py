@@ -149,13 +149,11 @@ class PPOTab(QWidget):
         self._show_reward_dir()
 
     def resizeEvent(self, event) -> None:
-        # The tab's layout counts the wrapped intro at one line in its minimum (FillWindow says
-        # "no height-for-width") but lays it out at three at 150%: the views below got less than
-        # their minimum and the beta sweep's note slid under its chart. Its minimum is its lines.
+        # FillWindow counted the wrapped intro as one line but laid out three at 150%: the beta
+        # sweep's note slid under its chart. Its minimum is its lines (16 = the side margins).
         super().resizeEvent(event)
-        margins = self.layout().contentsMargins()
         self.intro.setMinimumHeight(0)
-        self.intro.setMinimumHeight(self.intro.heightForWidth(self.width() - margins.left() - margins.right()))
+        self.intro.setMinimumHeight(self.intro.heightForWidth(self.width() - 16))
 
     def _view_changed(self, index: int) -> None:
         """Only the view on show claims room: a hidden page's minimum height (the charts' captions
@@ -286,9 +284,8 @@ class PPOTab(QWidget):
             self.window.show_status("Tick at least one run to export.")
             return None
         if path is None:
-            # In the home folder: a bare name put the file wherever the app was started from.
-            path, _ = QFileDialog.getSaveFileName(self, "Export the curves as CSV",
-                                                  str(Path.home() / "ppo-runs.csv"), "CSV (*.csv)")
+            # In the home folder (a bare name saved wherever the app was started from).
+            path, _ = QFileDialog.getSaveFileName(self, "Export the curves as CSV", str(Path.home() / "ppo-runs.csv"), "CSV (*.csv)")
             if not path:
                 return None
         try:
@@ -301,8 +298,7 @@ class PPOTab(QWidget):
 
     def export_png(self, path: str | None = None) -> str | None:
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export the charts as PNG",
-                                                  str(Path.home() / "ppo-curves.png"), "PNG (*.png)")
+            path, _ = QFileDialog.getSaveFileName(self, "Export the charts as PNG", str(Path.home() / "ppo-curves.png"), "PNG (*.png)")
             if not path:
                 return None
         if not self.curves.save_png(path):
