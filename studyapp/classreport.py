@@ -7,7 +7,8 @@ FOLDER holds what learners exported from the Progress tab (studyapp-results-NAME
 (default FOLDER/class-report) receives:
 
     class-table.csv     one row per learner: reading, best quiz and teach-it-back per lesson
-    lessons.csv         per lesson: learners, mean reading, completed, mean best quiz, teach best
+    lessons.csv         per lesson: learners, mean reading, completed, mean best quiz,
+                        teach-it-back best and latest (means)
     questions.csv       per quiz question: how many answered it, how many got it wrong at the
                         first try, sorted with the question most of the class gets wrong first
     lessons.svg         the per-lesson means as bars
@@ -155,6 +156,24 @@ def lesson_summary(learners: list[LearnerResults]) -> list[dict]:
             "quiz_taken": sum(q is not None for q in quiz),
             "mean_best_quiz": _mean(quiz),
             "mean_teach_best": _mean(_number(r.get("teach_coverage_best")) for r in records),
+            "mean_teach_latest": _mean(_number(r.get("teach_coverage_latest")) for r in records),
+        })
+    return out
+
+
+def learner_summary(learners: list[LearnerResults]) -> list[dict]:
+    """One line per learner for the class window: means over the lessons with a result."""
+    out = []
+    for learner in learners:
+        records = list(learner.lessons.values())
+        out.append({
+            "learner": learner.learner, "exported_at": learner.exported_at,
+            "reading": _mean(_reading(r) for r in records),
+            "completed": sum(str(r.get("completed")).lower() in ("true", "1") for r in records),
+            "lessons": len(records),
+            "best_quiz": _mean(_number(r.get("best_quiz")) for r in records),
+            "teach_best": _mean(_number(r.get("teach_coverage_best")) for r in records),
+            "teach_latest": _mean(_number(r.get("teach_coverage_latest")) for r in records),
         })
     return out
 
@@ -209,15 +228,21 @@ def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
 
 def svg_bars(path: Path, title: str, items: list[tuple[str, float | None, str]]) -> None:
     """Horizontal bars, one per (label, value 0..1, note), with the value as a percentage."""
-    row_h, label_w, bar_w, top = 26, 330, 420, 48
+    row_h, label_w, bar_w, top = 26, 440, 420, 48
+    # Labels are right-aligned against the bars, so a long one ran off the left edge ("LHF stages
+    # 1 and 2", "eferences-and-rewards Q12"): cut to what fits at 8.2 px a character, a wide
+    # sans-serif's widest average at 13 px (DejaVu Sans: 6.2-7.1 on the shipped titles and questions).
+    fits = int((label_w - 20) / 8.2)
     height = top + row_h * max(len(items), 1) + 20
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{label_w + bar_w + 140}' height='{height}' "
-             f"font-family='sans-serif' font-size='13'>",
-             "<rect width='100%' height='100%' fill='white'/>",
+    width = label_w + bar_w + 140
+    # The background in numbers: Qt's SVG renderer drew width='100%' as a 100-pixel square.
+    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+             f"viewBox='0 0 {width} {height}' font-family='sans-serif' font-size='13'>",
+             f"<rect width='{width}' height='{height}' fill='white'/>",
              f"<text x='12' y='28' font-size='17' font-weight='bold'>{html.escape(title)}</text>"]
     for i, (label, value, note) in enumerate(items):
         y = top + i * row_h
-        short = label if len(label) <= 48 else label[:47] + "…"
+        short = label if len(label) <= fits else label[:fits - 1].rstrip() + "…"
         parts.append(f"<text x='{label_w - 8}' y='{y + 17}' text-anchor='end'>{html.escape(short)}</text>")
         parts.append(f"<rect x='{label_w}' y='{y + 4}' width='{bar_w}' height='{row_h - 8}' fill='#eceff1'/>")
         if value is not None:
@@ -238,7 +263,7 @@ def write_report(folder: Path, out: Path | None = None) -> dict:
     write_csv(out / "class-table.csv", header, rows)
     lessons = lesson_summary(learners)
     keys = ["lesson", "title", "learners", "mean_reading", "completed", "quiz_taken",
-            "mean_best_quiz", "mean_teach_best"]
+            "mean_best_quiz", "mean_teach_best", "mean_teach_latest"]
     write_csv(out / "lessons.csv", keys, [[row[k] for k in keys] for row in lessons])
     questions = question_summary(learners, question_texts())
     qkeys = ["bank", "question", "answered", "wrong", "wrong_share", "text"]
@@ -250,7 +275,7 @@ def write_report(folder: Path, out: Path | None = None) -> dict:
                f"{row['bank']} Q{row['question']}", row["wrong_share"], f"· {row['wrong']} of {row['answered']}")
               for row in questions[:25]])
     return {"out": out, "learners": learners, "skipped": skipped, "lessons": lessons,
-            "questions": questions}
+            "questions": questions, "class": learner_summary(learners)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,11 +297,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"{len(learners)} learner{'s' if len(learners) != 1 else ''}: "
           + ", ".join(l.learner for l in learners))
-    print(f"{'Lesson':34} {'learners':>8} {'reading':>8} {'done':>5} {'quiz':>6} {'teach':>6}")
+    print(f"{'Lesson':34} {'learners':>8} {'reading':>8} {'done':>5} {'quiz':>6} {'teach best':>10} {'latest':>6}")
     pct = lambda v: "–" if v is None else f"{round(100 * v)}%"
     for row in done["lessons"]:
         print(f"{row['title'][:34]:34} {row['learners']:>8} {pct(row['mean_reading']):>8} "
-              f"{row['completed']:>5} {pct(row['mean_best_quiz']):>6} {pct(row['mean_teach_best']):>6}")
+              f"{row['completed']:>5} {pct(row['mean_best_quiz']):>6} {pct(row['mean_teach_best']):>10} "
+              f"{pct(row['mean_teach_latest']):>6}")
     hard = [q for q in done["questions"] if q["wrong_share"] > 0.5]
     print(f"Questions most of the class got wrong at the first try: {len(hard)}")
     for q in hard[:10]:

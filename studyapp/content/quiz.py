@@ -111,9 +111,11 @@ def review_html(bank: Bank, attempt, *, colours: dict[str, str], link_for=lambda
         for i, option in enumerate(q.options):
             picked = isinstance(chosen, frozenset) and i in chosen
             if picked or option.correct:
+                # No letter: options are shuffled per attempt, so the bank's letter is not the
+                # one the learner saw (the option picked with key A was named "D").
                 tint = right if option.correct else wrong
-                items.append(f"<span style='color:{tint}'><b>{LETTERS[i]}</b> "
-                             f"({'you chose' if picked else 'right option'}):</span> "
+                label = ("You chose, right" if option.correct else "You chose") if picked else "Right option"
+                items.append(f"<span style='color:{tint}'><b>{label}:</b></span> "
                              f"{to_html(option.text)} — <i>{to_html(option.feedback)}</i>")
         parts.append("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
         parts.append(f"<p>{explanation_html(q, link_for(q))}</p>")

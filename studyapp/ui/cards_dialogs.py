@@ -16,6 +16,7 @@ from studyapp.srs import optimize
 from studyapp.srs.cards import MY_DECK
 from studyapp.srs.scheduling import Options, parse_steps
 from studyapp.ui import worker
+from studyapp.ui.screen_fit import resize_to_fit
 
 
 class CardDialog(QDialog):
@@ -59,7 +60,7 @@ class CardDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        self.resize(620, 460)
+        resize_to_fit(self, 620, 460)
 
         if card is not None:
             self.front.setPlainText(card.front)

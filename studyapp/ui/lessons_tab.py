@@ -21,6 +21,7 @@ from studyapp.ui import theme, worker
 from studyapp.ui.links import parse_link
 from studyapp.ui.storage_errors import save
 from studyapp.ui.wrapping import wrap_items
+from studyapp.wording import count
 
 READ_DWELL_MS = 1200
 # A lesson this short lays out within a frame or two on the GUI thread (the built-in ones are at
@@ -40,7 +41,7 @@ h2 { font-size: 15pt; margin-top: 18px; }
 h3 { font-size: 12.5pt; }
 p, li { line-height: 140%; }
 code { font-family: 'DejaVu Sans Mono', monospace; }
-pre { font-family: 'DejaVu Sans Mono', monospace; padding: 6px; }
+pre { font-family: 'DejaVu Sans Mono', monospace; padding: 6px; white-space: pre-wrap; }
 th { font-weight: bold; text-align: left; padding: 4px 8px; }
 td { padding: 4px 8px; }
 """
@@ -204,7 +205,7 @@ class LessonsTab(QWidget):
                 self._show(lesson, section)
 
         self._render_task = worker.run_in_background(lambda: lesson.html, on_result=done,
-                                                     label=f"Laying out {lesson.path.name}")
+                                                     label=f"Laying out “{lesson.title}”")
 
     def _show(self, lesson: content.Lesson, section: str | None) -> None:
         # Rendered on first show (content.lessons.Lesson.html), within the render budget.
@@ -233,7 +234,10 @@ class LessonsTab(QWidget):
         if objectives:
             head += ("<table width='100%' cellpadding='8' bgcolor='#e8f0fe' style='margin: 4px 0 10px 0;'>"
                      f"<tr><td><b>By the end of this lesson you can</b><ul>{objectives}</ul></td></tr></table>")
-        page = head + lesson.html
+        # A markdown table with more text than room is laid out by Qt one pixel wider than the
+        # view (a sideways scroll bar under every lesson with one, at any window size); at 99%
+        # it wraps its cells inside the view instead.
+        page = head + lesson.html.replace("<table>", "<table width='99%'>")
         if theme.current() == "dark":
             for light, dark in DARK_ADMONITIONS.items():
                 page = page.replace(light, dark)
@@ -366,7 +370,7 @@ class LessonsTab(QWidget):
             item.setData(ROLE_SLUG, hit.slug)
             item.setData(ROLE_SECTION, hit.section_id)
             self.lesson_list.addItem(item)
-        self.status.emit(f"{len(hits)} section(s) match “{query}”")
+        self.status.emit(f"{count(len(hits), 'section')} match{'es' if len(hits) == 1 else ''} “{query}”")
 
     def show_find(self) -> None:
         self.find_bar.show()

@@ -120,7 +120,9 @@ class MainWindow(QMainWindow):
         """ctx: the AppContext built by studyapp.app (config, store, lessons, progress)."""
         super().__init__()
         self.ctx = ctx
-        self.setWindowTitle("studyapp — from base model to assistant")
+        # The platform adds the application display name: X11 showed
+        # "studyapp — from base model to assistant — studyapp" when the title named it as well.
+        self.setWindowTitle("From base model to assistant")
         self.tabs = QTabWidget(documentMode=True)
         self._holders: dict[str, QScrollArea] = {}
         self.tab_widgets = LazyTabs(self)

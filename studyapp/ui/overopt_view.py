@@ -96,7 +96,7 @@ class OverOptView(QWidget):
         self.title.setText(
             f"<b>Over-optimisation, measured:</b> PPO at {len(series['by_beta'])} values of beta, {seeds} seeds "
             f"each ({series.get('steps', '?')} steps, shipped SFT and reward models). Gao et al. 2022: as KL grows the "
-            "proxy score rises while the true (gold) score rises, peaks and falls. Dotted: SFT's gold score.")
+            "proxy score rises while the true (gold) score rises, peaks and falls. Scores are means over held-out prompts; dotted: SFT's gold score.")
         swatch = lambda key: f"<span style='color:{COLOURS[key]}; font-size:16px'>&#9644;</span>"  # noqa: E731
         self.legend.setText("&nbsp;&nbsp; ".join(f"{swatch(k)}&nbsp;{NAMES[k]}" for k in COLOURS)
                             + "&nbsp;&nbsp; <i>line: mean over seeds · band and bars: range over seeds</i>")
@@ -106,6 +106,19 @@ class OverOptView(QWidget):
         parts = [f"<b>beta = 0:</b> {html.escape(did)}." if did else "",
                  html.escape(self.data.get("verdict", ""))]
         self.note.setText(" ".join(p for p in parts if p))
+
+    def resizeEvent(self, event) -> None:
+        # As in curves.CurveChart: the wrapped texts ask for the lines they need at this width, so
+        # a narrow window (1366x768 at 150%) makes the tab scroll instead of squeezing the note
+        # under the chart (its first line was drawn beneath the plot).
+        super().resizeEvent(event)
+        margins = self.layout().contentsMargins()
+        width = self.contentsRect().width() - margins.left() - margins.right()
+        for label in (self.title, self.legend, self.note):
+            old = label.minimumHeight()
+            label.setMinimumHeight(0)   # heightForWidth never answers less than the minimum
+            needed = label.heightForWidth(width)
+            label.setMinimumHeight(needed if needed > 0 else old)
 
     # ---- drawing ----------------------------------------------------------------------------
     def showEvent(self, event) -> None:
@@ -125,7 +138,8 @@ class OverOptView(QWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setLabel("bottom", "sqrt(KL to the SFT model), nats^½")
-        plot.setLabel("left", "mean score on held-out prompts")
+        # Short: the chart is about 160 px tall at 150% scaling and a longer label was cut off.
+        plot.setLabel("left", "held-out score")
         xs = [p["x"] for p in self.points]
         self.items = {}
         for key, colour in COLOURS.items():

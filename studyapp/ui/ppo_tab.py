@@ -33,6 +33,7 @@ from studyapp.ui.overopt_view import OverOptView
 from studyapp.ui.ppo_controls import SamplesView, SettingsBox
 from studyapp.ui.widgets import figure
 from studyapp.ui.wrapping import FillWindow
+from studyapp.wording import count
 
 INTRO = ("<b>PPO: the third stage of RLHF.</b> The SFT model writes replies, the reward model scores "
          "them, and PPO nudges the policy toward higher scores while a KL penalty (beta) keeps it close "
@@ -64,7 +65,7 @@ class PPOTab(QWidget):
 
     # ---- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
-        intro = QLabel(INTRO, wordWrap=True)
+        self.intro = intro = QLabel(INTRO, wordWrap=True)
         self.settings = SettingsBox(config=self.ctx.config)
         self.reward_label = QLabel(wordWrap=True)
         self.start_button = QPushButton("Start training", toolTip="Train PPO now, on this computer's CPU")
@@ -146,6 +147,13 @@ class PPOTab(QWidget):
         layout.addWidget(split, 1)
         self._smoothing_changed(self.smooth_slider.value())
         self._show_reward_dir()
+
+    def resizeEvent(self, event) -> None:
+        # FillWindow counted the wrapped intro as one line but laid out three at 150%: the beta
+        # sweep's note slid under its chart. Its minimum is its lines (16 = the side margins).
+        super().resizeEvent(event)
+        self.intro.setMinimumHeight(0)
+        self.intro.setMinimumHeight(self.intro.heightForWidth(self.width() - 16))
 
     def _view_changed(self, index: int) -> None:
         """Only the view on show claims room: a hidden page's minimum height (the charts' captions
@@ -276,7 +284,8 @@ class PPOTab(QWidget):
             self.window.show_status("Tick at least one run to export.")
             return None
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export the curves as CSV", "ppo-runs.csv", "CSV (*.csv)")
+            # In the home folder (a bare name saved wherever the app was started from).
+            path, _ = QFileDialog.getSaveFileName(self, "Export the curves as CSV", str(Path.home() / "ppo-runs.csv"), "CSV (*.csv)")
             if not path:
                 return None
         try:
@@ -284,12 +293,12 @@ class PPOTab(QWidget):
         except OSError as exc:
             self.window.report_error("Export failed", f"Could not write {path}: {exc.strerror or exc}")
             return None
-        self.window.show_status(f"Wrote {rows} rows of {len(runs)} run(s) to {path}")
+        self.window.show_status(f"Wrote {count(rows, 'row')} of {count(len(runs), 'run')} to {path}")
         return path
 
     def export_png(self, path: str | None = None) -> str | None:
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export the charts as PNG", "ppo-curves.png", "PNG (*.png)")
+            path, _ = QFileDialog.getSaveFileName(self, "Export the charts as PNG", str(Path.home() / "ppo-curves.png"), "PNG (*.png)")
             if not path:
                 return None
         if not self.curves.save_png(path):

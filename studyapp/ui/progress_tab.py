@@ -27,6 +27,7 @@ from studyapp.ui.links import make_link
 # The tab
 
 HEADERS = ["Lesson", "Reading", "Best quiz", "Flashcards", "Teach it back"]
+WIDEST_TEACH = "best 100% · latest 100%"   # the longest text of the teach-it-back column
 # (light, dark): pale fills under dark text, deep fills under light text, readable either way.
 BAR_COLOURS = {"read": ("#a9c4f5", "#2f5aa8"), "quiz": ("#a5d6a7", "#2e6b33"),
                "teach": ("#ffd08a", "#8a5a12")}
@@ -103,9 +104,12 @@ class ProgressTab(QWidget):
         # scaled screen (1366x768 at 150% is 910 pixels wide) titles stay readable.
         super().resizeEvent(event)
         width = max(140, min(190, (self.table.viewport().width() - 320) // 4))
+        # The widest teach-it-back text is drawn whole: a progress bar clips its text, never
+        # elides it, and at 150% on 1366x768 "best 100% · latest 100%" lost its last letters.
+        # 32 = the bar's style margins (2 x 6), border and a little padding.
+        teach = max(width + 20, self.fontMetrics().horizontalAdvance(WIDEST_TEACH) + 32)
         for column in range(1, len(HEADERS)):
-            # "best 100% · latest 75%" needs a little more room than the other bars.
-            self.table.setColumnWidth(column, width + (20 if column == 4 else 0))
+            self.table.setColumnWidth(column, teach if column == 4 else width)
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.PaletteChange:

@@ -203,8 +203,9 @@ class RewardPlayground(QWidget):
         self.rewards = (float(rewards[0]), float(rewards[1]))
         folder = self.reward_dir()
         whose = "your reward model" if folder.name == "reward-mine" else "the shipped reward model"
-        # The folder's name, never the machine's path (developer text on screen, issue 15).
-        self.status.setText(f"Scored by {whose} (folder {html.escape(folder.name)})")
+        # Which model, in words: neither the machine's path nor the folder's name (developer
+        # text on screen, issue 15: "(folder reward)").
+        self.status.setText(f"Scored by {whose}")
         self._render()
 
     @property

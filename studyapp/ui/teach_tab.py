@@ -11,6 +11,7 @@ Links: studyapp://teach?attempt=ID shows a past attempt; ?rubric=ID picks a rubr
 from __future__ import annotations
 
 import html
+import re
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -97,7 +98,7 @@ def result_html(result: dict, names: dict[str, str], when: str = "", text: str =
         parts.append(
             f"<table width='100%' cellpadding='8' style='margin:6px 0'><tr><td bgcolor='{c['warn_bg']}'>"
             f"<b>⚠ Check this: {esc(hit['title'])}</b><br><i>“{esc(hit['sentence'])}”</i><br>"
-            + _because(hit.get("evidence", ""), "It says", c) +
+            + _because(hit.get("evidence", ""), "It says", c, sentence=hit["sentence"]) +
             f"{esc(hit['feedback'])}" + (
                 f"<br><span style='color:{c['muted']}'>This sentence earns nothing for: "
                 f"{esc('; '.join(titles.get(i, i) for i in hit['contradicts']))}</span>"
@@ -113,7 +114,8 @@ def result_html(result: dict, names: dict[str, str], when: str = "", text: str =
             body = f"<b>{esc(p['title'])}</b>{tag}"
             if p.get("matched"):
                 body += (f"<br><span style='color:{c['muted']}'>Earned by:</span> <i>“{esc(p['matched'])}”</i>"
-                         + _because(p.get("evidence", ""), "<br>The words that count", c, inline=True))
+                         + _because(p.get("evidence", ""), "<br>The words that count", c, inline=True,
+                                    sentence=p["matched"]))
             if p.get("lost"):
                 # Which sentence cost the point: the learner sees what to correct, not just a score.
                 body += (f"<br><span style='color:{c['missing']}'>Lost by:</span> <i>“{esc(p['lost'])}”</i>"
@@ -137,12 +139,21 @@ def result_html(result: dict, names: dict[str, str], when: str = "", text: str =
     return "".join(parts)
 
 
-def _because(evidence: str, lead: str, c: dict, inline: bool = False) -> str:
-    """The words of the learner's sentence that the tutor went by ("kl penalty … keeps … close")."""
+def as_written(evidence: str, sentence: str) -> str:
+    """The evidence in the learner's own letters: the tutor reads lower case, so it quoted "the KL
+    penalty" as "kl penalty". A piece it rewrote ("can't" read as "can not") stays as it read it."""
+    def own(piece: str) -> str:
+        found = re.search(r"(?<!\w)" + re.escape(piece) + r"(?!\w)", sentence, re.IGNORECASE)
+        return found.group(0) if found else piece
+    return " … ".join(own(piece) for piece in evidence.split(" … "))
+
+
+def _because(evidence: str, lead: str, c: dict, inline: bool = False, sentence: str = "") -> str:
+    """The words of the learner's sentence that the tutor went by ("KL penalty … keeps … close")."""
     if not evidence:
         return ""
     text = (f"<span style='color:{c['muted']}'>{lead}:</span> "
-            f"<b>{html.escape(evidence)}</b>")
+            f"<b>{html.escape(as_written(evidence, sentence))}</b>")
     return text if inline else text + "<br>"
 
 

@@ -188,3 +188,41 @@ def test_flashcard_statistics_fit_without_overlapping(qtbot, window, size):
     assert explain.height() >= explain.heightForWidth(explain.width())   # the whole explanation shows
     assert stats.status.geometry().top() >= retention.geometry().bottom()
     tab.show_view("study")
+
+
+@pytest.mark.parametrize("size", [SCALED, PLAIN])
+def test_no_lesson_scrolls_sideways(qtbot, window, size):
+    """Code blocks (the loss-mask table of lesson 2, the PPO objective of lesson 4) are 70-90
+    monospace characters: at 150% they made the whole lesson scroll sideways; they wrap. And
+    a table with more text than room came out one pixel too wide at any size (lesson 5)."""
+    tab, _holder = show(qtbot, window, "lessons", size)
+    wide = []
+    for lesson in tab.lessons:
+        tab.open_lesson(lesson.slug)
+        qtbot.waitUntil(lambda: tab.current is lesson and bool(tab.spans) or lesson.note, timeout=20_000)
+        QApplication.processEvents()
+        bar = tab.view.horizontalScrollBar()
+        if bar.maximum() > 0:
+            wide.append((lesson.slug, bar.maximum()))
+    assert not wide, f"lessons wider than the view by (px): {wide}"
+
+
+@pytest.mark.parametrize("size", [SCALED, PLAIN])
+def test_the_beta_sweep_texts_are_not_drawn_over_by_its_chart(qtbot, window, size):
+    """At 150% the sweep's note was squeezed below its wrapped height and its first line lay
+    under the chart. Every wrapped text gets the height of its lines, and sits clear of the chart."""
+    tab, _holder = show(qtbot, window, "ppo", size)
+    view = tab.overopt
+    tab.views.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.plot_widget is not None or view.problem, timeout=10_000)
+
+    def laid_out() -> bool:   # the layout settles over a few posted events
+        tall = all(l.height() >= l.heightForWidth(l.width()) for l in (view.title, view.legend, view.note)
+                   if l.text())
+        if view.plot_widget is None:
+            return tall
+        chart = view.plot_widget.geometry()
+        return (tall and chart.bottom() < view.note.geometry().top()
+                and chart.top() > view.legend.geometry().bottom())
+
+    qtbot.waitUntil(laid_out, timeout=3000)

@@ -54,7 +54,12 @@ def test_sections_not_scrolled_to_are_not_read(open_window):
 def test_search_lists_sections_and_opens_the_hit(open_window, qtbot):
     window, _ = open_window()
     tab = window.tab_widgets["lessons"]
+    said = []
+    tab.status.connect(said.append)
     qtbot.keyClicks(tab.search_box, "Bradley-Terry")
+    hits = tab.lesson_list.count()
+    # In words, not "3 section(s) match" (issue 15: no developer text on screen).
+    assert said[-1] == f"{hits} section{'s' if hits != 1 else ''} match{'es' if hits == 1 else ''} “Bradley-Terry”"
     first = tab.lesson_list.item(0)
     assert "›" in first.text()
     tab._item_chosen(first)
@@ -245,7 +250,7 @@ def test_the_hidden_reward_playground_waits_to_be_shown_before_it_scores(open_wi
     window.open_link("studyapp://rlhf?playground=1")
     assert playground.isVisible()
     qtbot.waitUntil(lambda: playground.rewards is not None, timeout=120_000)
-    assert not playground._stale and "Scored by" in playground.status.text()
+    assert not playground._stale and playground.status.text() == "Scored by the shipped reward model"
 
 
 @pytest.mark.parametrize("saved, room, expected", [
@@ -274,3 +279,12 @@ def test_a_tab_that_fails_to_build_says_so_and_the_rest_work(open_window, monkey
     assert "could not open: report.json is unreadable" in window._holders["claims"].widget().text()
     assert "report.json is unreadable" in window.statusBar().currentMessage()
     assert window.show_tab("quiz") is not None and window.current_tab_name() == "quiz"
+
+
+def test_the_title_does_not_repeat_the_app_name(open_window):
+    """Qt adds the application display name ("studyapp") to a window's title on X11 and
+    Windows; a title that named it too read "studyapp — from base model to assistant — studyapp"."""
+    window, ctx = open_window()
+    assert window.windowTitle() == "From base model to assistant"
+    assert "studyapp" not in window.windowTitle().lower()
+    close(window, ctx)

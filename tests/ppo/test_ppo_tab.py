@@ -84,7 +84,7 @@ def test_export_writes_a_csv_that_reads_back_and_a_png(qtbot, make_window, tmp_p
     png = tab.export_png(str(tmp_path / "curves.png"))
     image = QImage(png)
     assert not image.isNull() and image.width() > 400
-    assert any("Wrote 20 rows" in s for s in window.statuses)
+    assert any(s.startswith("Wrote 20 rows of 2 runs to") for s in window.statuses)   # not "run(s)"
     for i in range(tab.run_list.count()):
         tab.run_list.item(i).setCheckState(Qt.Unchecked)
     assert tab.export_csv(str(tmp_path / "none.csv")) is None

@@ -95,3 +95,62 @@ def test_the_class_report_window_shows_lessons_and_hardest_questions(qtbot, tmp_
     assert dialog.questions.item(0, 2).text() == "3"            # the most missed question first
     assert "6 learners" in dialog.summary.text()
     assert (folder / "class-report" / "questions.svg").is_file()
+    # The class table: one line per learner, best and latest teach-it-back side by side.
+    assert dialog.learners.rowCount() == 6 and dialog.learners.item(0, 0).text() == "Learner 00"
+    headers = [dialog.learners.horizontalHeaderItem(c).text() for c in range(dialog.learners.columnCount())]
+    assert headers[-2:] == ["Teach it back: best", "Teach it back: latest"]
+    assert [dialog.learners.item(0, c).text() for c in (5, 6)] == ["100%", "50%"]
+    assert dialog.lessons.item(0, 6).text() == "50%"               # the latest, beside the best
+    # The plots are shown, not only written.
+    for plot in (dialog.lessons_plot, dialog.questions_plot):
+        assert plot.renderer().isValid()
+    dialog.pages.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: dialog.lessons_plot.isVisible(), timeout=5000)
+    plot, area = dialog.lessons_plot, dialog.lessons_plot.parentWidget().parentWidget()
+    assert 400 < plot.width() <= area.viewport().width()             # fitted to the width, no side scrolling
+    natural = plot.renderer().defaultSize()
+    drawn = plot.heightForWidth(plot.width())                      # drawn at the top, not stretched
+    assert abs(drawn / min(plot.width(), natural.width()) - natural.height() / natural.width()) < 0.02
+    assert plot.height() >= drawn                                  # all of it there (a tall one scrolls)
+
+
+def test_no_plot_label_runs_off_the_edge(qapp, tmp_path):
+    """The labels stand right-aligned against the bars; long lesson titles and question texts
+    ran off the plot's left edge ("LHF stages 1 and 2…"). Rendered, nothing touches the edge."""
+    from PySide6.QtGui import QColor, QImage, QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
+    long_title = "Helpful, honest, harmless and where refusals come from, and why they matter"
+    items = [(long_title, 0.5, "· 22 took it"),
+             ("preferences-and-rewards Q12: Adding 10 to every reward the reward model outputs "
+              "changes the Bradley-Terry probability?", 0.81, "· 17 of 21"),
+             ("instruction-tuning Q14: \"SFT teaches obedience, not discernment\" means the SFT "
+              "model follows instructions", 0.76, "· 16 of 21")]
+    path = tmp_path / "bars.svg"
+    classreport.svg_bars(path, "Title", items)
+    renderer = QSvgRenderer(str(path))
+    image = QImage(renderer.defaultSize(), QImage.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    renderer.render(painter)
+    painter.end()
+    ink = [(x, y) for x in range(4) for y in range(image.height())
+           if QColor(image.pixel(x, y)).lightness() < 200]
+    assert not ink, f"a label reaches the left edge at {ink[:3]}"
+    assert "Helpful, honest, harmless and where refusals come" in path.read_text(encoding="utf-8")
+
+
+def test_the_class_report_window_fits_a_small_screen(qtbot, monkeypatch):
+    """It asked for 1000x640: 1500x960 pixels at 150%, more than a whole 1366x768 screen, so its
+    lower half was off the screen. It takes the screen's free area where that is smaller."""
+    from studyapp.ui import screen_fit
+    from studyapp.ui.class_report import ClassReportDialog
+
+    monkeypatch.setattr(screen_fit, "screen_room", lambda widget: (911, 512))   # 1366x768 at 150%
+    dialog = ClassReportDialog()
+    qtbot.addWidget(dialog)
+    assert (dialog.width(), dialog.height()) == (911, 512 - screen_fit.FRAME)
+    monkeypatch.setattr(screen_fit, "screen_room", lambda widget: (1920, 1040))
+    roomy = ClassReportDialog()
+    qtbot.addWidget(roomy)
+    assert (roomy.width(), roomy.height()) == (1000, 640)

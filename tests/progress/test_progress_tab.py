@@ -176,3 +176,29 @@ def test_report_on_an_empty_profile(window):
     assert all(r.sections_read == 0 and r.best_quiz is None and r.teach_coverage is None
                for r in report.lessons)
     assert report.notes == []
+
+
+@pytest.mark.parametrize("size", [(911, 472), (1280, 680)])   # 1366x768 at 150% and at 100%
+def test_every_bar_text_fits_its_bar(window, qtbot, size):
+    """The widest texts ("best 100% · latest 100%", "no quiz taken yet") are drawn whole inside
+    their bars, at 150% scaling of a 1366x768 screen too: a QProgressBar clips, it never elides."""
+    win, ctx = window
+    fill(ctx)
+    full = [{"id": "a", "status": "covered", "lessons": ["ppo-and-kl", "base-models"]}]
+    TeachAttempts(ctx.store).add("base-to-assistant", "all", {"coverage": 1.0, "grader": "g", "points": full})
+    win.resize(*size)
+    tab = shown(qtbot, win)
+    qtbot.waitUntil(lambda: tab.table.cellWidget(0, 4) is not None, timeout=10_000)
+    from PySide6.QtWidgets import QApplication
+    QApplication.processEvents()
+    texts = []
+    for row in range(tab.table.rowCount()):
+        for column in range(1, tab.table.columnCount()):
+            bar = tab.table.cellWidget(row, column)
+            if bar is None:
+                continue
+            texts.append(bar.text())
+            inside = bar.width() - 2 * 6 - 2 * 4    # the style's side margins, border and padding
+            needed = bar.fontMetrics().horizontalAdvance(bar.text())
+            assert needed <= inside, f"{bar.text()!r} needs {needed} px, its bar has {inside}"
+    assert "best 100% · latest 100%" in texts

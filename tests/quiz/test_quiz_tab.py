@@ -193,3 +193,26 @@ def test_options_are_shuffled_per_attempt_and_keep_their_feedback(qtbot, tab, st
     # Recorded as the bank's option index (option 2 is the right one), whatever its place on screen.
     answer = store.db.execute("SELECT answer FROM quiz_answer ORDER BY answered_at DESC, try_no DESC LIMIT 1").fetchone()[0]
     assert json.loads(answer) == {"choices": [1]}
+
+
+def test_the_review_names_options_without_the_banks_letters(qtbot, tab):
+    """Options are shuffled per attempt, so the bank's letter of an option is not the one the
+    learner saw: the review named the option picked with key A "D (you chose)". It names them
+    by what they are (you chose / right option) and their text, with no letter."""
+    tab.shuffle_options = True
+    for _ in range(20):   # an attempt where the first place on screen is not the bank's option A
+        qtbot.mouseClick(tab.start_page.test, Qt.LeftButton)
+        qp = tab.question_page
+        if qp.rows[0].index != 0:
+            break
+        qtbot.keyClick(qp, Qt.Key_Escape)
+    assert qp.rows[0].index != 0
+    chosen = qp.rows[0].option.text
+    press(qtbot, qp, Qt.Key_A, Qt.Key_Return)              # the option shown at place A
+    press(qtbot, qp, Qt.Key_1, Qt.Key_Return, Qt.Key_1, Qt.Key_Return)
+    qtbot.keyClicks(qp.answer_box, "prefixes")
+    qtbot.keyClick(qp.answer_box, Qt.Key_Return)
+    page = tab.review_page.view.toPlainText()
+    assert f"You chose: {chosen}" in page or f"You chose, right: {chosen}" in page
+    assert not [line for line in page.splitlines()
+                if line.lstrip("• ").startswith(tuple(f"{letter} (" for letter in "ABCDEFGHI"))]

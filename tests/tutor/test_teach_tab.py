@@ -70,11 +70,11 @@ def test_a_wrong_sentence_is_shown_with_the_words_that_made_it_wrong(open_tab, q
                       "The KL penalty pushes the model away from the SFT model.")
     shown = tab.result.toPlainText()
     assert "Check this: The KL penalty pushes the model away" in shown
-    assert "It says: kl penalty … away … sft model" in shown                  # why
+    assert "It says: KL penalty … away … SFT model" in shown                  # why, as written
     assert "charges the model for drifting from the frozen SFT model" in shown  # the feedback
     assert "Earns nothing: The KL penalty pushes the model away" in shown
     assert "Earns: RLHF stage 1: collecting preferences" in shown
-    assert "The words that count: people … rank … answers" in shown
+    assert "The words that count: People … rank … answers" in shown
 
 
 def test_missing_point_links_open_the_lesson_section(open_tab, qtbot):
@@ -150,3 +150,15 @@ def test_a_grading_failure_is_shown_and_the_text_kept(open_tab, qtbot, monkeypat
     assert "the model files are damaged" in tab.result.toPlainText()
     assert tab.editor.toPlainText() == GOOD["good-compact"] and tab.check.isEnabled()
     assert TeachAttempts(ctx.store).history() == []
+
+
+def test_the_evidence_is_quoted_in_the_learners_own_letters():
+    """The tutor reads lower case; the "It says" line quoted "the KL penalty … SFT model" as
+    "kl penalty … sft model". Pieces are looked up in the sentence as written."""
+    from studyapp.ui.teach_tab import as_written
+
+    sentence = "The KL penalty pushes the model away from the SFT model."
+    assert as_written("kl penalty … away … sft model", sentence) == "KL penalty … away … SFT model"
+    # A piece the reader rewrote is not in the sentence as such: it stays as read.
+    assert as_written("can not … answer", "It can't answer.") == "can not … answer"
+    assert as_written("", sentence) == ""
