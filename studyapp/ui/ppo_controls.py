@@ -157,5 +157,5 @@ class SamplesView(QWidget):
         if samples and all(s.get("final") for s in samples):
             # A shipped run keeps no per-step samples; these are its trained policy's greedy replies.
             self.title.setText(f"<b>{self.run.name}</b>: the trained policy's replies after the last step "
-                               "(greedy, unseen harmful requests and fact questions)")
+                               "(greedy, harmful requests kept out of training and fact questions)")
         fill_replies(self.table, samples, ("score", "rater"))

@@ -492,7 +492,7 @@ def _summary_text(run: R.Run | None, result: dict) -> str:
         parts.append(f"RM score {result['scores_start']:+.2f} → {result['scores_end']:+.2f}, "
                      f"rater {result['score_start']:+.2f} → {result['score_end']:+.2f}, KL at the end {result['kl_end']:.2f}.")
     if "refusal_heldout_harmful" in result:
-        parts.append(f"Refuses {result['refusal_heldout_harmful']:.0%} of unseen harmful requests.")
+        parts.append(f"Refuses {result['refusal_heldout_harmful']:.0%} of the harmful requests kept out of training.")
     return " ".join(parts)
 
 
