@@ -41,8 +41,10 @@ def export_filename(learner: str, when: datetime, kind: str) -> str:
     import re
     import unicodedata
 
-    plain = unicodedata.normalize("NFKD", learner).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:40] or "learner"
+    # Accents go (Zoë -> zoe), letters without an ASCII form stay (Ørsted -> ørsted, 李雷 -> 李雷):
+    # dropping them made two learners' files differ only by a stray letter, or both "learner".
+    plain = "".join(c for c in unicodedata.normalize("NFKD", learner) if not unicodedata.combining(c))
+    slug = re.sub(r"[\W_]+", "-", unicodedata.normalize("NFC", plain).casefold()).strip("-")[:40] or "learner"
     return f"studyapp-results-{slug}-{when:%Y-%m-%d-%H%M}.{kind}"
 
 

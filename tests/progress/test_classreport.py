@@ -154,3 +154,18 @@ def test_the_class_report_window_fits_a_small_screen(qtbot, monkeypatch):
     roomy = ClassReportDialog()
     qtbot.addWidget(roomy)
     assert (roomy.width(), roomy.height()) == (1000, 640)
+
+
+def test_export_names_keep_every_learner_apart_whatever_their_alphabet():
+    # A class's exports land in one folder: two learners must never get the same file name, and
+    # a name must survive into it (an ASCII-only slug turned 李雷 and 王芳 both into "learner" and
+    # dropped Ø from Ørsted).
+    from datetime import datetime
+    when = datetime(2026, 11, 30, 9, 15)
+    names = ["Zoë Ørsted", "Zoe Rsted", "李雷", "王芳", "Ada Lovelace", "O'Brien, Seán"]
+    files = [results.export_filename(n, when, "json") for n in names]
+    assert len(set(files)) == len(files)
+    assert files[0] == "studyapp-results-zoe-ørsted-2026-11-30-0915.json"
+    assert "李雷" in files[2]
+    for f in files:   # nothing a file system refuses
+        assert not set(f) & set('/\\:*?"<>| ')
