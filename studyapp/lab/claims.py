@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .experiments.shown import claims_shown
+
 REPORT_NAME = "report.json"
 EXPERIMENTS_DIR = "experiments"
 HOW_TO_MAKE = "studyapp lab report"
@@ -391,6 +393,7 @@ class ClaimResult:
     experiments: list[Experiment] = field(default_factory=list)
     status: str = "not measured"    # experiment, shown, not shown, measured, not measured, no report
     note: str = ""
+    shown: bool | None = None       # experiments only: do they show the course's claim (None: undecided)
 
 
 def range_text(mean: Any, low: Any, high: Any) -> str:
@@ -427,7 +430,10 @@ def evaluate(report: dict | None, problem: str = "", experiments: dict[str, dict
         mine = [_experiment(n, r) for n, r in sorted(experiments.items()) if c.number in r.get("claims", [])]
         if mine:
             seeds = max(len(e.seeds) for e in mine)
-            out.append(ClaimResult(c, experiments=mine, status="experiment",
+            votes = [claims_shown(n, r).get(c.number) for n, r in sorted(experiments.items())
+                     if c.number in r.get("claims", [])]
+            shown = False if False in votes else True if votes and all(votes) else None
+            out.append(ClaimResult(c, experiments=mine, status="experiment", shown=shown,
                                    note=f"Measured by {len(mine)} experiment{'s' * (len(mine) > 1)} over {seeds} seeds."))
         elif report is None:
             out.append(ClaimResult(c, status="no report", note=problem or f"No report yet: run `{HOW_TO_MAKE}`."))

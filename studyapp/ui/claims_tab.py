@@ -54,6 +54,8 @@ def note_text(note: str) -> str:
 # Status chip: text and colour. Green only where the measured figures pass the claim's own test.
 STATUS = {
     "experiment": ("measured: experiment over seeds", "#1f5fa8"),
+    "experiment shown": ("experiment over seeds: shown", "#2e7d32"),
+    "experiment not shown": ("experiment over seeds: the tiny model disagrees", "#b26a00"),
     "shown": ("measured: shown", "#2e7d32"),
     "not shown": ("measured: not shown clearly", "#b26a00"),
     "measured": ("measured", "#1f5fa8"),
@@ -71,10 +73,14 @@ class ClaimCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.setSpacing(4)
-        text, colour = STATUS[result.status]
+        key = result.status
+        if key == "experiment" and result.shown is not None:   # the experiment's own rule (experiments.shown)
+            key = "experiment shown" if result.shown else "experiment not shown"
+        text, colour = STATUS[key]
         head = QLabel(f"<span style='font-size:15px; font-weight:600'>{self.claim.number}. "
                       f"{_esc(self.claim.title)}</span>", wordWrap=True)
         chip = QLabel(f"<span style='color:white; background:{colour}; padding:1px 6px'>&nbsp;{text}&nbsp;</span>")
+        self.status_text = text
         chip.setAlignment(Qt.AlignRight | Qt.AlignTop)
         top = QHBoxLayout()
         top.addWidget(head, 1)
@@ -156,6 +162,7 @@ class ClaimsTab(QWidget):
         self.results = C.evaluate(report, problem, experiments)
         shown = sum(r.status == "shown" for r in self.results)
         by_experiment = sum(r.status == "experiment" for r in self.results)
+        disagree = sum(r.status == "experiment" and r.shown is False for r in self.results)
         measured = sum(r.status in ("experiment", "shown", "not shown", "measured") for r in self.results)
         intro = ("<b>The course's claims, measured on the app's own tiny models.</b> Where an experiment was run "
                  "(SFT or PPO retrained over several seeds), its figures give the mean and, in brackets, the range "
@@ -170,8 +177,9 @@ class ClaimsTab(QWidget):
             when = report.get("created") or report.get("created_at") or ""
             self.header.setText(f"{intro}<br>Report: the lab's {_esc(self.report_path.name)}"
                                 f"{' (' + _esc(str(when)) + ')' if when else ''} · measured {measured} of "
-                                f"{len(self.results)} claims: {by_experiment} by experiments over seeds, "
-                                f"{shown} more shown clearly by the report.")
+                                f"{len(self.results)} claims: {by_experiment} by experiments over seeds"
+                                + (f" (the tiny model disagrees with {disagree} of them)" if disagree else "")
+                                + f", {shown} more shown clearly by the report.")
         body = QWidget()
         grid = QGridLayout(body)
         grid.setSpacing(8)

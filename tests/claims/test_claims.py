@@ -199,3 +199,40 @@ def test_claim_14_opens_a_scenario_where_the_criteria_pull_apart():
     from studyapp.lab import hhh
     scenario = parse_link(C.claim(14).link).params["scenario"]
     assert hhh.hhh_conflicts()["scenarios"][scenario]["conflict"]
+
+
+def weight_change_result(block_1: float, block_2: float) -> dict:
+    parts = ["embeddings", "block 1", "block 2", "final norm"]
+    moved = dict(zip(parts, [0.2, block_1, block_2, 0.03]))
+    return {"name": "weight_change", "claims": [4], "title": "Where SFT changes the model", "seeds": [0, 1, 2],
+            "verdict": "...", "series": {"parts": parts},
+            "figures": {f"relative weight change base -> SFT: {p}": {"mean": v, "min": v, "max": v, "per_seed": [v] * 3}
+                        for p, v in moved.items()}}
+
+
+def test_an_experiment_says_whether_the_tiny_model_shows_its_claim_by_its_own_rule():
+    later_more = by_number(C.evaluate(REPORT, "", {"weight_change": weight_change_result(0.14, 0.16)}))[4]
+    earlier_more = by_number(C.evaluate(REPORT, "", {"weight_change": weight_change_result(0.16, 0.14)}))[4]
+    assert (later_more.status, later_more.shown) == ("experiment", True)
+    assert (earlier_more.status, earlier_more.shown) == ("experiment", False)
+    # an experiment without a rule, or one whose file lacks what the rule reads, decides nothing
+    undecided = by_number(C.evaluate(REPORT, "", {"fake_sweep": experiment(claims=[11])}))[11]
+    assert undecided.status == "experiment" and undecided.shown is None
+    # one experiment that contradicts a claim outweighs one that cannot decide it
+    both = by_number(C.evaluate(REPORT, "", {"weight_change": weight_change_result(0.16, 0.14),
+                                             "other": experiment("other", claims=[4])}))[4]
+    assert both.shown is False
+
+
+def test_the_shipped_experiments_show_or_contradict_the_claims_as_their_verdicts_say():
+    shipped, problems = C.load_experiments(REPO / "models" / C.EXPERIMENTS_DIR)
+    assert problems == []
+    results = by_number(C.evaluate(None, "", shipped))
+    verdicts = {n: " ".join(e.verdict for e in r.experiments) for n, r in results.items() if r.experiments}
+    for n, text in verdicts.items():
+        if results[n].shown is False:
+            assert "disagrees" in text or "not shown" in text, n
+        elif results[n].shown:
+            assert "disagrees" not in text and "not shown" not in text, n
+    assert results[4].shown is False          # embeddings and block 1 moved most in the tiny model
+    assert results[9].shown is None           # how far reward-model seeds differ decides nothing about claim 9

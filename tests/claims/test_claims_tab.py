@@ -121,6 +121,10 @@ def test_the_shipped_claims_show_only_figures_of_the_shipped_results(open_window
         for figure in tab.result_of(number).figures:
             assert figure.label in report_labels
     assert all(tab.cards[n].experiments for n in (3, 4, 5))
+    # the course's claim 4 is contradicted by the tiny model: its chip and the header say so
+    assert tab.cards[4].status_text == "experiment over seeds: the tiny model disagrees"
+    assert tab.cards[3].status_text == "experiment over seeds: shown"
+    assert "the tiny model disagrees with 1 of them" in tab.header.text()
 
 
 def test_pyqtgraph_waits_until_a_plot_is_drawn():

@@ -27,7 +27,9 @@ of the modules named in EXPERIMENTS, returning a JSON-able result of this shape:
 `out_dir/experiments.md` (every experiment's figures as a table). A figure's name is its one name
 everywhere: the claims tab reads it by that name and a test checks every figure the tab shows
 exists in the shipped results. The claims tab draws every entry of "plots" the same way (mean
-line, min-max band), so a module only decides what to plot.
+line, min-max band), so a module only decides what to plot. Whether the figures show the course's
+claim or contradict it is decided by the experiment's rule in shown.py, read from the written
+result, so the tab's badge for a shipped file and the verdict the experiment wrote agree.
 """
 
 from __future__ import annotations

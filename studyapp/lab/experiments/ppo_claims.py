@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from . import over_seeds
+from .shown import shown_clipping
 
 BETAS = (0.0, 0.05, 0.1, 0.2, 0.5)
 # The clipping experiment's regime: 8 passes over each batch (shipped: 2) at the shipped learning
@@ -252,11 +253,12 @@ def _clip_verdict(f: dict, cfg) -> str:
             f"{k1} of {n} seeds); over the run each update's KL is {kon['mean']:.3f} vs {koff['mean']:.3f} "
             f"({kw} of {n} seeds larger without), and the 5th-95th percentile ratio spread {son['mean']:.2f} vs "
             f"{soff['mean']:.2f} ({sw} of {n}). ")
-    if k1 == n and kw == n:
+    shown = shown_clipping({"figures": f})[10]
+    if shown:
         text += "Clipping limits how far an update moves the policy, in every seed"
         text += ("; the percentile spread alone does not always show it (the unclipped ratios run off in the tails)."
                  if sw < n else ".")
-    elif k1 == 0 and kw == 0:
+    elif shown is False:
         text += "Clipping did not make updates smaller here: the claim is not shown."
     else:
         text += "The effect depends on the seed."
@@ -472,3 +474,4 @@ def _sweep_verdict(by_beta, sft, beta0_runs, homework) -> str:
         text += (f"The shipped RLHF model's own homework answer is '{shipped['kind']}', {place} in the course's "
                  "ranking (guide > do it > refuse).")
     return text
+

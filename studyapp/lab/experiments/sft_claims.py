@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from . import over_seeds
+from .shown import (LR_MEASURES, NEW_MEASURES, lr_text, shown_sft_learning_rate, shown_sft_new_facts,
+                    shown_weight_change)
 
 PARTS_ORDER = ("embeddings", "block", "final norm")
 COPIES = (0, 1, 4, 10)
@@ -82,9 +84,7 @@ def _template(facts):
     return [(f.question, f) for f in facts]
 
 
-def _lr_text(lr: float) -> str:
-    mant, exp = f"{lr:.0e}".split("e")
-    return f"{mant}e{int(exp)}"
+
 
 
 def _figures(per_seed: dict[str, list]) -> dict:
@@ -106,12 +106,7 @@ def _load_base(models_dir: Path):
 # ----------------------------------------------------------------------------- claim 3
 
 
-LR_MEASURES = (
-    ("format", "chat replies that answer in one sentence and stop (seen facts)"),
-    ("template", "pretrain-only facts answered in chat"),
-    ("reworded", "pretrain-only facts answered in chat, reworded"),
-    ("stems", "pretrain-only fact stems kept (raw text)"),
-)
+
 
 
 def sft_learning_rate(models_dir: Path, seeds: Sequence[int], progress: Callable) -> dict:
@@ -129,7 +124,7 @@ def sft_learning_rate(models_dir: Path, seeds: Sequence[int], progress: Callable
     lrs = [pre_lr, sft_lr, sft_lr / 10]
     base_stems = stem_accuracy(base, tok, pre)["rate"]
     del base
-    name = {(key, lr): f"{text}, SFT at LR {_lr_text(lr)}" for key, text in LR_MEASURES for lr in lrs}
+    name = {(key, lr): f"{text}, SFT at LR {lr_text(lr)}" for key, text in LR_MEASURES for lr in lrs}
     vals: dict[str, list] = {n: [] for n in name.values()}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
@@ -146,13 +141,13 @@ def sft_learning_rate(models_dir: Path, seeds: Sequence[int], progress: Callable
     figs["pretrain-only fact stems completed by the base model (no SFT)"] = over_seeds([base_stems])
     m = {k: [figs[name[k, lr]]["mean"] for lr in lrs] for k, _ in LR_MEASURES}
     hi, mid, lo = 0, 1, 2
-    verdict = (f"At the pretraining rate ({_lr_text(lrs[hi])}) SFT answers {m['template'][hi]:.0%} of the facts seen only "
+    agrees = shown_sft_learning_rate({"figures": figs, "series": {"lrs": lrs}})[3]
+    verdict = (f"At the pretraining rate ({lr_text(lrs[hi])}) SFT answers {m['template'][hi]:.0%} of the facts seen only "
                f"in pretraining and keeps {m['stems'][hi]:.0%} of their raw-text stems (the base model: {base_stems:.0%}); "
-               f"at SFT's rate ({_lr_text(lrs[mid])}) it answers {m['template'][mid]:.0%} ({m['reworded'][mid]:.0%} reworded) "
-               f"and keeps {m['stems'][mid]:.0%}; ten times lower ({_lr_text(lrs[lo])}) only {m['format'][lo]:.0%} of its "
-               f"replies answer in one sentence and stop (at {_lr_text(lrs[mid])}: {m['format'][mid]:.0%}) and it answers "
+               f"at SFT's rate ({lr_text(lrs[mid])}) it answers {m['template'][mid]:.0%} ({m['reworded'][mid]:.0%} reworded) "
+               f"and keeps {m['stems'][mid]:.0%}; ten times lower ({lr_text(lrs[lo])}) only {m['format'][lo]:.0%} of its "
+               f"replies answer in one sentence and stop (at {lr_text(lrs[mid])}: {m['format'][mid]:.0%}) and it answers "
                f"{m['template'][lo]:.0%} of those facts. ")
-    agrees = m["template"][mid] > m["template"][hi] and m["stems"][mid] > m["stems"][hi] and m["format"][mid] > m["format"][lo]
     verdict += ("As the course says: too high a rate overwrites what pretraining stored, too low a rate does not "
                 "teach the format in the same steps." if agrees else
                 "The tiny model does not show the course's picture cleanly; these are its figures.")
@@ -219,7 +214,7 @@ def weight_change(models_dir: Path, seeds: Sequence[int], progress: Callable) ->
     blocks = [p for p in parts if p.startswith("block")]
     top = max(parts, key=lambda p: mean[p])
     hurt = min(parts, key=lambda p: rev[p])
-    later_more = len(blocks) >= 2 and mean[blocks[-1]] > mean[blocks[0]]
+    later_more = shown_weight_change({"figures": figs, "series": {"parts": parts}})[4]
     verdict = (f"{top.capitalize()} moved most ({mean[top]:.3f} relative change); "
                + ", ".join(f"{p} {mean[p]:.3f}" for p in parts if p != top) + ". "
                + (f"The last block moved more than the first ({mean[blocks[-1]]:.3f} vs {mean[blocks[0]]:.3f}), "
@@ -248,11 +243,7 @@ def weight_change(models_dir: Path, seeds: Sequence[int], progress: Callable) ->
 # ----------------------------------------------------------------------------- claim 5
 
 
-NEW_MEASURES = (
-    ("template", "held-out facts answered, trained question"),
-    ("reworded", "held-out facts answered, reworded"),
-    ("transfer", "pretrain-only facts answered, reworded"),
-)
+
 
 
 def added_conversations(facts, copies: int) -> list[list[dict]]:
@@ -288,7 +279,8 @@ def sft_new_facts(models_dir: Path, seeds: Sequence[int], progress: Callable, co
                f"Added x{copies[top]} it answers {m['template'][top]:.0%} on the question it was trained on but "
                f"{m['reworded'][top]:.0%} reworded, and seen facts asked reworded drop from {m['transfer'][0]:.0%} "
                f"to {m['transfer'][top]:.0%}. ")
-    if m["template"][top] > m["reworded"][top] + 0.2:
+    if shown_sft_new_facts({"figures": figs, "series": {"copies": list(copies)}})[5] and \
+            m["template"][top] > m["reworded"][top] + 0.2:
         verdict += ("SFT memorises the added question-answer strings rather than learning the facts, as "
                     "Gekhman et al. (2024) found for new knowledge in fine-tuning.")
     elif m["reworded"][top] > m["reworded"][0] + 0.2:
@@ -302,3 +294,4 @@ def sft_new_facts(models_dir: Path, seeds: Sequence[int], progress: Callable, co
     return {"name": "sft_new_facts", "claims": [5], "title": "Can SFT add facts? The control",
             "figures": figs, "plots": [plot], "verdict": verdict, "seeds": list(seeds),
             "series": {"copies": xs, "chance": chance, "n_heldout_facts": len(held)}}
+
