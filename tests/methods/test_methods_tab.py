@@ -177,15 +177,22 @@ def test_a_live_best_of_n_run_lands_its_point_on_the_charts(qtbot, tmp_path, mod
     assert again.chart.drawn("gold", "best_of_n") == (x, y)
 
 
-def test_a_live_dpo_run_trains_into_the_profile_and_lands(qtbot, tmp_path, models_with_results):
-    tab, window = open_tab(qtbot, models_with_results, tmp_path / "profile")
-    tab.open_link({"method": "dpo"})
-    tab.knobs.beta.setValue(0.5)
-    tab.knobs.epochs.setValue(1)
+def run_live(qtbot, profile, models, method: str, **knobs):
+    """Start one live run of `method` in the tab with these knob values and wait for it to land;
+    the tab and the learner's one point."""
+    tab, window = open_tab(qtbot, models, profile)
+    tab.open_link({"method": method})
+    for name, value in knobs.items():
+        getattr(tab.knobs, name).setValue(value)
     tab.start_button.click()
     qtbot.waitUntil(lambda: tab.task is None, timeout=RUN_TIMEOUT_MS)
     assert not window.errors, window.errors
     [mine] = [p for p in tab.points if p["source"] == "yours"]
+    return tab, mine
+
+
+def test_a_live_dpo_run_trains_into_the_profile_and_lands(qtbot, tmp_path, models_with_results):
+    tab, mine = run_live(qtbot, tmp_path / "profile", models_with_results, "dpo", beta=0.5, epochs=1)
     assert mine["method"] == "dpo" and mine["knobs"]["beta"] == 0.5 and mine["kl"] != 0
     assert tab.chart.drawn("gold", "dpo") == ([mine["sqrt_kl"]], [mine["gold"]])
     assert (tmp_path / "profile" / "lab" / "methods" / "dpo_beta_0.5" / "config.json").is_file()
@@ -193,14 +200,7 @@ def test_a_live_dpo_run_trains_into_the_profile_and_lands(qtbot, tmp_path, model
 
 
 def test_a_live_grpo_run_lands_beside_the_shipped_points(qtbot, tmp_path, models_with_results):
-    tab, window = open_tab(qtbot, models_with_results, tmp_path / "profile")
-    tab.open_link({"method": "grpo"})
-    tab.knobs.steps.setValue(2)
-    tab.knobs.k.setValue(2)
-    tab.start_button.click()
-    qtbot.waitUntil(lambda: tab.task is None, timeout=RUN_TIMEOUT_MS)
-    assert not window.errors, window.errors
-    [mine] = [p for p in tab.points if p["source"] == "yours"]
+    tab, mine = run_live(qtbot, tmp_path / "profile", models_with_results, "grpo", steps=2, k=2)
     assert mine["method"] == "grpo" and mine["knobs"] == {"k": 2, "steps": 2, "beta": 0.04}
     assert tab.chart.drawn("proxy", "grpo", "yours") == ([mine["sqrt_kl"]], [mine["proxy"]])
     assert tab.chart.drawn("gold", "grpo", "shipped") == ([], []) and tab.chart.dashed("gold") == ([], [])
