@@ -28,12 +28,12 @@ from studyapp.ui import theme, worker
 from studyapp.ui.tabs import available_tabs
 from studyapp.ui.links import parse_link
 from studyapp.ui.storage_errors import save  # failed profile writes: reported, kept, retried
+from studyapp.ui.screen_fit import FRAME, fitted
 
 
 # The default window fits a 1366x768 laptop screen with its panels; a smaller screen gets the window
 # maximised instead (issue 15: 1200x800 cut off the lesson navigation and the status bar).
 DEFAULT_SIZE = (1280, 680)
-FRAME = 40   # pixels a window manager's title bar and borders add to the height
 
 
 def initial_size(saved: dict, room: tuple[int, int] | None) -> tuple[int, int, bool]:
@@ -46,7 +46,7 @@ def initial_size(saved: dict, room: tuple[int, int] | None) -> tuple[int, int, b
     width, height = int(saved.get("width", DEFAULT_SIZE[0])), int(saved.get("height", DEFAULT_SIZE[1]))
     maximise = bool(saved.get("maximized"))
     if room is not None and (room[0] < width or room[1] < height + FRAME):
-        width, height = min(width, room[0]), min(height, room[1] - FRAME)
+        width, height = fitted(width, height, room)
         maximise = maximise or not saved
     return width, height, maximise
 

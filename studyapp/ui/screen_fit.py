@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
-FRAME = 40   # pixels a window manager's title bar and borders add to the height (as main_window)
+FRAME = 40   # pixels a window manager's title bar and borders add to the height
 
 
 def fitted(width: int, height: int, room: tuple[int, int] | None) -> tuple[int, int]:
