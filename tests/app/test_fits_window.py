@@ -180,7 +180,16 @@ def test_flashcard_statistics_fit_without_overlapping(qtbot, window, size):
     tab.show_view("stats")
     stats = tab.stats_page
     qtbot.waitUntil(lambda: stats.stats is not None, timeout=10_000)
-    QApplication.processEvents()
+    # The charts and the wrapped explanation take their heights over a few rounds of posted layout
+    # requests after the figures arrive: judge the layout a learner sees, once it stops moving.
+    seen = []
+
+    def settled() -> bool:
+        QApplication.processEvents()
+        seen.append([w.geometry() for w in (stats, stats.forecast, stats.explain, stats.retention, stats.status)])
+        return len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]
+
+    qtbot.waitUntil(settled, timeout=10_000)
     if size == PLAIN:
         assert tab.height() <= holder.viewport().height()          # 1366x768 at 100%: no scrolling
     explain, forecast, retention = stats.explain, stats.forecast, stats.retention
