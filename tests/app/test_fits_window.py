@@ -37,6 +37,20 @@ def show(qtbot, window, name, size):
     return tab, window.tabs.currentWidget()
 
 
+def settle(qtbot, *widgets) -> None:
+    """Wait until the widgets' geometries stop changing (three equal looks, events processed
+    between): content that arrives from a worker is laid out over several posted layout rounds,
+    and one processEvents can catch a page half-way."""
+    seen = []
+
+    def still() -> bool:
+        QApplication.processEvents()
+        seen.append([w.geometry() for w in widgets])
+        return len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]
+
+    qtbot.waitUntil(still, timeout=10_000)
+
+
 def room(holder) -> int:
     """The width a tab has in its scroll area, leaving room for a vertical scroll bar."""
     return holder.width() - holder.verticalScrollBar().sizeHint().width()
@@ -182,14 +196,7 @@ def test_flashcard_statistics_fit_without_overlapping(qtbot, window, size):
     qtbot.waitUntil(lambda: stats.stats is not None, timeout=10_000)
     # The charts and the wrapped explanation take their heights over a few rounds of posted layout
     # requests after the figures arrive: judge the layout a learner sees, once it stops moving.
-    seen = []
-
-    def settled() -> bool:
-        QApplication.processEvents()
-        seen.append([w.geometry() for w in (stats, stats.forecast, stats.explain, stats.retention, stats.status)])
-        return len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]
-
-    qtbot.waitUntil(settled, timeout=10_000)
+    settle(qtbot, stats, stats.forecast, stats.explain, stats.retention, stats.status)
     if size == PLAIN:
         assert tab.height() <= holder.viewport().height()          # 1366x768 at 100%: no scrolling
     explain, forecast, retention = stats.explain, stats.forecast, stats.retention
@@ -209,7 +216,7 @@ def test_no_lesson_scrolls_sideways(qtbot, window, size):
     for lesson in tab.lessons:
         tab.open_lesson(lesson.slug)
         qtbot.waitUntil(lambda: tab.current is lesson and bool(tab.spans) or lesson.note, timeout=20_000)
-        QApplication.processEvents()
+        settle(qtbot, tab.view, tab.view.horizontalScrollBar())
         bar = tab.view.horizontalScrollBar()
         if bar.maximum() > 0:
             wide.append((lesson.slug, bar.maximum()))
