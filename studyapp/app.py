@@ -210,11 +210,14 @@ def _quit_after_first_frame(app, window) -> None:
     window._first_frame = FirstFrame(window, settled, busy=lambda: bool(worker._live))
 
 
-def screenshot(config: cfg.Config, tab: str, out: Path, size: tuple[int, int] = (1280, 820),
+def screenshot(config: cfg.Config, tab: str, out: Path, size: tuple[int, int] | None = None,
                settle_s: float = 60.0) -> int:
-    """Render the main window with one tab open, offscreen, into a PNG."""
+    """Render the main window with one tab open, offscreen, into a PNG of `size` (width, height) in
+    pixels; None: the size the app first opens at (main_window.DEFAULT_SIZE), which fits a
+    1366x768 laptop with its title bar and task bar."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from studyapp.ui import worker
+    from studyapp.ui.main_window import DEFAULT_SIZE
     from studyapp.ui.tabs import available_tabs
 
     names = [t.name for t in available_tabs()]
@@ -225,7 +228,7 @@ def screenshot(config: cfg.Config, tab: str, out: Path, size: tuple[int, int] = 
     if isinstance(opened, int):
         return opened
     app, ctx, window = opened
-    window.resize(*size)
+    window.resize(*(size or DEFAULT_SIZE))
     window.show_tab(tab)
     window.show()
     # Let tabs finish their background work (models loading, first generation) before the shot.

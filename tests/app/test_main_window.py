@@ -126,6 +126,15 @@ def test_screenshot_command_writes_a_png(tmp_path):
     from PySide6.QtGui import QImage
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1000, 700)
+    # Without --size, the size the app first opens at: a shot that fits a 1366x768 laptop.
+    plain = subprocess.run([sys.executable, "-m", "studyapp", "--data-dir", str(tmp_path / "p"),
+                            "screenshot", "--tab", "lessons", "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 0, plain.stderr
+    from studyapp.ui.main_window import DEFAULT_SIZE
+    from studyapp.ui.screen_fit import FRAME
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == DEFAULT_SIZE
+    assert image.width() <= 1366 and image.height() <= 768 - FRAME
     bad = subprocess.run([sys.executable, "-m", "studyapp", "--data-dir", str(tmp_path / "p"),
                           "screenshot", "--tab", "nope", "--out", str(out)], capture_output=True, text=True)
     assert bad.returncode == 2 and "lessons" in bad.stderr
