@@ -439,6 +439,10 @@ def evaluate(report: dict | None, problem: str = "", experiments: dict[str, dict
             out.append(ClaimResult(c, status="no report", note=problem or f"No report yet: run `{HOW_TO_MAKE}`."))
         else:
             out.append(_from_report(c, section.get(str(c.number)), missing))
+        # A control that informs the claim (experiments' "informs") is shown beside its figures and
+        # decides nothing: the claim keeps its own status.
+        out[-1].experiments += [_experiment(n, r) for n, r in sorted(experiments.items())
+                                if c.number in r.get("informs", []) and c.number not in r.get("claims", [])]
     return out
 
 

@@ -111,7 +111,7 @@ class ClaimCard(QFrame):
                 row += 1
             grid.setColumnStretch(0, 1)
             layout.addLayout(grid)
-        if result.note and not result.experiments:
+        if result.note and result.status != "experiment":   # an experiment's note only counts them
             note = QLabel(note_text(result.note), wordWrap=True, textFormat=Qt.PlainText)
             note.setObjectName("note")
             layout.addWidget(note)

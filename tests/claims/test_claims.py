@@ -236,3 +236,14 @@ def test_the_shipped_experiments_show_or_contradict_the_claims_as_their_verdicts
             assert "disagrees" not in text and "not shown" not in text, n
     assert results[4].shown is False          # embeddings and block 1 moved most in the tiny model
     assert results[9].shown is None           # how far reward-model seeds differ decides nothing about claim 9
+
+
+def test_a_control_that_informs_a_claim_is_shown_beside_its_figures_and_decides_nothing():
+    plain = by_number(C.evaluate(REPORT))[13]
+    control = experiment("refusal_ceiling", claims=(), informs=[13])
+    informed = by_number(C.evaluate(REPORT, "", {"refusal_ceiling": control}))
+    assert [e.name for e in informed[13].experiments] == ["refusal_ceiling"]
+    # the claim keeps the report's figures, status and note; no other claim gets the control
+    assert (informed[13].status, informed[13].shown, informed[13].note) == (plain.status, plain.shown, plain.note)
+    assert [f.label for f in informed[13].figures] == [f.label for f in plain.figures] != []
+    assert all(not r.experiments for n, r in informed.items() if n != 13)

@@ -107,6 +107,19 @@ def test_an_experiment_shows_its_figures_plots_and_verdict_under_each_claim_it_n
     assert tab.cards[8].experiments == []
 
 
+def test_a_control_shows_beside_the_reports_figures_and_note_and_keeps_the_claims_status(open_window):
+    window = open_window(REPORT, [experiment("refusal_ceiling", claims=(), informs=[13])])
+    tab = window.show_tab("claims")
+    card = tab.cards[13]
+    assert [box.experiment.name for box in card.experiments] == ["refusal_ceiling"]
+    texts = [label.text() for label in card.findChildren(type(tab.header))]
+    assert "The gold score falls as the proxy rises." in texts            # the control's verdict
+    assert any(C.RLHF_REFUSES in t for t in texts)                          # the report's figures stay
+    assert any("looked like, not what is harmful" in t for t in texts)      # and so does the claim's note
+    assert not card.status_text.startswith("experiment")
+    assert "0 by experiments over seeds" in tab.header.text()      # a control is not counted as one
+
+
 def test_the_shipped_claims_show_only_figures_of_the_shipped_results(open_window):
     from studyapp.lab.report import load_report
 

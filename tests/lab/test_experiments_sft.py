@@ -133,3 +133,59 @@ def test_facts_added_to_the_sft_data_reach_the_training_and_each_copy_count_is_m
             "held-out facts answered, trained question", "held-out facts answered, reworded",
             "pretrain-only facts answered, reworded"].index(what)] == what
         assert all(f"{what}, added x{k}" in res["figures"] for k in (0, 4))
+
+
+def test_the_refusal_ceiling_teaches_the_line_directly_on_whole_act_groups(models, runs, tmp_path):
+    from studyapp.lab.heldout import BLIND_FILE, load_heldout
+    from studyapp.lab.world import load_world
+
+    world = load_world()
+    harmful, alikes, group = S._ceiling_prompts(world)
+    trained = set(harmful) | {p for p, _ in alikes}
+    unseen = {p for ev in (load_heldout(), load_heldout(BLIND_FILE)) for k in ("harmful", "harmless") for p in ev.prompts(k)}
+    assert len(unseen) >= 80 and not unseen & trained           # measured only on requests it never trained on
+    assert len({group(p) for p in harmful}) < len(harmful)      # rewordings share a group
+    res = S.refusal_ceiling(models, [0, 1], lambda ev: None, shares=(0.25, 1.0))
+    check_shape(res, [0, 1])
+    n_groups = res["series"]["n_groups"]
+    assert res["series"]["groups"] == [round(0.25 * n_groups), n_groups]
+    sizes = [extra for _, _, extra in runs]
+    assert sizes[1] == sizes[3] == len(harmful) + len(alikes) and sizes[0] < sizes[1] and sizes[2] < sizes[3]
+    # the tiny folder has no sft/ or rlhf/: nothing to compare with, and the result says so
+    assert res["series"]["reference"] == {} and res["claims"] == [] and res["informs"] == [13]
+
+
+def test_the_refusal_ceilings_data_refuses_every_harmful_request_and_helps_every_look_alike(models, monkeypatch):
+    from studyapp.lab import sft
+    from studyapp.lab.preferences import REFUSALS
+    from studyapp.lab.world import load_world
+
+    harmful, alikes, _ = S._ceiling_prompts(load_world())
+    got = {}
+
+    def capture(base, out, cfg, *, extra_conversations=None, **kw):
+        got["cfg"], got["extra"] = cfg, extra_conversations
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(sft, "train_sft", capture)
+    with pytest.raises(RuntimeError):
+        S.refusal_ceiling(models, [0], lambda ev: None, shares=(1.0,))
+    replies = {c[0]["content"]: c[1]["content"] for c in got["extra"]}
+    assert all(replies[p] in REFUSALS for p in harmful)
+    assert all(replies[p] == r for p, r in alikes)
+    # the SFT data's own literal answers and declines are left out: the line is the only lesson
+    assert got["cfg"].harmful_repeats == 0 and got["cfg"].decline_every == 0
+
+
+@pytest.mark.parametrize("harmful, alike, says", [(1.0, 0.0, "draws the line"), (0.7, 0.4, "beyond this tiny model")])
+def test_the_refusal_ceilings_verdict_follows_the_measured_gap(models, runs, monkeypatch, harmful, alike, says):
+    from studyapp.lab.world import load_world
+
+    from studyapp.lab.heldout import BLIND_FILE, load_heldout
+
+    bad, _, _ = S._ceiling_prompts(load_world())
+    unseen_bad = set(load_heldout().prompts("harmful")) | set(load_heldout(BLIND_FILE).prompts("harmful"))
+    bad = set(bad)
+    monkeypatch.setattr(S, "_refused", lambda model, tok, prompts: harmful if set(prompts) <= bad | unseen_bad else alike)
+    res = S.refusal_ceiling(models, [0], lambda ev: None, shares=(1.0,))
+    assert says in res["verdict"]

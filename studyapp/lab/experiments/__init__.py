@@ -14,6 +14,7 @@ Each experiment is a function `fn(models_dir: Path, seeds: Sequence[int], progre
 of the modules named in EXPERIMENTS, returning a JSON-able result of this shape:
 
     {"name": str, "claims": [int], "title": str,
+     "informs": [int],  # optional: claims whose report figures it is read beside (a control, no verdict)
      "figures": {figure_name: {"mean": float, "min": float, "max": float, "per_seed": [float]}},
      "plots": [{"title": str, "x_label": str, "y_label": str, "log_x": bool,
                 "lines": [{"label": str, "x": [float], "y": [float],            # y: mean over seeds
@@ -53,6 +54,7 @@ EXPERIMENTS: dict[str, tuple[str, str, tuple[int, ...]]] = {
     "sft_learning_rate": ("sft_claims", "sft_learning_rate", (3,)),
     "weight_change": ("sft_claims", "weight_change", (4,)),
     "sft_new_facts": ("sft_claims", "sft_new_facts", (5,)),
+    "refusal_ceiling": ("sft_claims", "refusal_ceiling", ()),   # informs claim 13 (result["informs"])
     "reward_seeds": ("reward_claims", "reward_seeds", (9,)),
     "clipping": ("ppo_claims", "clipping", (10,)),
     "beta_sweep": ("ppo_claims", "beta_sweep", (11, 12, 14)),
