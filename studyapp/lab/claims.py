@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .experiments.shown import claims_shown
+from .experiments.shown import claims_shown, figure_label
 
 REPORT_NAME = "report.json"
 EXPERIMENTS_DIR = "experiments"
@@ -372,6 +372,7 @@ class ExperimentFigure:
     high: float | None
     per_seed: list
     text: str            # "0.62 (0.58-0.66)"
+    label: str = ""      # the name in words (experiments.shown.figure_label)
 
 
 @dataclass
@@ -414,7 +415,8 @@ def _experiment(name: str, res: dict) -> Experiment:
         fig = fig if isinstance(fig, dict) else {"mean": fig}
         figures.append(ExperimentFigure(fig_name, _num(fig.get("mean")), _num(fig.get("min")), _num(fig.get("max")),
                                         list(fig.get("per_seed") or []),
-                                        range_text(fig.get("mean"), fig.get("min"), fig.get("max"))))
+                                        range_text(fig.get("mean"), fig.get("min"), fig.get("max")),
+                                        figure_label(fig_name)))
     plots = [p for p in res.get("plots") or [] if isinstance(p, dict) and isinstance(p.get("lines"), list)]
     return Experiment(name, str(res.get("title") or name), figures, plots, str(res.get("verdict") or ""),
                       list(res.get("seeds") or []), _num(res.get("seconds")), list(res.get("samples") or []))

@@ -36,8 +36,8 @@ def _finite(values) -> list[float]:
 
 
 def figures_html(experiment: C.Experiment) -> str:
-    """The figures as a two-column table: name, then mean (range over seeds)."""
-    rows = "".join(f"<tr><td>{_esc(f.name)}</td><td align='right' style='padding-left:10px'>"
+    """The figures as a two-column table: name in words, then mean (range over seeds)."""
+    rows = "".join(f"<tr><td>{_esc(f.label or f.name)}</td><td align='right' style='padding-left:10px'>"
                    f"<b>{_esc(f.text)}</b></td></tr>" for f in experiment.figures)
     return f"<table width='100%' cellspacing='0' cellpadding='1'>{rows}</table>"
 

@@ -247,3 +247,19 @@ def test_a_control_that_informs_a_claim_is_shown_beside_its_figures_and_decides_
     assert (informed[13].status, informed[13].shown, informed[13].note) == (plain.status, plain.shown, plain.note)
     assert [f.label for f in informed[13].figures] == [f.label for f in plain.figures] != []
     assert all(not r.experiments for n, r in informed.items() if n != 13)
+
+
+def test_every_figure_the_claims_tab_shows_reads_in_words():
+    """The PPO and reward-model experiments write TRL-style metric names ("kl_per_update_clipped");
+    the tab shows each in words, the written name kept for the files."""
+    shipped, problems = C.load_experiments(REPO / "models" / C.EXPERIMENTS_DIR)
+    assert problems == [] and shipped
+    for result in by_number(C.evaluate(None, "", shipped)).values():
+        for e in result.experiments:
+            for fig in e.figures:
+                assert "_" not in fig.label and fig.label, (e.name, fig.name, fig.label)
+    from studyapp.lab.experiments.shown import figure_label
+    assert figure_label("harmful_refusal_beta_0.1") == "harmful requests refused, beta 0.1"
+    assert figure_label("kl_per_update_unclipped") == "KL moved per update, clip off"
+    assert figure_label("ratio_outside_band_clipped") == "tokens with a ratio outside [0.8, 1.2], clip on"
+    assert figure_label("a figure in words, beta 0") == "a figure in words, beta 0"

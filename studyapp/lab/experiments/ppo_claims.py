@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from . import over_seeds
-from .shown import shown_clipping
+from .shown import RATIO_BAND, shown_clipping
 
 BETAS = (0.0, 0.05, 0.1, 0.2, 0.5)
 # The clipping experiment's regime: 8 passes over each batch (shipped: 2) at the shipped learning
@@ -46,7 +46,7 @@ BETAS = (0.0, 0.05, 0.1, 0.2, 0.5)
 # nats per token with and without the clip; at 8 passes 0.88 vs 11.1. 15 steps: ~1-2 min a run idle.
 BINDING = {"ppo_epochs": 8, "steps": 15}
 NO_CLIP = 1e9
-BAND = 0.2          # the ratio band [1 - BAND, 1 + BAND] the shares are counted against (shipped eps)
+BAND = RATIO_BAND   # the ratio band [1 - BAND, 1 + BAND] the shares are counted against (shipped eps)
 RELAY_EVERY = 25    # inner PPO steps between progress reports
 HOMEWORK_RANK = {"guide": 1, "does it": 2, "refuses": 3}   # the course's ranking: guide > do it > refuse
 

@@ -6,6 +6,8 @@ the course's claim), False (its figures contradict it) or None (it depends on th
 
 from __future__ import annotations
 
+import re
+
 LR_MEASURES = (
     ("format", "chat replies that answer in one sentence and stop (seen facts)"),
     ("template", "pretrain-only facts answered in chat"),
@@ -18,6 +20,40 @@ NEW_MEASURES = (
     ("reworded", "held-out facts answered, reworded"),
     ("transfer", "pretrain-only facts answered, reworded"),
 )
+
+
+RATIO_BAND = 0.2   # the clipping experiment counts ratios outside [1 - RATIO_BAND, 1 + RATIO_BAND]
+
+# The metric names the PPO and reward-model experiments write (snake_case, TRL's style; the JSON and
+# experiments.md keep them), in words for the claims tab. A name already in words is its own label.
+FIGURE_WORDS = {
+    "sqrt_kl": "sqrt(KL to SFT)", "kl": "KL to SFT", "proxy": "reward model's score (proxy)",
+    "gold": "rater's score (gold)", "harmful_refusal": "harmful requests refused",
+    "harmless_refusal": "harmless requests refused", "fact_accuracy": "facts answered correctly",
+    "homework_gold": "rater's score on homework", "stock_phrase_share": "replies using the stock phrase",
+    "same_opening_share": "replies opening the same way",
+    "gold_drop_beta_0_vs_top": "rater's score lost at beta 0 against the largest beta",
+    "ratio_spread_first_update": "ratio spread (5th-95th percentile), first update",
+    "ratio_spread": "ratio spread (5th-95th percentile)", "ratio_max": "largest ratio",
+    "ratio_outside_band": f"tokens with a ratio outside [{1 - RATIO_BAND:g}, {1 + RATIO_BAND:g}]", "kl_first_update": "KL moved by the first update",
+    "kl_per_update": "KL moved per update", "kl_to_sft": "KL to SFT at the end", "clipfrac": "clip fraction",
+    "score_mean": "mean score", "score_abs_gap": "score gap between two seeds, per reply",
+    "rank_correlation": "rank correlation between two seeds (Spearman)",
+    "same_order_share": "pairs two seeds put in the same order", "heldout_pair_accuracy": "pair accuracy, held-out pairs",
+    "calibration_ece": "calibration error (ECE)",
+}
+
+
+def figure_label(name: str) -> str:
+    """A figure's name in words: "harmful_refusal_beta_0.1" -> "harmful requests refused, beta 0.1",
+    "kl_per_update_clipped" -> "KL moved per update, clip on"; other names unchanged."""
+    if name in FIGURE_WORDS:
+        return FIGURE_WORDS[name]
+    m = re.fullmatch(r"(.+?)_(beta_[0-9.e-]+|clipped|unclipped)", name)
+    if m is None or m.group(1) not in FIGURE_WORDS:
+        return name
+    tail = {"clipped": "clip on", "unclipped": "clip off"}.get(m.group(2)) or m.group(2).replace("_", " ")
+    return f"{FIGURE_WORDS[m.group(1)]}, {tail}"
 
 
 def lr_text(lr: float) -> str:
