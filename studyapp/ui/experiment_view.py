@@ -11,7 +11,7 @@ import math
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication, QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from studyapp.lab import claims as C
 
@@ -102,6 +102,9 @@ def draw_plot(plot: dict) -> QWidget:
     return widget
 
 
+FIGURES_OPEN = 12   # more figures than this start folded behind a button
+
+
 class ExperimentBox(QFrame):
     """An experiment under its claim: title, figures, plots (drawn on construction), verdict."""
 
@@ -134,6 +137,22 @@ class ExperimentBox(QFrame):
             layout.addWidget(verdict)
         self.figures = QLabel(figures_html(experiment), wordWrap=True)
         self.figures.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.more = None
+        n = len(experiment.figures)
+        if n > FIGURES_OPEN:   # a sweep's long table (the beta sweep has 43 rows, under three claims): folded
+            self.more = QToolButton(text=f"Show all {n} figures", checkable=True)
+            self.more.setArrowType(Qt.RightArrow)
+            self.more.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+            self.more.setAutoRaise(True)
+
+            def unfold(on: bool) -> None:
+                self.figures.setVisible(on)
+                self.more.setArrowType(Qt.DownArrow if on else Qt.RightArrow)
+                self.more.setText(f"{'Hide' if on else 'Show all'} {n} figures")
+
+            self.more.toggled.connect(unfold)
+            layout.addWidget(self.more, 0, Qt.AlignLeft)
+            self.figures.setVisible(False)
         layout.addWidget(self.figures)
 
     def shown_figures(self) -> list[str]:

@@ -3,6 +3,7 @@ report, studyapp://claims?claim=N, and every "Show me" button opening its tab in
 import json
 
 import pytest
+from PySide6.QtCore import Qt
 
 from studyapp.lab import claims as C
 from studyapp.ui.links import parse_link
@@ -118,6 +119,23 @@ def test_a_control_shows_beside_the_reports_figures_and_note_and_keeps_the_claim
     assert any("looked like, not what is harmful" in t for t in texts)      # and so does the claim's note
     assert not card.status_text.startswith("experiment")
     assert "0 by experiments over seeds" in tab.header.text()      # a control is not counted as one
+
+
+def test_a_long_table_of_figures_starts_folded_and_a_button_unfolds_it(open_window, qtbot):
+    from studyapp.ui.experiment_view import FIGURES_OPEN
+
+    fig = {"mean": 0.5, "min": 0.5, "max": 0.5, "per_seed": [0.5, 0.5, 0.5]}
+    many = experiment("big_sweep", claims=[11], figures={f"figure {i}": fig for i in range(FIGURES_OPEN + 5)})
+    window = open_window(REPORT, [many, experiment("small_sweep", claims=[12])])
+    tab = window.show_tab("claims")
+    big, small = tab.cards[11].experiments[0], tab.cards[12].experiments[0]
+    assert small.more is None and not small.figures.isHidden()
+    assert big.figures.isHidden() and big.more.text() == f"Show all {FIGURES_OPEN + 5} figures"
+    big.more.setFocus()
+    qtbot.keyClick(big.more, " ")          # keyboard, as a learner without a mouse would
+    assert not big.figures.isHidden() and big.more.text().startswith("Hide")
+    qtbot.mouseClick(big.more, Qt.LeftButton)
+    assert big.figures.isHidden()
 
 
 def test_the_shipped_claims_show_only_figures_of_the_shipped_results(open_window):
