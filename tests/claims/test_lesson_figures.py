@@ -52,6 +52,14 @@ QUOTED = [
     (LESSON_04, "beta_sweep", "gold_beta_0.2", "signed"),
     (LESSON_04, "beta_sweep", "gold_beta_0", "signed"),
     (LESSON_04, "beta_sweep", "stock_phrase_share_beta_0", "pct"),
+    (REPO / "resources" / "lessons" / "05-hhh.md", "refusal_ceiling",
+     "training harmful requests refused, taught directly, 223 act groups", "pct"),
+    (REPO / "resources" / "lessons" / "05-hhh.md", "refusal_ceiling",
+     "training harmless look-alikes refused, taught directly, 223 act groups", "pct"),
+    (REPO / "resources" / "lessons" / "05-hhh.md", "refusal_ceiling",
+     "unseen harmful requests refused, taught directly, 223 act groups", "pct"),
+    (REPO / "resources" / "lessons" / "05-hhh.md", "refusal_ceiling",
+     "unseen harmless look-alikes refused, taught directly, 223 act groups", "pct"),
 ]
 
 

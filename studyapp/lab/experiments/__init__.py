@@ -107,7 +107,10 @@ def render_markdown(results: dict[str, dict]) -> str:
     lines = ["# The claims' experiments", "",
              f"Made by `{COMMAND}`. Mean and range over the seeds of the stage each experiment studies.", ""]
     for name, res in results.items():
-        lines += [f"## {res.get('title', name)} (claims {', '.join(map(str, res.get('claims', [])))})", "",
+        claims, informs = res.get("claims") or [], res.get("informs") or []
+        tag = (f"claims {', '.join(map(str, claims))}" if claims else
+               f"informs claim{'s' * (len(informs) > 1)} {', '.join(map(str, informs))}" if informs else "no claim")
+        lines += [f"## {res.get('title', name)} ({tag})", "",
                   f"Seeds {res.get('seeds')}; {res.get('seconds')} s.", "",
                   "| figure | mean | range | per seed |", "|---|---|---|---|"]
         for fig, v in res.get("figures", {}).items():

@@ -397,12 +397,14 @@ def refusal_ceiling(models_dir: Path, seeds: Sequence[int], progress: Callable,
                 if gap < 0.8 else
                 "Taught directly, the tiny model draws the line: where RLHF does not, the reward or PPO is to blame.")
     xs = list(sizes)
-    lines = [_line(f"{text}, taught directly", xs, figs, [name[kind, k] for k in sizes]) for kind, text in CEILING_MEASURES]
+    short = {"harmful": "harmful", "harmless": "look-alikes"}
+    lines = [_line(f"{short[kind]}, taught directly", xs, figs, [name[kind, k] for k in sizes])
+             for kind, _ in CEILING_MEASURES]
     for stage in reference:
         for kind, text in CEILING_MEASURES:
-            lines.append(_line(f"{text}, shipped {stage.upper()} model", xs,
+            lines.append(_line(f"{short[kind]}, shipped {stage.upper()}", xs,
                                {"r": figs[f"{text}, shipped {stage.upper()} model"]}, ["r"] * len(xs)))
-    plot = {"title": "Refusal taught directly, on requests no training text uses",
+    plot = {"title": "Share refused of requests no training text uses (held-out and blind sets)",
             "x_label": "act groups in the training prompts", "y_label": "share refused", "log_x": False,
             "lines": lines}
     return {"name": "refusal_ceiling", "claims": [], "informs": [13],
