@@ -10,7 +10,7 @@ import html
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from studyapp.lab import claims as C
@@ -18,6 +18,7 @@ from studyapp.lab import claims as C
 # The colours of the live training charts (ui/curves.py), so a line reads the same in every tab.
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 PLOT_HEIGHT = 210
+Y_AXIS_ROOM = 60    # pixels of the plot's height the y title cannot use (x axis, its title, margins)
 
 
 def _esc(text: str) -> str:
@@ -48,6 +49,17 @@ def legend_html(plot: dict) -> str:
                            for i, line in enumerate(plot.get("lines") or []))
 
 
+def _fitting_style(text: str, room: int) -> dict:
+    """{"font-size": "7.5pt"}: the largest size, down from the application's in half points (6 pt
+    at least), at which `text` is at most `room` pixels wide; {} when it fits as it is."""
+    font = QFont(QApplication.font())
+    size = start = font.pointSizeF()
+    while size > 6 and QFontMetrics(font).horizontalAdvance(text) > room:
+        size -= 0.5
+        font.setPointSizeF(size)
+    return {} if size == start else {"font-size": f"{size:g}pt"}
+
+
 def draw_plot(plot: dict) -> QWidget:
     """A pyqtgraph widget for one "plots" entry: per line the mean, and its min-max band if given."""
     import pyqtgraph as pg
@@ -68,8 +80,12 @@ def draw_plot(plot: dict) -> QWidget:
         axis.enableAutoSIPrefix(False)   # 0.2 stays 0.2, not 200 (x0.001)
         axis.setPen(text_pen)
         axis.setTextPen(text_pen)
-    item.setLabel("bottom", str(plot.get("x_label", "")))
-    item.setLabel("left", str(plot.get("y_label", "")))
+    # An axis title does not wrap: what follows "; " in the x label goes under the plot (widget.note),
+    # and a y title longer than the plot is tall is set smaller until it fits.
+    x_label, _, widget.note = str(plot.get("x_label", "")).partition("; ")
+    y_label = str(plot.get("y_label", ""))
+    item.setLabel("bottom", x_label)
+    item.setLabel("left", y_label, **_fitting_style(y_label, PLOT_HEIGHT - Y_AXIS_ROOM))
     widget.curves = []   # what was drawn, for tests: (label, xs, ys, band or None)
     for i, line in enumerate(plot.get("lines") or []):
         colour = pg.mkColor(COLOURS[i % len(COLOURS)])
@@ -129,7 +145,8 @@ class ExperimentBox(QFrame):
             widget = draw_plot(plot)
             self.plots.append(widget)
             layout.addWidget(widget)
-            layout.addWidget(QLabel(f"<span style='font-size:11px'>{legend_html(plot)}</span>", wordWrap=True))
+            note = f"<br><span style='color:gray'>{_esc(widget.note)}</span>" if widget.note else ""
+            layout.addWidget(QLabel(f"<span style='font-size:11px'>{legend_html(plot)}{note}</span>", wordWrap=True))
         if experiment.verdict:
             verdict = QLabel(experiment.verdict, wordWrap=True, textFormat=Qt.PlainText)
             verdict.setObjectName("verdict")

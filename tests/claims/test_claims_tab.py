@@ -165,3 +165,25 @@ def test_pyqtgraph_waits_until_a_plot_is_drawn():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
                          env={"PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_an_axis_title_too_long_for_its_axis_moves_its_aside_under_the_plot(qtbot):
+    from PySide6.QtWidgets import QApplication
+    from studyapp.ui.experiment_view import draw_plot
+
+    plot = {"x_label": "sqrt(KL to the SFT model), mean over seeds; leftmost point: SFT",
+            "y_label": "mean score on held-out prompts", "lines": [{"label": "a", "x": [0, 1], "y": [0, 1]}]}
+    widget = draw_plot(plot)
+    qtbot.addWidget(widget)
+    axis = widget.getPlotItem().getAxis("bottom")
+    assert axis.labelText == "sqrt(KL to the SFT model), mean over seeds"
+    assert widget.note == "leftmost point: SFT"
+    from PySide6.QtGui import QFont, QFontMetrics
+    from studyapp.ui.experiment_view import PLOT_HEIGHT, Y_AXIS_ROOM
+    size = widget.getPlotItem().getAxis("left").labelStyle.get("font-size")
+    font = QFont(QApplication.font())
+    font.setPointSizeF(float(size.removesuffix("pt")))
+    assert QFontMetrics(font).horizontalAdvance(plot["y_label"]) <= PLOT_HEIGHT - Y_AXIS_ROOM
+    short = draw_plot({**plot, "x_label": "PPO step", "y_label": "share"})
+    qtbot.addWidget(short)
+    assert short.note == "" and short.getPlotItem().getAxis("left").labelStyle.get("font-size") is None
