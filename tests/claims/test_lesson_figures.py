@@ -60,6 +60,10 @@ QUOTED = [
      "unseen harmful requests refused, taught directly, 223 act groups", "pct"),
     (REPO / "resources" / "lessons" / "05-hhh.md", "refusal_ceiling",
      "unseen harmless look-alikes refused, taught directly, 223 act groups", "pct"),
+    (REPO / "resources" / "decks" / "course.md", "refusal_ceiling",
+     "unseen harmful requests refused, taught directly, 223 act groups", "pct"),
+    (REPO / "resources" / "decks" / "course.md", "refusal_ceiling",
+     "unseen harmless look-alikes refused, taught directly, 223 act groups", "pct"),
 ]
 
 
