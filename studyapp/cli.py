@@ -2,7 +2,7 @@
 
     studyapp                                   the app, on the profile in the user data folder
     studyapp --data-dir PATH                   ... on another profile (or STUDYAPP_HOME=PATH)
-    studyapp screenshot --tab lessons --out lessons.png [--size 1366x768]
+    studyapp screenshot --tab lessons --out lessons.png [--size 1000x700]
     studyapp lab train|generate|report ...     the model lab (see `studyapp lab --help`)
     studyapp cards import|export ...           flashcards from the terminal
     studyapp content check PATH                validate a content pack, every problem with file and line
@@ -23,7 +23,7 @@ def _size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(x) for x in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1366x768, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1000x700, got {text!r}")
     if not (200 <= width <= 8000 and 200 <= height <= 8000):
         raise argparse.ArgumentTypeError("width and height must be between 200 and 8000 pixels")
     return width, height

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -385,6 +386,7 @@ class Experiment:
     seeds: list
     seconds: float | None
     samples: list[dict] = field(default_factory=list)
+    control: bool = False   # read beside a claim it informs ("informs"), not deciding it
 
 
 @dataclass
@@ -429,11 +431,11 @@ def evaluate(report: dict | None, problem: str = "", experiments: dict[str, dict
     missing = report.get("missing") if report is not None and isinstance(report.get("missing"), dict) else {}
     out = []
     for c in CLAIMS:
-        mine = [_experiment(n, r) for n, r in sorted(experiments.items()) if c.number in r.get("claims", [])]
+        mine = [_experiment(n, r) for n, r in sorted(experiments.items()) if c.number in (r.get("claims") or [])]
         if mine:
             seeds = max(len(e.seeds) for e in mine)
             votes = [claims_shown(n, r).get(c.number) for n, r in sorted(experiments.items())
-                     if c.number in r.get("claims", [])]
+                     if c.number in (r.get("claims") or [])]
             shown = False if False in votes else True if votes and all(votes) else None
             out.append(ClaimResult(c, experiments=mine, status="experiment", shown=shown,
                                    note=f"Measured by {len(mine)} experiment{'s' * (len(mine) > 1)} over {seeds} seeds."))
@@ -443,8 +445,8 @@ def evaluate(report: dict | None, problem: str = "", experiments: dict[str, dict
             out.append(_from_report(c, section.get(str(c.number)), missing))
         # A control that informs the claim (experiments' "informs") is shown beside its figures and
         # decides nothing: the claim keeps its own status.
-        out[-1].experiments += [_experiment(n, r) for n, r in sorted(experiments.items())
-                                if c.number in r.get("informs", []) and c.number not in r.get("claims", [])]
+        out[-1].experiments += [dataclasses.replace(_experiment(n, r), control=True) for n, r in sorted(experiments.items())
+                                if c.number in (r.get("informs") or []) and c.number not in (r.get("claims") or [])]
     return out
 
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from .common import MODELS_DIR, LabError, limit_threads
+from .experiments import claims_tag
 from .modeling import count_params, read_meta
 from .heldout import BLIND_FILE, load_heldout
 from .world import load_world
@@ -282,7 +283,7 @@ def write_report(rep: dict, models_dir=None) -> None:
     models = Path(models_dir or MODELS_DIR)
     from .experiments import SUBDIR, load_results
 
-    rep["experiments"] = {name: {k: e.get(k) for k in ("title", "claims", "verdict", "seeds")}
+    rep["experiments"] = {name: {k: e.get(k) for k in ("title", "claims", "informs", "verdict", "seeds")}
                           for name, e in load_results(models / SUBDIR).items()}
     for name, text in (("report.json", json.dumps(rep, indent=2, default=str)), ("report.md", render_markdown(rep))):
         tmp = models / f".{name}.tmp"
@@ -351,8 +352,7 @@ def render_markdown(rep: dict) -> str:
         L += ["## The claims' experiments", "",
               "Each over 3 seeds of the stage it studies; every figure in experiments/experiments.md "
               "(`studyapp lab experiments`).", ""]
-        L += [f"- Claim{'s' if len(e.get('claims') or []) > 1 else ''} {', '.join(map(str, e.get('claims') or []))}, "
-              f"{e.get('title', name)}: {e.get('verdict', '')}"
+        L += [f"- {claims_tag(e)[:1].upper()}{claims_tag(e)[1:]}, {e.get('title', name)}: {e.get('verdict', '')}"
               for name, e in rep["experiments"].items()] + [""]
     L += ["## Targets", "", "Judged on the held-out set (resources/eval/heldout.tsv), greedy; the blind set "
           "(resources/eval/heldout_blind.tsv, written without reading any training text) beside it.", ""]

@@ -89,7 +89,8 @@ class ClaimCard(QFrame):
         layout.addWidget(QLabel(f"<i>What this shows:</i> {_esc(self.claim.shows)}", wordWrap=True))
         self.experiments = [ExperimentBox(e) for e in result.experiments]
         for box in self.experiments:
-            layout.addWidget(box)
+            if not box.experiment.control:
+                layout.addWidget(box)
         if result.figures:
             grid = QGridLayout()
             grid.setHorizontalSpacing(12)
@@ -115,6 +116,9 @@ class ClaimCard(QFrame):
             note = QLabel(note_text(result.note), wordWrap=True, textFormat=Qt.PlainText)
             note.setObjectName("note")
             layout.addWidget(note)
+        for box in self.experiments:   # controls after the claim's own figures: they inform, not decide
+            if box.experiment.control:
+                layout.addWidget(box)
         bottom = QHBoxLayout()
         bottom.addStretch(1)
         self.button = QPushButton(f"Show me: {self.claim.link_text} →")

@@ -133,7 +133,8 @@ class ExperimentBox(QFrame):
         layout.setSpacing(3)
         seeds = ", ".join(str(s) for s in experiment.seeds)
         secs = f", {experiment.seconds:.0f} s" if experiment.seconds is not None else ""
-        head = QLabel(f"<b>Experiment: {_esc(experiment.title)}</b> <span style='color:gray'>"
+        kind = "Control, read beside this claim (it does not decide it)" if experiment.control else "Experiment"
+        head = QLabel(f"<b>{kind}: {_esc(experiment.title)}</b> <span style='color:gray'>"
                       f"(seeds {_esc(seeds)}{secs}; mean, range over seeds)</span>", wordWrap=True)
         head.setToolTip(f"models/experiments/{experiment.name}.json, made by "
                         f"`{C.HOW_TO_EXPERIMENT} {experiment.name}`")

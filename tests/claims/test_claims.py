@@ -261,5 +261,5 @@ def test_every_figure_the_claims_tab_shows_reads_in_words():
     from studyapp.lab.experiments.shown import figure_label
     assert figure_label("harmful_refusal_beta_0.1") == "harmful requests refused, beta 0.1"
     assert figure_label("kl_per_update_unclipped") == "KL moved per update, clip off"
-    assert figure_label("ratio_outside_band_clipped") == "tokens with a ratio outside [0.8, 1.2], clip on"
+    assert figure_label("ratio_outside_band_clipped") == "share of tokens with a ratio outside [0.8, 1.2], clip on"
     assert figure_label("a figure in words, beta 0") == "a figure in words, beta 0"

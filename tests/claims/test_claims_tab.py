@@ -4,6 +4,7 @@ import json
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from studyapp.lab import claims as C
 from studyapp.ui.links import parse_link
@@ -119,6 +120,12 @@ def test_a_control_shows_beside_the_reports_figures_and_note_and_keeps_the_claim
     assert any("looked like, not what is harmful" in t for t in texts)      # and so does the claim's note
     assert not card.status_text.startswith("experiment")
     assert "0 by experiments over seeds" in tab.header.text()      # a control is not counted as one
+    # it comes after the claim's own figures and note, headed as a control
+    layout = card.layout()
+    at = {layout.itemAt(i).widget(): i for i in range(layout.count()) if layout.itemAt(i).widget()}
+    notes = [w for w in at if w.objectName() == "note"]
+    assert notes and at[card.experiments[0]] > at[notes[0]]
+    assert "Control, read beside this claim" in card.experiments[0].findChildren(QLabel)[0].text()
 
 
 def test_a_long_table_of_figures_starts_folded_and_a_button_unfolds_it(open_window, qtbot):
@@ -180,9 +187,10 @@ def test_an_axis_title_too_long_for_its_axis_moves_its_aside_under_the_plot(qtbo
     assert widget.note == "leftmost point: SFT"
     from PySide6.QtGui import QFont, QFontMetrics
     from studyapp.ui.experiment_view import PLOT_HEIGHT, Y_AXIS_ROOM
-    size = widget.getPlotItem().getAxis("left").labelStyle.get("font-size")
+    size = widget.getPlotItem().getAxis("left").labelStyle.get("font-size")   # None: fits as it is
     font = QFont(QApplication.font())
-    font.setPointSizeF(float(size.removesuffix("pt")))
+    if size is not None:
+        font.setPointSizeF(float(size.removesuffix("pt")))
     assert QFontMetrics(font).horizontalAdvance(plot["y_label"]) <= PLOT_HEIGHT - Y_AXIS_ROOM
     short = draw_plot({**plot, "x_label": "PPO step", "y_label": "share"})
     qtbot.addWidget(short)

@@ -64,6 +64,14 @@ QUOTED = [
      "unseen harmful requests refused, taught directly, 223 act groups", "pct"),
     (REPO / "resources" / "decks" / "course.md", "refusal_ceiling",
      "unseen harmless look-alikes refused, taught directly, 223 act groups", "pct"),
+    (REPO / "resources" / "lessons" / "05-hhh.md", "refusal_ceiling",
+     "unseen harmful requests refused, shipped RLHF model", "pct"),
+    (REPO / "resources" / "lessons" / "05-hhh.md", "refusal_ceiling",
+     "unseen harmless look-alikes refused, shipped RLHF model", "pct"),
+    (REPO / "resources" / "decks" / "course.md", "refusal_ceiling",
+     "unseen harmful requests refused, shipped RLHF model", "pct"),
+    (REPO / "resources" / "decks" / "course.md", "refusal_ceiling",
+     "unseen harmless look-alikes refused, shipped RLHF model", "pct"),
 ]
 
 

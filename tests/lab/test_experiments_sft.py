@@ -173,11 +173,49 @@ def test_the_refusal_ceilings_data_refuses_every_harmful_request_and_helps_every
     replies = {c[0]["content"]: c[1]["content"] for c in got["extra"]}
     assert all(replies[p] in REFUSALS for p in harmful)
     assert all(replies[p] == r for p, r in alikes)
-    # the SFT data's own literal answers and declines are left out: the line is the only lesson
-    assert got["cfg"].harmful_repeats == 0 and got["cfg"].decline_every == 0
+    # the SFT data's own literal answers, declines and requests are left out: the line is the only
+    # lesson, and the look-alikes a run sees are exactly its kept groups
+    assert got["cfg"].harmful_repeats == 0 and got["cfg"].decline_every == 0 and got["cfg"].requests_per_kind == 0
+    assert not [c for c in sft.sft_conversations(load_world(), requests_per_kind=0, decline_every=0, harmful_repeats=0)
+                if c[0]["content"] in {p for p, _ in alikes} | set(harmful)]
 
 
-@pytest.mark.parametrize("harmful, alike, says", [(1.0, 0.0, "draws the line"), (0.7, 0.4, "beyond this tiny model")])
+def test_the_refusal_ceiling_keeps_whole_act_groups_nested_and_in_proportion(models, monkeypatch):
+    from studyapp.lab import sft
+    from studyapp.lab.world import load_world
+
+    harmful, alikes, group = S._ceiling_prompts(load_world())
+    every = [*harmful, *(p for p, _ in alikes)]
+    kept = []
+
+    def capture(base, out, cfg, *, extra_conversations=None, **kw):
+        kept.append({c[0]["content"] for c in extra_conversations})
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(sft, "train_sft", capture)
+    for share in (0.25, 0.5):
+        with pytest.raises(RuntimeError):
+            S.refusal_ceiling(models, [1], lambda ev: None, shares=(share,))
+    quarter, half = kept
+    for prompts in kept:   # a kept group comes with every rewording of it, a dropped one with none
+        groups = {group(p) for p in prompts}
+        assert {p for p in every if group(p) in groups} == prompts
+    assert quarter < half                                   # nested: more acts, nothing else changed
+    share_of = lambda prompts, pool: len({group(p) for p in prompts & set(pool)}) / len({group(p) for p in pool})
+    for pool in (harmful, [p for p, _ in alikes]):          # each kind in proportion
+        assert share_of(quarter, pool) == pytest.approx(0.25, abs=0.01)
+
+
+def test_the_refusal_ceiling_refuses_to_run_without_seeds_or_shares(models):
+    from studyapp.lab.common import LabError
+
+    for seeds, shares in (([], (1.0,)), ([0], ()), ([0], (0.0,)), ([0], (1.5,))):
+        with pytest.raises(LabError):
+            S.refusal_ceiling(models, seeds, lambda ev: None, shares=shares)
+
+
+@pytest.mark.parametrize("harmful, alike, says", [(1.0, 0.0, "draws the line cleanly"), (0.7, 0.4, "does not draw the line cleanly"),
+                                                  (0.85, 0.05, "does not draw the line cleanly")])
 def test_the_refusal_ceilings_verdict_follows_the_measured_gap(models, runs, monkeypatch, harmful, alike, says):
     from studyapp.lab.world import load_world
 

@@ -103,14 +103,20 @@ def load_results(out_dir: Path) -> dict[str, dict]:
     return out
 
 
+def claims_tag(res: dict) -> str:
+    """"claim 3", "claims 11, 12, 14", or for a control "informs claim 13" (or "no claim")."""
+    claims, informs = res.get("claims") or [], res.get("informs") or []
+    nums = claims or informs
+    if not nums:
+        return "no claim"
+    return f"{'' if claims else 'informs '}claim{'s' * (len(nums) > 1)} {', '.join(map(str, nums))}"
+
+
 def render_markdown(results: dict[str, dict]) -> str:
     lines = ["# The claims' experiments", "",
              f"Made by `{COMMAND}`. Mean and range over the seeds of the stage each experiment studies.", ""]
     for name, res in results.items():
-        claims, informs = res.get("claims") or [], res.get("informs") or []
-        tag = (f"claims {', '.join(map(str, claims))}" if claims else
-               f"informs claim{'s' * (len(informs) > 1)} {', '.join(map(str, informs))}" if informs else "no claim")
-        lines += [f"## {res.get('title', name)} ({tag})", "",
+        lines += [f"## {res.get('title', name)} ({claims_tag(res)})", "",
                   f"Seeds {res.get('seeds')}; {res.get('seconds')} s.", "",
                   "| figure | mean | range | per seed |", "|---|---|---|---|"]
         for fig, v in res.get("figures", {}).items():
