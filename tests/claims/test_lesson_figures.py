@@ -15,6 +15,14 @@ LESSON_04 = REPO / "resources" / "lessons" / "04-ppo-and-kl.md"
 QUIZ = REPO / "resources" / "quizzes" / "instruction-tuning.md"
 EXPERIMENTS = REPO / "models" / "experiments"
 
+# The refusal ceiling (informs claim 13) as lesson 05 and the course deck quote it.
+CEILING_UNSEEN = [f"unseen {what} refused, {how}" for what in ("harmful requests", "harmless look-alikes")
+                  for how in ("taught directly, 223 act groups", "shipped RLHF model")]
+CEILING_QUOTES = ([(REPO / "resources" / "lessons" / "05-hhh.md", f) for f in CEILING_UNSEEN + [
+                      f"training {what} refused, taught directly, 223 act groups"
+                      for what in ("harmful requests", "harmless look-alikes")]]
+                  + [(REPO / "resources" / "decks" / "course.md", f) for f in CEILING_UNSEEN])
+
 # (file, experiment, figure name, how the text writes it)
 QUOTED = [
     (LESSON, "weight_change", "relative weight change base -> SFT: embeddings", "num"),
@@ -52,27 +60,7 @@ QUOTED = [
     (LESSON_04, "beta_sweep", "gold_beta_0.2", "signed"),
     (LESSON_04, "beta_sweep", "gold_beta_0", "signed"),
     (LESSON_04, "beta_sweep", "stock_phrase_share_beta_0", "pct"),
-    (REPO / "resources" / "lessons" / "05-hhh.md", "refusal_ceiling",
-     "training harmful requests refused, taught directly, 223 act groups", "pct"),
-    (REPO / "resources" / "lessons" / "05-hhh.md", "refusal_ceiling",
-     "training harmless look-alikes refused, taught directly, 223 act groups", "pct"),
-    (REPO / "resources" / "lessons" / "05-hhh.md", "refusal_ceiling",
-     "unseen harmful requests refused, taught directly, 223 act groups", "pct"),
-    (REPO / "resources" / "lessons" / "05-hhh.md", "refusal_ceiling",
-     "unseen harmless look-alikes refused, taught directly, 223 act groups", "pct"),
-    (REPO / "resources" / "decks" / "course.md", "refusal_ceiling",
-     "unseen harmful requests refused, taught directly, 223 act groups", "pct"),
-    (REPO / "resources" / "decks" / "course.md", "refusal_ceiling",
-     "unseen harmless look-alikes refused, taught directly, 223 act groups", "pct"),
-    (REPO / "resources" / "lessons" / "05-hhh.md", "refusal_ceiling",
-     "unseen harmful requests refused, shipped RLHF model", "pct"),
-    (REPO / "resources" / "lessons" / "05-hhh.md", "refusal_ceiling",
-     "unseen harmless look-alikes refused, shipped RLHF model", "pct"),
-    (REPO / "resources" / "decks" / "course.md", "refusal_ceiling",
-     "unseen harmful requests refused, shipped RLHF model", "pct"),
-    (REPO / "resources" / "decks" / "course.md", "refusal_ceiling",
-     "unseen harmless look-alikes refused, shipped RLHF model", "pct"),
-]
+] + [(path, "refusal_ceiling", figure, "pct") for path, figure in CEILING_QUOTES]
 
 
 def written(fig: dict, kind: str) -> str:
