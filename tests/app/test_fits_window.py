@@ -48,7 +48,7 @@ def settle(qtbot, *widgets) -> None:
         seen.append([w.geometry() for w in widgets])
         return len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]
 
-    qtbot.waitUntil(still, timeout=10_000)
+    qtbot.waitUntil(still)
 
 
 def room(holder) -> int:
@@ -215,7 +215,7 @@ def test_no_lesson_scrolls_sideways(qtbot, window, size):
     wide = []
     for lesson in tab.lessons:
         tab.open_lesson(lesson.slug)
-        qtbot.waitUntil(lambda: tab.current is lesson and bool(tab.spans) or lesson.note, timeout=20_000)
+        qtbot.waitUntil(lambda: tab.current is lesson and bool(tab.spans) or lesson.note)
         settle(qtbot, tab.view, tab.view.horizontalScrollBar())
         bar = tab.view.horizontalScrollBar()
         if bar.maximum() > 0:
@@ -230,7 +230,7 @@ def test_the_beta_sweep_texts_are_not_drawn_over_by_its_chart(qtbot, window, siz
     tab, _holder = show(qtbot, window, "ppo", size)
     view = tab.overopt
     tab.views.setCurrentWidget(view)
-    qtbot.waitUntil(lambda: view.plot_widget is not None or view.problem, timeout=10_000)
+    qtbot.waitUntil(lambda: view.plot_widget is not None or view.problem)
 
     def laid_out() -> bool:   # the layout settles over a few posted events
         tall = all(l.height() >= l.heightForWidth(l.width()) for l in (view.title, view.legend, view.note)
@@ -241,4 +241,4 @@ def test_the_beta_sweep_texts_are_not_drawn_over_by_its_chart(qtbot, window, siz
         return (tall and chart.bottom() < view.note.geometry().top()
                 and chart.top() > view.legend.geometry().bottom())
 
-    qtbot.waitUntil(laid_out, timeout=3000)
+    qtbot.waitUntil(laid_out)

@@ -105,7 +105,7 @@ def test_the_class_report_window_shows_lessons_and_hardest_questions(qtbot, tmp_
     for plot in (dialog.lessons_plot, dialog.questions_plot):
         assert plot.renderer().isValid()
     dialog.pages.setCurrentIndex(1)
-    qtbot.waitUntil(lambda: dialog.lessons_plot.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: dialog.lessons_plot.isVisible())
     plot, area = dialog.lessons_plot, dialog.lessons_plot.parentWidget().parentWidget()
     assert 400 < plot.width() <= area.viewport().width()             # fitted to the width, no side scrolling
     natural = plot.renderer().defaultSize()

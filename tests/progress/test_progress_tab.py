@@ -188,7 +188,7 @@ def test_every_bar_text_fits_its_bar(window, qtbot, size):
     TeachAttempts(ctx.store).add("base-to-assistant", "all", {"coverage": 1.0, "grader": "g", "points": full})
     win.resize(*size)
     tab = shown(qtbot, win)
-    qtbot.waitUntil(lambda: tab.table.cellWidget(0, 4) is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: tab.table.cellWidget(0, 4) is not None)
     from PySide6.QtWidgets import QApplication
     QApplication.processEvents()
     texts = []
