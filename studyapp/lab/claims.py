@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -411,7 +410,7 @@ def range_text(mean: Any, low: Any, high: Any) -> str:
     return f"{text(m)} ({text(lo)}–{text(hi)})"
 
 
-def _experiment(name: str, res: dict) -> Experiment:
+def _experiment(name: str, res: dict, control: bool = False) -> Experiment:
     figures = []
     for fig_name, fig in res.get("figures", {}).items():
         fig = fig if isinstance(fig, dict) else {"mean": fig}
@@ -421,7 +420,8 @@ def _experiment(name: str, res: dict) -> Experiment:
                                         figure_label(fig_name)))
     plots = [p for p in res.get("plots") or [] if isinstance(p, dict) and isinstance(p.get("lines"), list)]
     return Experiment(name, str(res.get("title") or name), figures, plots, str(res.get("verdict") or ""),
-                      list(res.get("seeds") or []), _num(res.get("seconds")), list(res.get("samples") or []))
+                      list(res.get("seeds") or []), _num(res.get("seconds")), list(res.get("samples") or []),
+                      control)
 
 
 def evaluate(report: dict | None, problem: str = "", experiments: dict[str, dict] | None = None) -> list[ClaimResult]:
@@ -445,7 +445,7 @@ def evaluate(report: dict | None, problem: str = "", experiments: dict[str, dict
             out.append(_from_report(c, section.get(str(c.number)), missing))
         # A control that informs the claim (experiments' "informs") is shown beside its figures and
         # decides nothing: the claim keeps its own status.
-        out[-1].experiments += [dataclasses.replace(_experiment(n, r), control=True) for n, r in sorted(experiments.items())
+        out[-1].experiments += [_experiment(n, r, control=True) for n, r in sorted(experiments.items())
                                 if c.number in (r.get("informs") or []) and c.number not in (r.get("claims") or [])]
     return out
 

@@ -335,14 +335,18 @@ def _refused(model, tok, prompts: Sequence[str]) -> float:
 REFUSE_AT_LEAST, ALIKES_AT_MOST = 0.9, 0.1
 
 
+def _n_kept(n: int, share: float) -> int:
+    return max(1, round(share * n))
+
+
 def ceiling_groups(groups: Sequence[str], share: float, seed: int) -> list[str]:
-    """The first round(share * n) groups of one seeded order: a larger share keeps every group a
+    """The first _n_kept(n, share) groups of one seeded order: a larger share keeps every group a
     smaller one keeps, so the sweep adds acts and changes nothing else."""
     import random
 
     order = sorted(groups)
     random.Random(100 + seed).shuffle(order)
-    return order[:max(1, round(share * len(order)))]
+    return order[:_n_kept(len(order), share)]
 
 
 def refusal_ceiling(models_dir: Path, seeds: Sequence[int], progress: Callable,
@@ -369,7 +373,7 @@ def refusal_ceiling(models_dir: Path, seeds: Sequence[int], progress: Callable,
     harmful, alikes, group = _ceiling_prompts(world)
     by_kind = {"harmful": sorted({group(p) for p in harmful}), "harmless": sorted({group(p) for p, _ in alikes})}
     shares = sorted(set(shares))
-    sizes = [sum(len(ceiling_groups(g, share, 0)) for g in by_kind.values()) for share in shares]
+    sizes = [sum(_n_kept(len(g), share) for g in by_kind.values()) for share in shares]
     n_groups = sum(len(g) for g in by_kind.values())
     name = {(kind, k): f"{text}, taught directly, {k} act groups" for kind, text in CEILING_MEASURES for k in sizes}
     fit = {kind: f"training {text.split(' ', 1)[1]}, taught directly, {sizes[-1]} act groups"
